@@ -1,0 +1,117 @@
+/**
+ * Sluice's configuration: one typed object with a documented default for every
+ * field. `deno task start` runs on these defaults alone.
+ *
+ * @module
+ */
+
+/** RTMP listener and session settings. */
+export interface RtmpConfig {
+  /** Outgoing chunk size in bytes, the same for every player (so all get the same bytes). Default 4096. */
+  chunkSize: number;
+  /** Largest message a peer may send, in bytes. Default 8 MiB; ceiling 9 MiB (the codec region). */
+  maxMessageLength: number;
+  /** Window Acknowledgement Size sent to peers, in bytes. Default 2,500,000 (as nginx-rtmp, SRS). */
+  windowAckSize: number;
+  /** Time allowed for the handshake, in ms. Default 10,000. */
+  handshakeTimeoutMs: number;
+  /** Time allowed from accept to a publish or play, in ms. Default 15,000. */
+  startTimeoutMs: number;
+  /** A publisher that sends no media for this long is closed, in ms. Default 20,000. */
+  idleTimeoutMs: number;
+  /** Most RTMP connections at once; more are refused at accept. Default 2,000. */
+  maxConnections: number;
+}
+
+/** Stream hub settings: publish rules, waiting players, caches. */
+export interface HubConfig {
+  /** A second publisher of a live name takes the stream over instead of getting BadName. Default false. */
+  publishTakeover: boolean;
+  /**
+   * How long a play of a name with no publisher waits for one, in ms (nginx-rtmp's idle streams);
+   * 0 answers NetStream.Play.StreamNotFound at once. Default 30,000.
+   */
+  playWaitMs: number;
+  /** How long players stay attached after their publisher leaves, waiting for it to return, in ms. Default 10,000. */
+  reconnectGraceMs: number;
+  /** GOP cache bound in bytes, per stream. Default 16 MiB. */
+  gopCacheMaxBytes: number;
+  /** GOP cache bound in media time, in ms, per stream. Default 10,000. */
+  gopCacheMaxMs: number;
+}
+
+/** Per-player delivery bounds. */
+export interface PlayerConfig {
+  /** A player's queue bound in bytes; past it the player skips to the newest keyframe. Default 8 MiB. */
+  queueMaxBytes: number;
+  /** A player's queue bound in media time, in ms; past it the player skips to the newest keyframe. Default 3,000. */
+  queueMaxMs: number;
+  /** A player whose writes make no progress for this long is closed, in ms. Default 10,000. */
+  stallTimeoutMs: number;
+  /** A player that had to skip this many times within a minute is closed as too slow. Default 10. */
+  maxSkipsPerMinute: number;
+}
+
+/** The whole configuration. */
+export interface Config {
+  /** Address the listeners bind. Default "0.0.0.0". */
+  host: string;
+  /** RTMP port. Default 1935; 0 picks a free port (tests). */
+  rtmpPort: number;
+  /** HTTP port (health, later HTTP-FLV and the admin page). Default 8000; 0 picks a free port. */
+  httpPort: number;
+  /** Log level. Default "info". */
+  logLevel: "error" | "warn" | "info" | "debug";
+  rtmp: RtmpConfig;
+  hub: HubConfig;
+  player: PlayerConfig;
+}
+
+/** The embedded defaults. */
+export function defaultConfig(): Config {
+  return {
+    host: "0.0.0.0",
+    rtmpPort: 1935,
+    httpPort: 8000,
+    logLevel: "info",
+    rtmp: {
+      chunkSize: 4096,
+      maxMessageLength: 8 * 1024 * 1024,
+      windowAckSize: 2_500_000,
+      handshakeTimeoutMs: 10_000,
+      startTimeoutMs: 15_000,
+      idleTimeoutMs: 20_000,
+      maxConnections: 2_000,
+    },
+    hub: {
+      publishTakeover: false,
+      playWaitMs: 30_000,
+      reconnectGraceMs: 10_000,
+      gopCacheMaxBytes: 16 * 1024 * 1024,
+      gopCacheMaxMs: 10_000,
+    },
+    player: {
+      queueMaxBytes: 8 * 1024 * 1024,
+      queueMaxMs: 3_000,
+      stallTimeoutMs: 10_000,
+      maxSkipsPerMinute: 10,
+    },
+  };
+}
+
+/** A partial configuration, as tests and the CLI give it. */
+export type ConfigOverrides = {
+  [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K];
+};
+
+/** The defaults with `overrides` laid over them, section by section. */
+export function makeConfig(overrides: ConfigOverrides = {}): Config {
+  const base = defaultConfig();
+  return {
+    ...base,
+    ...overrides,
+    rtmp: { ...base.rtmp, ...overrides.rtmp },
+    hub: { ...base.hub, ...overrides.hub },
+    player: { ...base.player, ...overrides.player },
+  } as Config;
+}

@@ -1,0 +1,270 @@
+/**
+ * Subscriber: one player's bounded delivery queue, shared by every output
+ * (RTMP play, HTTP-FLV, WebSocket-FLV). The output supplies a Packer (frame ->
+ * the bytes of its wire form, cached on the frame so each form is packed once)
+ * and a FrameSink (the socket or response). The hub never sees a protocol.
+ *
+ * Policy (STYLE 11, DESIGN "Bounded everything"):
+ * - frames are packed and queued synchronously as the publisher's frames
+ *   arrive; the writer sends everything queued in one write per wake-up;
+ * - past `queueMaxBytes` or `queueMaxMs` of queued media the player skips: the
+ *   queue is dropped (sequence headers and metadata in it are kept) and the
+ *   player restarts at the newest keyframe with audio and video aligned (the
+ *   stream's GOP), or waits for the next keyframe when that GOP is itself too
+ *   long; drops are counted and warned about at a limited rate;
+ * - a player that has to skip more than `maxSkipsPerMinute` times, or whose
+ *   write makes no progress for `stallTimeoutMs`, is closed with a reason.
+ *
+ * @module
+ */
+import { FrameKind, type MediaFrame } from "../media/frame.ts";
+import type { Logger } from "../log.ts";
+
+/** Turns a frame into the bytes of one output form; may keep per-player state (e.g. delta headers). */
+export interface Packer {
+  /** The bytes to send for `frame`. Shared bytes: the caller never mutates them. */
+  pack(frame: MediaFrame): Uint8Array;
+  /** Frames were dropped: the next frame of each kind must not depend on the previous one. */
+  reset(): void;
+}
+
+/** Where a subscriber's bytes go. */
+export interface FrameSink {
+  /** Writes all of `bytes`; resolves when done, rejects when the peer is gone. */
+  write(bytes: Uint8Array): Promise<void>;
+}
+
+/** The stream a subscriber is attached to, as far as the subscriber needs it. */
+export interface FrameSource {
+  /** The frames from the newest keyframe on (audio and video), for a skip. */
+  gopFrames(): readonly MediaFrame[];
+  /** Whether the stream carries video (a skip then waits for a keyframe). */
+  hasVideo(): boolean;
+}
+
+/** Delivery bounds (see PlayerConfig). */
+export interface SubscriberLimits {
+  queueMaxBytes: number;
+  queueMaxMs: number;
+  stallTimeoutMs: number;
+  maxSkipsPerMinute: number;
+}
+
+/** Counters shown by the admin API and used by tests. */
+export interface SubscriberStats {
+  framesQueued: number;
+  framesSent: number;
+  framesDropped: number;
+  bytesSent: number;
+  skips: number;
+  writes: number;
+}
+
+/** What happens at stream level, forwarded to the output (which turns it into protocol messages). */
+export type StreamEvent = "unpublish" | "publish" | "end";
+
+interface Item {
+  frame: MediaFrame;
+  bytes: Uint8Array;
+}
+
+const WARN_EVERY_MS = 10_000;
+
+export class Subscriber {
+  readonly id: string;
+  readonly stats: SubscriberStats = {
+    framesQueued: 0,
+    framesSent: 0,
+    framesDropped: 0,
+    bytesSent: 0,
+    skips: 0,
+    writes: 0,
+  };
+  readonly connectedAt: number = Date.now();
+  /** Time of the first write, for time-to-first-frame figures; 0 until then. */
+  firstWriteAt = 0;
+  /** Called once when the subscriber closes itself (slow, stalled, write failed), with the reason. */
+  onClose: (reason: string) => void = () => {};
+  /** Called for stream-level events; the output answers in its protocol. */
+  onEvent: (ev: StreamEvent) => void = () => {};
+
+  #packer: Packer;
+  #sink: FrameSink;
+  #limits: SubscriberLimits;
+  #log: Logger;
+  #source: FrameSource | undefined;
+  #queue: Item[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #writing = false;
+  #writeStartedAt = 0;
+  #waitKeyframe = false;
+  #skipTimes: number[] = [];
+  #lastWarnAt = 0;
+  #droppedSinceWarn = 0;
+  #closed = false;
+  #closeReason = "";
+
+  constructor(id: string, packer: Packer, sink: FrameSink, limits: SubscriberLimits, log: Logger) {
+    this.id = id;
+    this.#packer = packer;
+    this.#sink = sink;
+    this.#limits = limits;
+    this.#log = log;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get closeReason(): string {
+    return this.#closeReason;
+  }
+
+  /** Bytes queued and not yet handed to the sink. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Attaches to a stream (the stream calls this). */
+  attach(source: FrameSource): void {
+    this.#source = source;
+  }
+
+  /** Queues a frame (the stream calls this for every frame, in order). Never blocks. */
+  send(frame: MediaFrame): void {
+    if (this.#closed) return;
+    if (this.#waitKeyframe) {
+      if (!(frame.kind === FrameKind.Video && frame.keyframe) && !frame.sequenceHeader && frame.kind !== FrameKind.Data) {
+        this.stats.framesDropped++;
+        this.#droppedSinceWarn++;
+        return;
+      }
+      if (frame.keyframe) this.#waitKeyframe = false;
+    }
+    this.#enqueue(frame);
+    if (this.#overBounds()) this.#skip();
+  }
+
+  /** Starts a write if one is not under way and something is queued. */
+  flush(): void {
+    if (this.#writing || this.#closed || this.#head === this.#queue.length) return;
+    this.#writing = true;
+    this.#drain();
+  }
+
+  /** Checks the stall deadline; the hub calls this about once a second. */
+  checkStall(now: number): void {
+    if (this.#writing && this.#writeStartedAt > 0 && now - this.#writeStartedAt > this.#limits.stallTimeoutMs) {
+      this.close(`stalled: no write progress for ${now - this.#writeStartedAt} ms (limit ${this.#limits.stallTimeoutMs})`);
+    }
+  }
+
+  /** Stops delivery and drops the queue. Idempotent; calls onClose once. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closeReason = reason;
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.onClose(reason);
+  }
+
+  #enqueue(frame: MediaFrame): void {
+    const bytes = this.#packer.pack(frame);
+    this.#queue.push({ frame, bytes });
+    this.#queuedBytes += bytes.length;
+    this.stats.framesQueued++;
+  }
+
+  #overBounds(): boolean {
+    if (this.#queuedBytes > this.#limits.queueMaxBytes) return true;
+    const n = this.#queue.length;
+    if (n - this.#head < 2) return false;
+    return this.#queue[n - 1].frame.timestamp - this.#queue[this.#head].frame.timestamp > this.#limits.queueMaxMs;
+  }
+
+  /** Drops the queue and restarts at the newest keyframe. */
+  #skip(): void {
+    const now = Date.now();
+    this.stats.skips++;
+    this.#skipTimes.push(now);
+    while (this.#skipTimes.length > 0 && now - this.#skipTimes[0] > 60_000) this.#skipTimes.shift();
+    if (this.#skipTimes.length > this.#limits.maxSkipsPerMinute) {
+      this.close(
+        `too slow: skipped to a keyframe ${this.#skipTimes.length} times in a minute (limit ${this.#limits.maxSkipsPerMinute})`,
+      );
+      return;
+    }
+    const kept: Item[] = [];
+    let dropped = 0;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const it = this.#queue[i];
+      if (it.frame.sequenceHeader || it.frame.kind === FrameKind.Data) kept.push(it);
+      else dropped++;
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.#packer.reset();
+    for (const it of kept) this.#enqueue(it.frame);
+    this.stats.framesDropped += dropped;
+    this.#droppedSinceWarn += dropped;
+
+    const gop = this.#source?.gopFrames() ?? [];
+    const gopBytes = gop.reduce((n, f) => n + f.payload.length, 0);
+    const gopMs = gop.length > 1 ? gop[gop.length - 1].timestamp - gop[0].timestamp : 0;
+    if (this.#source?.hasVideo() && (gop.length === 0 || gopBytes * 2 > this.#limits.queueMaxBytes ||
+      gopMs * 2 > this.#limits.queueMaxMs)) {
+      this.#waitKeyframe = true;
+    } else {
+      for (const f of gop) this.#enqueue(f);
+    }
+    if (now - this.#lastWarnAt >= WARN_EVERY_MS) {
+      this.#log.warn(
+        `slow player ${this.id}: skipped to the newest keyframe, ${this.#droppedSinceWarn} frames dropped since last warning`,
+      );
+      this.#lastWarnAt = now;
+      this.#droppedSinceWarn = 0;
+    }
+  }
+
+  /** Everything queued, as one buffer (no copy when there is one item). */
+  #takeAll(): { bytes: Uint8Array; frames: number } {
+    const items = this.#queue;
+    const from = this.#head;
+    const n = items.length - from;
+    this.#queue = [];
+    this.#head = 0;
+    const total = this.#queuedBytes;
+    this.#queuedBytes = 0;
+    if (n === 1) return { bytes: items[from].bytes, frames: 1 };
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (let i = from; i < items.length; i++) {
+      out.set(items[i].bytes, o);
+      o += items[i].bytes.length;
+    }
+    return { bytes: out, frames: n };
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (!this.#closed && this.#head < this.#queue.length) {
+        const { bytes, frames } = this.#takeAll();
+        this.#writeStartedAt = Date.now();
+        if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;
+        await this.#sink.write(bytes);
+        this.stats.bytesSent += bytes.length;
+        this.stats.framesSent += frames;
+        this.stats.writes++;
+      }
+    } catch (e) {
+      this.close(`write failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.#writing = false;
+      this.#writeStartedAt = 0;
+    }
+  }
+}

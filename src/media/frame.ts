@@ -1,0 +1,148 @@
+/**
+ * MediaFrame: one audio, video or data message as the hub carries it. The
+ * payload is an FLV tag body (the same bytes as an RTMP audio/video/data
+ * message body), owned by the frame and shared read-only with every
+ * subscriber. Packed forms (RTMP chunks, FLV tag) are cached on the frame the
+ * first time a subscriber needs them: pack once, write many.
+ *
+ * @module
+ */
+
+/**
+ * Frame kinds. The numbers are the FLV tag types (FLV spec v10.1 E.4.1), which
+ * are also the RTMP message type ids (RTMP spec 7.1.4, 7.1.5, 7.1.2).
+ */
+export const FrameKind = {
+  /** FLV TagType 8 / RTMP message type 8. */
+  Audio: 8,
+  /** FLV TagType 9 / RTMP message type 9. */
+  Video: 9,
+  /** FLV TagType 18 (script data) / RTMP message type 18 (AMF0 data). */
+  Data: 18,
+} as const;
+export type FrameKind = typeof FrameKind[keyof typeof FrameKind];
+
+/** FLV VIDEODATA FrameType (FLV spec v10.1 E.4.3.1, upper nibble of byte 0). */
+export const VideoFrameType = {
+  /** 1: keyframe (for AVC, a seekable frame). */
+  Key: 1,
+  /** 2: inter frame. */
+  Inter: 2,
+  /** 3: disposable inter frame (H.263 only). */
+  DisposableInter: 3,
+  /** 4: generated keyframe (server use only). */
+  GeneratedKey: 4,
+  /** 5: video info/command frame. */
+  Command: 5,
+} as const;
+
+/** FLV VIDEODATA CodecID (FLV spec v10.1 E.4.3.1, lower nibble of byte 0). */
+export const VideoCodecId = {
+  /** 7: AVC (H.264). */
+  Avc: 7,
+} as const;
+
+/** AVCPacketType (FLV spec v10.1 E.4.3.1, byte 1 when CodecID is 7). */
+export const AvcPacketType = {
+  /** 0: AVC sequence header (AVCDecoderConfigurationRecord). */
+  SequenceHeader: 0,
+  /** 1: AVC NALU. */
+  Nalu: 1,
+  /** 2: AVC end of sequence. */
+  EndOfSequence: 2,
+} as const;
+
+/** Enhanced RTMP (veovera) ExVideoTagHeader PacketType, low nibble of byte 0 when bit 7 is set. */
+export const ExVideoPacketType = {
+  /** 0: sequence start (the codec's decoder configuration record). */
+  SequenceStart: 0,
+  /** 1: coded frames with composition time. */
+  CodedFrames: 1,
+  /** 2: sequence end. */
+  SequenceEnd: 2,
+  /** 3: coded frames, composition time 0 implied. */
+  CodedFramesX: 3,
+  /** 4: metadata (HDR etc.). */
+  Metadata: 4,
+  /** 5: MPEG-2 TS sequence start. */
+  Mpeg2TsSequenceStart: 5,
+} as const;
+
+/** FLV AUDIODATA SoundFormat (FLV spec v10.1 E.4.2.1, upper nibble of byte 0). */
+export const SoundFormat = {
+  /** 2: MP3. */
+  Mp3: 2,
+  /** 9: Enhanced RTMP ExHeader (the nibble means an extended audio header). */
+  ExHeader: 9,
+  /** 10: AAC. */
+  Aac: 10,
+} as const;
+
+/** AACPacketType (FLV spec v10.1 E.4.2.1, byte 1 when SoundFormat is 10). */
+export const AacPacketType = {
+  /** 0: AAC sequence header (AudioSpecificConfig). */
+  SequenceHeader: 0,
+  /** 1: AAC raw frame. */
+  Raw: 1,
+} as const;
+
+/** Enhanced RTMP ExAudioTagHeader AudioPacketType (low nibble of byte 0 when SoundFormat is 9). */
+export const ExAudioPacketType = {
+  /** 0: sequence start. */
+  SequenceStart: 0,
+  /** 1: coded frames. */
+  CodedFrames: 1,
+} as const;
+
+/** One frame on its way through the hub. */
+export interface MediaFrame {
+  readonly kind: FrameKind;
+  /** Hub timestamp in ms: monotonic per stream, rebased to start at 0. */
+  readonly timestamp: number;
+  /** The FLV tag body; never mutated once the frame enters the hub. */
+  readonly payload: Uint8Array;
+  /** A video keyframe that is not a sequence header: where a player may start. */
+  readonly keyframe: boolean;
+  /** A decoder configuration (AVC/AAC sequence header or an enhanced sequence start). */
+  readonly sequenceHeader: boolean;
+  /** Position of this frame among its stream's frames of the same kind (1, 2, ...). */
+  readonly seq: number;
+  /** Timestamp of the previous frame of the same kind in the stream (for delta headers); -1 if none. */
+  readonly prevTimestamp: number;
+  /** Packed forms, filled on first use by an output and shared by all its subscribers. */
+  packed: Partial<Record<string, Uint8Array>>;
+}
+
+/** What the payload says about a frame: keyframe and sequence-header flags. */
+export function classify(kind: number, payload: Uint8Array): { keyframe: boolean; sequenceHeader: boolean } {
+  if (payload.length === 0) return { keyframe: false, sequenceHeader: false };
+  const b0 = payload[0];
+  if (kind === FrameKind.Video) {
+    if (b0 & 0x80) {
+      // Enhanced RTMP: bit 7 IsExHeader, bits 4-6 FrameType, bits 0-3 PacketType.
+      const frameType = (b0 >> 4) & 0x07;
+      const packetType = b0 & 0x0f;
+      const sequenceHeader = packetType === ExVideoPacketType.SequenceStart;
+      const coded = packetType === ExVideoPacketType.CodedFrames ||
+        packetType === ExVideoPacketType.CodedFramesX;
+      return { keyframe: coded && frameType === VideoFrameType.Key, sequenceHeader };
+    }
+    const frameType = b0 >> 4;
+    const codecId = b0 & 0x0f;
+    if (codecId === VideoCodecId.Avc) {
+      const sequenceHeader = payload.length > 1 && payload[1] === AvcPacketType.SequenceHeader;
+      return { keyframe: !sequenceHeader && frameType === VideoFrameType.Key, sequenceHeader };
+    }
+    return { keyframe: frameType === VideoFrameType.Key, sequenceHeader: false };
+  }
+  if (kind === FrameKind.Audio) {
+    const format = b0 >> 4;
+    if (format === SoundFormat.Aac) {
+      return { keyframe: false, sequenceHeader: payload.length > 1 && payload[1] === AacPacketType.SequenceHeader };
+    }
+    if (format === SoundFormat.ExHeader) {
+      return { keyframe: false, sequenceHeader: (b0 & 0x0f) === ExAudioPacketType.SequenceStart };
+    }
+  }
+  return { keyframe: false, sequenceHeader: false };
+}

@@ -1,0 +1,73 @@
+/**
+ * RTMP messages as the wire layer hands them up and takes them down:
+ * the message header fields plus an owned payload.
+ *
+ * @module
+ */
+
+/** Message type ids (Adobe RTMP Specification 1.0). */
+export const MessageType = {
+  /** 5.4.1 Set Chunk Size: 4 bytes, high bit zero. */
+  SetChunkSize: 1,
+  /** 5.4.2 Abort Message: 4-byte chunk stream id. */
+  Abort: 2,
+  /** 5.4.3 Acknowledgement: 4-byte sequence number (bytes received so far). */
+  Acknowledgement: 3,
+  /** 6.2 / 7.1.7 User Control Message: 2-byte event type + event data. */
+  UserControl: 4,
+  /** 5.4.4 Window Acknowledgement Size: 4 bytes. */
+  WindowAckSize: 5,
+  /** 5.4.5 Set Peer Bandwidth: 4-byte window + 1-byte limit type. */
+  SetPeerBandwidth: 6,
+  /** 7.1.4 Audio Message (FLV audio tag body). */
+  Audio: 8,
+  /** 7.1.5 Video Message (FLV video tag body). */
+  Video: 9,
+  /** 7.1.2 Data Message, AMF3 wrapper. */
+  DataAmf3: 15,
+  /** 7.1.3 Shared Object Message, AMF3. */
+  SharedObjectAmf3: 16,
+  /** 7.1.1 Command Message, AMF3 wrapper. */
+  CommandAmf3: 17,
+  /** 7.1.2 Data Message, AMF0 (e.g. @setDataFrame / onMetaData). */
+  DataAmf0: 18,
+  /** 7.1.3 Shared Object Message, AMF0. */
+  SharedObjectAmf0: 19,
+  /** 7.1.1 Command Message, AMF0 (connect, createStream, publish, play, ...). */
+  CommandAmf0: 20,
+  /** 7.1.6 Aggregate Message: a run of FLV-tag-like sub-messages. */
+  Aggregate: 22,
+} as const;
+export type MessageType = typeof MessageType[keyof typeof MessageType];
+
+/**
+ * Chunk stream ids Sluice sends on (5.3.1.1: 2 is reserved for protocol
+ * control messages; the rest are the server's choice, as nginx-rtmp's).
+ */
+export const ChunkStreamId = {
+  /** 5.3.1.1: protocol control and user control messages. */
+  Control: 2,
+  /** Commands and their responses. */
+  Command: 3,
+  /** Audio of a stream. */
+  Audio: 4,
+  /** Data messages (onMetaData, |RtmpSampleAccess). */
+  Data: 5,
+  /** Video of a stream. */
+  Video: 6,
+} as const;
+export type ChunkStreamId = typeof ChunkStreamId[keyof typeof ChunkStreamId];
+
+/** One whole RTMP message. */
+export interface RtmpMessage {
+  /** The chunk stream it arrived on or is sent on (2..65599). */
+  csid: number;
+  /** The message type id (see MessageType; unknown ids are passed up as numbers). */
+  typeId: number;
+  /** The message stream id (0 for control and NetConnection commands). */
+  streamId: number;
+  /** Absolute timestamp in milliseconds, 32-bit (wraps). */
+  timestamp: number;
+  /** The payload; owned by whoever holds the message, never a view into WASM memory. */
+  payload: Uint8Array;
+}
