@@ -1,9 +1,10 @@
 /**
- * GopCache: the frames since the latest video keyframe, so a player that joins
- * mid-GOP starts at once with a keyframe. Bounded in bytes and media time, as
- * SRS's SrsGopCache is: a GOP longer than the bounds is dropped whole and the
- * cache waits for the next keyframe (a joiner then waits too, which beats
- * holding unbounded memory for a stream with a 60 s keyframe interval).
+ * GopCache: the audio and video frames since the latest video keyframe, so a
+ * player that joins mid-GOP starts at once with a keyframe. Bounded in bytes
+ * and media time, as SRS's SrsGopCache is: a GOP longer than the bounds is
+ * dropped whole and the cache waits for the next keyframe (a joiner then waits
+ * too, which beats holding unbounded memory for a stream with a 60 s keyframe
+ * interval).
  *
  * @module
  */
@@ -22,7 +23,9 @@ export class GopCache {
 
   /** Adds a frame: a keyframe starts a new GOP; frames before the first keyframe are not kept. */
   push(frame: MediaFrame): void {
-    if (frame.sequenceHeader) return; // kept by the stream, sent before the GOP
+    // Sequence headers and metadata are kept by the stream and sent before the GOP; caching them here
+    // too would send them twice to a joiner (and again after a skip, which keeps queued ones).
+    if (frame.sequenceHeader || frame.kind === FrameKind.Data) return;
     if (frame.kind === FrameKind.Video && frame.keyframe) {
       this.clear();
     } else if (this.#frames.length === 0) {

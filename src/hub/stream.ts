@@ -115,7 +115,16 @@ export class Stream implements FrameSource {
     const prevTimestamp = this.#lastOut[kind];
     this.#lastOut[kind] = timestamp;
     if (timestamp > this.#maxOut) this.#maxOut = timestamp;
-    const frame: MediaFrame = { kind, timestamp, payload, keyframe, sequenceHeader, seq, prevTimestamp, packed: {} };
+    const frame: MediaFrame = {
+      kind,
+      timestamp,
+      payload,
+      keyframe,
+      sequenceHeader,
+      seq,
+      prevTimestamp,
+      packed: {},
+    };
 
     this.stats.framesIn++;
     this.stats.bytesIn += payload.length;
@@ -173,7 +182,8 @@ export class Stream implements FrameSource {
       if (raw < this.#lastRaw - TWO_31) this.#wrapAdd += TWO_32;
       else if (raw > this.#lastRaw + TWO_31 && this.#wrapAdd > 0) raw -= TWO_32; // a late frame from before a wrap
     }
-    this.#lastRaw = raw >= 0 ? raw : raw + TWO_32;
+    // A late frame from before a wrap leaves lastRaw alone: moving it back would count the wrap again.
+    if (raw >= 0) this.#lastRaw = raw;
     const unwrapped = raw + this.#wrapAdd;
     if (this.#base === undefined) this.#base = unwrapped - (this.#maxOut >= 0 ? this.#maxOut + 1 : 0);
     let out = unwrapped - this.#base;

@@ -61,11 +61,14 @@ export class StreamHub {
       }
     }
     this.#waiters.clear();
-    for (const s of this.#streams.values()) {
+    // Forget the streams first: a publisher's close() may lead to unpublish(), now or later, which must
+    // then find nothing to keep in grace (a grace timer would outlive stop()).
+    const streams = [...this.#streams.values()];
+    this.#streams.clear();
+    for (const s of streams) {
       s.publisher?.close("server stopping");
       s.end();
     }
-    this.#streams.clear();
   }
 
   get(key: string): Stream | undefined {
@@ -111,6 +114,7 @@ export class StreamHub {
   /** The publisher left; players stay attached for the grace window. */
   unpublish(stream: Stream, publisher: PublisherHandle): void {
     if (stream.publisher !== publisher) return; // already taken over
+    if (this.#streams.get(stream.key) !== stream) return; // already ended (hub stopped)
     stream.stopPublisher();
     const key = stream.key;
     if (this.config.reconnectGraceMs <= 0) {
@@ -171,7 +175,9 @@ export class StreamHub {
 
   #endStream(stream: Stream): void {
     this.#streams.delete(stream.key);
-    this.#log.info(`stream ${stream.key} ended: ${stream.stats.framesIn} frames, ${stream.stats.bytesIn} bytes`);
+    this.#log.info(
+      `stream ${stream.key} ended: ${stream.stats.framesIn} frames, ${stream.stats.bytesIn} bytes`,
+    );
     stream.end();
   }
 }

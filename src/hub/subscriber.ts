@@ -96,6 +96,9 @@ export class Subscriber {
   #queue: Item[] = [];
   #head = 0;
   #queuedBytes = 0;
+  /** Timestamps of the first and last queued audio/video frames (not sequence headers); -1 when none. */
+  #firstMediaTs = -1;
+  #lastMediaTs = -1;
   #writing = false;
   #writeStartedAt = 0;
   #waitKeyframe = false;
@@ -135,7 +138,10 @@ export class Subscriber {
   send(frame: MediaFrame): void {
     if (this.#closed) return;
     if (this.#waitKeyframe) {
-      if (!(frame.kind === FrameKind.Video && frame.keyframe) && !frame.sequenceHeader && frame.kind !== FrameKind.Data) {
+      if (
+        !(frame.kind === FrameKind.Video && frame.keyframe) && !frame.sequenceHeader &&
+        frame.kind !== FrameKind.Data
+      ) {
         this.stats.framesDropped++;
         this.#droppedSinceWarn++;
         return;
@@ -155,8 +161,14 @@ export class Subscriber {
 
   /** Checks the stall deadline; the hub calls this about once a second. */
   checkStall(now: number): void {
-    if (this.#writing && this.#writeStartedAt > 0 && now - this.#writeStartedAt > this.#limits.stallTimeoutMs) {
-      this.close(`stalled: no write progress for ${now - this.#writeStartedAt} ms (limit ${this.#limits.stallTimeoutMs})`);
+    if (
+      this.#writing && this.#writeStartedAt > 0 && now - this.#writeStartedAt > this.#limits.stallTimeoutMs
+    ) {
+      this.close(
+        `stalled: no write progress for ${
+          now - this.#writeStartedAt
+        } ms (limit ${this.#limits.stallTimeoutMs})`,
+      );
     }
   }
 
@@ -165,24 +177,37 @@ export class Subscriber {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeReason = reason;
-    this.#queue = [];
-    this.#head = 0;
-    this.#queuedBytes = 0;
+    this.#clearQueue();
     this.onClose(reason);
   }
 
-  #enqueue(frame: MediaFrame): void {
+  /** Packs and queues `frame`; `requeued` when a skip puts back a frame already counted as queued. */
+  #enqueue(frame: MediaFrame, requeued = false): void {
     const bytes = this.#packer.pack(frame);
     this.#queue.push({ frame, bytes });
     this.#queuedBytes += bytes.length;
-    this.stats.framesQueued++;
+    if (!requeued) this.stats.framesQueued++;
+    if (frame.kind !== FrameKind.Data && !frame.sequenceHeader) {
+      if (this.#firstMediaTs < 0) this.#firstMediaTs = frame.timestamp;
+      this.#lastMediaTs = frame.timestamp;
+    }
   }
 
+  #clearQueue(): void {
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.#firstMediaTs = -1;
+    this.#lastMediaTs = -1;
+  }
+
+  /**
+   * Past the byte or media-time bound. Media time spans audio and video frames only: sequence headers and
+   * metadata keep the timestamp they were published with (often 0), so a joiner's queue starts with them.
+   */
   #overBounds(): boolean {
     if (this.#queuedBytes > this.#limits.queueMaxBytes) return true;
-    const n = this.#queue.length;
-    if (n - this.#head < 2) return false;
-    return this.#queue[n - 1].frame.timestamp - this.#queue[this.#head].frame.timestamp > this.#limits.queueMaxMs;
+    return this.#firstMediaTs >= 0 && this.#lastMediaTs - this.#firstMediaTs > this.#limits.queueMaxMs;
   }
 
   /** Drops the queue and restarts at the newest keyframe. */
@@ -204,19 +229,19 @@ export class Subscriber {
       if (it.frame.sequenceHeader || it.frame.kind === FrameKind.Data) kept.push(it);
       else dropped++;
     }
-    this.#queue = [];
-    this.#head = 0;
-    this.#queuedBytes = 0;
+    this.#clearQueue();
     this.#packer.reset();
-    for (const it of kept) this.#enqueue(it.frame);
+    for (const it of kept) this.#enqueue(it.frame, true);
     this.stats.framesDropped += dropped;
     this.#droppedSinceWarn += dropped;
 
     const gop = this.#source?.gopFrames() ?? [];
     const gopBytes = gop.reduce((n, f) => n + f.payload.length, 0);
     const gopMs = gop.length > 1 ? gop[gop.length - 1].timestamp - gop[0].timestamp : 0;
-    if (this.#source?.hasVideo() && (gop.length === 0 || gopBytes * 2 > this.#limits.queueMaxBytes ||
-      gopMs * 2 > this.#limits.queueMaxMs)) {
+    if (
+      this.#source?.hasVideo() && (gop.length === 0 || gopBytes * 2 > this.#limits.queueMaxBytes ||
+        gopMs * 2 > this.#limits.queueMaxMs)
+    ) {
       this.#waitKeyframe = true;
     } else {
       for (const f of gop) this.#enqueue(f);
@@ -235,10 +260,8 @@ export class Subscriber {
     const items = this.#queue;
     const from = this.#head;
     const n = items.length - from;
-    this.#queue = [];
-    this.#head = 0;
     const total = this.#queuedBytes;
-    this.#queuedBytes = 0;
+    this.#clearQueue();
     if (n === 1) return { bytes: items[from].bytes, frames: 1 };
     const out = new Uint8Array(total);
     let o = 0;

@@ -130,15 +130,21 @@ export function classify(kind: number, payload: Uint8Array): { keyframe: boolean
     const frameType = b0 >> 4;
     const codecId = b0 & 0x0f;
     if (codecId === VideoCodecId.Avc) {
-      const sequenceHeader = payload.length > 1 && payload[1] === AvcPacketType.SequenceHeader;
-      return { keyframe: !sequenceHeader && frameType === VideoFrameType.Key, sequenceHeader };
+      const packetType = payload.length > 1 ? payload[1] : -1;
+      return {
+        keyframe: packetType === AvcPacketType.Nalu && frameType === VideoFrameType.Key,
+        sequenceHeader: packetType === AvcPacketType.SequenceHeader,
+      };
     }
     return { keyframe: frameType === VideoFrameType.Key, sequenceHeader: false };
   }
   if (kind === FrameKind.Audio) {
     const format = b0 >> 4;
     if (format === SoundFormat.Aac) {
-      return { keyframe: false, sequenceHeader: payload.length > 1 && payload[1] === AacPacketType.SequenceHeader };
+      return {
+        keyframe: false,
+        sequenceHeader: payload.length > 1 && payload[1] === AacPacketType.SequenceHeader,
+      };
     }
     if (format === SoundFormat.ExHeader) {
       return { keyframe: false, sequenceHeader: (b0 & 0x0f) === ExAudioPacketType.SequenceStart };

@@ -1,0 +1,67 @@
+/**
+ * Sluice: wires the hub, the RTMP listener and the HTTP router together.
+ * `new Sluice(config).start()` / `.stop()`; tests start it in-process on port 0.
+ *
+ * @module
+ */
+import type { Config } from "./config/config.ts";
+import { makeRouter } from "./http/router.ts";
+import { StreamHub } from "./hub/stream_hub.ts";
+import { log as rootLog, type Logger } from "./log.ts";
+import { RtmpListener } from "./rtmp/listener.ts";
+
+export class Sluice {
+  readonly config: Config;
+  readonly hub: StreamHub;
+  readonly log: Logger;
+  #rtmp: RtmpListener | undefined;
+  #http: Deno.HttpServer | undefined;
+  #httpPort = 0;
+
+  constructor(config: Config, log: Logger = rootLog) {
+    this.config = config;
+    this.log = log;
+    this.hub = new StreamHub(config.hub, log.child("hub"));
+  }
+
+  /** The bound RTMP port (useful when the config asked for 0). */
+  get rtmpPort(): number {
+    return this.#rtmp?.port ?? 0;
+  }
+
+  /** The bound HTTP port. */
+  get httpPort(): number {
+    return this.#httpPort;
+  }
+
+  /** The RTMP listener (connection counts, for the admin API and tests). */
+  get rtmp(): RtmpListener | undefined {
+    return this.#rtmp;
+  }
+
+  async start(): Promise<void> {
+    this.hub.start();
+    this.#rtmp = new RtmpListener({ hub: this.hub, config: this.config, log: this.log.child("rtmp") });
+    this.#rtmp.listen();
+    const ready = Promise.withResolvers<void>();
+    this.#http = Deno.serve({
+      hostname: this.config.host,
+      port: this.config.httpPort,
+      onListen: (addr) => {
+        this.#httpPort = (addr as Deno.NetAddr).port;
+        ready.resolve();
+      },
+      onError: (e) => {
+        this.log.child("http").error(`request failed: ${e instanceof Error ? e.message : e}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, makeRouter({ hub: this.hub, startedAt: Date.now() }));
+    await ready.promise;
+  }
+
+  async stop(): Promise<void> {
+    await this.#rtmp?.close();
+    this.hub.stop();
+    await this.#http?.shutdown();
+  }
+}
