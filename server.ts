@@ -17,6 +17,7 @@ Usage: deno run --allow-net server.ts [flags]
   --chunk-size N       outgoing RTMP chunk size (default 4096)
   --play-wait-ms N     how long a play waits for its publisher; 0 = StreamNotFound at once (default 30000)
   --grace-ms N         how long players wait for a publisher to come back (default 10000)
+  --merge-ms N         frames within N ms share one write per player (default 50)
   --takeover           a second publisher takes the stream over instead of being refused
   --log-level L        error | warn | info | debug (default info)
   -h, --help           this text
@@ -59,6 +60,9 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
         break;
       case "--grace-ms":
         o.hub = { ...o.hub, reconnectGraceMs: num(flag, value()) };
+        break;
+      case "--merge-ms":
+        o.player = { ...o.player, mergeWindowMs: num(flag, value()) };
         break;
       case "--takeover":
         o.hub = { ...o.hub, publishTakeover: true };

@@ -98,9 +98,10 @@ async function startSluice(
   port: number,
   httpPort: number,
   pin?: string,
+  extra = "",
 ): Promise<{ pid: number; stop: () => Promise<void> }> {
   const child = spawn(
-    `deno run --allow-net ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} --log-level warn`,
+    `deno run --allow-net ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} --log-level warn ${extra}`,
     pin,
   );
   await waitPort(port);
@@ -244,6 +245,7 @@ export async function runLive(args: string[]): Promise<void> {
   };
   const ns = (get("--n") ?? "100,500").split(",").map(Number);
   const seconds = Number(get("--seconds") ?? 10);
+  const sluiceFlags = get("--sluice-flags") ?? "";
   const pinned = await has("taskset") && navigator.hardwareConcurrency >= 2;
   const serverPin = pinned ? "0" : undefined;
   const clientPin = pinned ? "1" : undefined;
@@ -258,7 +260,7 @@ export async function runLive(args: string[]): Promise<void> {
   const rows: Row[] = [];
   for (const n of ns) {
     const port = await freePort();
-    const s = await startSluice(port, await freePort(), serverPin);
+    const s = await startSluice(port, await freePort(), serverPin, sluiceFlags);
     try {
       rows.push(await measure("sluice", s.pid, port, n, seconds, flv, clientPin));
     } finally {

@@ -21,7 +21,7 @@ export class Sluice {
   constructor(config: Config, log: Logger = rootLog) {
     this.config = config;
     this.log = log;
-    this.hub = new StreamHub(config.hub, log.child("hub"));
+    this.hub = new StreamHub(config.hub, log.child("hub"), config.player.mergeWindowMs);
   }
 
   /** The bound RTMP port (useful when the config asked for 0). */
