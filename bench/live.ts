@@ -58,7 +58,7 @@ async function rssMb(pid: number): Promise<number> {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const p = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -259,15 +259,15 @@ export async function runLive(args: string[]): Promise<void> {
   );
   const rows: Row[] = [];
   for (const n of ns) {
-    const port = await freePort();
-    const s = await startSluice(port, await freePort(), serverPin, sluiceFlags);
+    const port = freePort();
+    const s = await startSluice(port, freePort(), serverPin, sluiceFlags);
     try {
       rows.push(await measure("sluice", s.pid, port, n, seconds, flv, clientPin));
     } finally {
       await s.stop();
     }
     if (nginx) {
-      const nport = await freePort();
+      const nport = freePort();
       const ng = await startNginx(nport, serverPin);
       try {
         rows.push(await measure("nginx-rtmp", ng.pid, nport, n, seconds, flv, clientPin));

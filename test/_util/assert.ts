@@ -56,7 +56,9 @@ export function assert(cond: unknown, msg = "Assertion failed"): asserts cond {
 export function assertEquals<T>(actual: T, expected: T, msg?: string): void {
   if (!equal(actual, expected)) {
     throw new AssertionError(
-      `${msg ? msg + "\n" : ""}Values are not equal:\n  actual:   ${show(actual)}\n  expected: ${show(expected)}`,
+      `${msg ? msg + "\n" : ""}Values are not equal:\n  actual:   ${show(actual)}\n  expected: ${
+        show(expected)
+      }`,
     );
   }
 }
@@ -67,7 +69,9 @@ export function assertNotEquals<T>(actual: T, expected: T, msg?: string): void {
 
 export function assertStrictEquals<T>(actual: T, expected: T, msg?: string): void {
   if (!Object.is(actual, expected)) {
-    throw new AssertionError(`${msg ? msg + "\n" : ""}Not strictly equal: ${show(actual)} !== ${show(expected)}`);
+    throw new AssertionError(
+      `${msg ? msg + "\n" : ""}Not strictly equal: ${show(actual)} !== ${show(expected)}`,
+    );
   }
 }
 

@@ -47,6 +47,11 @@ export const CONN_EVENTS_CAP: i32 = 768;
 /** Socket bytes land here (conn.read() straight into a view of it). */
 export const CONN_INPUT_PTR: i32 = 32768;
 export const CONN_INPUT_SIZE: i32 = 98304;
+/** The input region's first bytes hold an incomplete chunk header carried over from the last read,
+ *  right-aligned so that it ends where the next read starts (a header is at most 18 bytes). */
+export const CONN_CARRY_SIZE: i32 = 32;
+/** Where socket reads land: CONN_INPUT_PTR + CONN_CARRY_SIZE, up to the end of the input region. */
+export const CONN_READ_PTR: i32 = 32800;
 
 // ---- codec role memory map (one per process)
 
