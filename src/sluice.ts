@@ -55,7 +55,7 @@ export class Sluice {
         this.log.child("http").error(`request failed: ${e instanceof Error ? e.message : e}`);
         return new Response("internal error\n", { status: 500 });
       },
-    }, makeRouter({ hub: this.hub, startedAt: Date.now() }));
+    }, makeRouter({ hub: this.hub, config: this.config, log: this.log.child("http"), startedAt: Date.now() }));
     await ready.promise;
   }
 

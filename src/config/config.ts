@@ -57,6 +57,26 @@ export interface PlayerConfig {
   mergeWindowMs: number;
 }
 
+/** A file played out as a live stream (`--source app/name=PATH`). */
+export interface SourceConfig {
+  /** Stream key, `app/name`. */
+  key: string;
+  /** Path of an H.264 Annex B elementary stream (.h264/.264) or an FLV file. */
+  path: string;
+  /** Start again at the end, with continuous timestamps. Default true. */
+  loop: boolean;
+  /** Frame rate of an Annex B file when its SPS has no timing info; default 25. */
+  fps?: number;
+}
+
+/** Files served on demand. */
+export interface VodConfig {
+  /** Folder served under `/vod/` (HTTP) and `rtmp://host/vod/` (RTMP); null: VOD off. Default null. */
+  root: string | null;
+  /** The RTMP app and the HTTP path prefix for VOD. Default "vod". */
+  app: string;
+}
+
 /** The whole configuration. */
 export interface Config {
   /** Address the listeners bind. Default "0.0.0.0". */
@@ -70,6 +90,9 @@ export interface Config {
   rtmp: RtmpConfig;
   hub: HubConfig;
   player: PlayerConfig;
+  vod: VodConfig;
+  /** Files played out as live streams. Default none. */
+  sources: SourceConfig[];
 }
 
 /** The embedded defaults. */
@@ -102,12 +125,16 @@ export function defaultConfig(): Config {
       maxSkipsPerMinute: 10,
       mergeWindowMs: 50,
     },
+    vod: { root: null, app: "vod" },
+    sources: [],
   };
 }
 
 /** A partial configuration, as tests and the CLI give it. */
 export type ConfigOverrides = {
-  [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K];
+  [K in keyof Config]?: Config[K] extends unknown[] ? Config[K]
+    : Config[K] extends object ? Partial<Config[K]>
+    : Config[K];
 };
 
 /** The defaults with `overrides` laid over them, section by section. */
@@ -119,5 +146,7 @@ export function makeConfig(overrides: ConfigOverrides = {}): Config {
     rtmp: { ...base.rtmp, ...overrides.rtmp },
     hub: { ...base.hub, ...overrides.hub },
     player: { ...base.player, ...overrides.player },
+    vod: { ...base.vod, ...overrides.vod },
+    sources: overrides.sources ? [...overrides.sources] as SourceConfig[] : base.sources,
   } as Config;
 }
