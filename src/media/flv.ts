@@ -95,6 +95,8 @@ export const SoundFormat = {
   /** 10: AAC; the body is an AACAUDIODATA (E.4.2.2). */
   Aac: 10,
   /** 11: Speex. */
+  /** Enhanced RTMP (veovera): the nibble means an ExAudioTagHeader follows. */
+  ExHeader: 9,
   Speex: 11,
   /** 14: MP3 8 kHz. */
   Mp38k: 14,
@@ -142,6 +144,32 @@ export const AacPacketType = {
   Raw: 1,
 } as const;
 export type AacPacketType = typeof AacPacketType[keyof typeof AacPacketType];
+
+/** Enhanced RTMP (veovera) ExVideoTagHeader VideoPacketType: low nibble of byte 0 when bit 7 (IsExHeader) is set. */
+export const ExVideoPacketType = {
+  /** 0: sequence start (the codec's decoder configuration record). */
+  SequenceStart: 0,
+  /** 1: coded frames with composition time. */
+  CodedFrames: 1,
+  /** 2: sequence end. */
+  SequenceEnd: 2,
+  /** 3: coded frames, composition time 0 implied. */
+  CodedFramesX: 3,
+  /** 4: metadata (HDR etc.). */
+  Metadata: 4,
+  /** 5: MPEG-2 TS sequence start. */
+  Mpeg2TsSequenceStart: 5,
+} as const;
+export type ExVideoPacketType = typeof ExVideoPacketType[keyof typeof ExVideoPacketType];
+
+/** Enhanced RTMP ExAudioTagHeader AudioPacketType: low nibble of byte 0 when SoundFormat is ExHeader (9). */
+export const ExAudioPacketType = {
+  /** 0: sequence start. */
+  SequenceStart: 0,
+  /** 1: coded frames. */
+  CodedFrames: 1,
+} as const;
+export type ExAudioPacketType = typeof ExAudioPacketType[keyof typeof ExAudioPacketType];
 
 /** E.2: the FLV header is 9 bytes (DataOffset of version 1); E.3: each PreviousTagSize is 4. */
 export const FLV_HEADER_SIZE = 9;

@@ -7,6 +7,26 @@
  *
  * @module
  */
+import {
+  AacPacketType,
+  AvcPacketType,
+  ExAudioPacketType,
+  ExVideoPacketType,
+  SoundFormat,
+  TagType,
+  VideoCodecId,
+  VideoFrameType,
+} from "./flv.ts";
+
+export {
+  AacPacketType,
+  AvcPacketType,
+  ExAudioPacketType,
+  ExVideoPacketType,
+  SoundFormat,
+  VideoCodecId,
+  VideoFrameType,
+};
 
 /**
  * Frame kinds. The numbers are the FLV tag types (FLV spec v10.1 E.4.1), which
@@ -14,85 +34,13 @@
  */
 export const FrameKind = {
   /** FLV TagType 8 / RTMP message type 8. */
-  Audio: 8,
+  Audio: TagType.Audio,
   /** FLV TagType 9 / RTMP message type 9. */
-  Video: 9,
+  Video: TagType.Video,
   /** FLV TagType 18 (script data) / RTMP message type 18 (AMF0 data). */
-  Data: 18,
+  Data: TagType.ScriptData,
 } as const;
 export type FrameKind = typeof FrameKind[keyof typeof FrameKind];
-
-/** FLV VIDEODATA FrameType (FLV spec v10.1 E.4.3.1, upper nibble of byte 0). */
-export const VideoFrameType = {
-  /** 1: keyframe (for AVC, a seekable frame). */
-  Key: 1,
-  /** 2: inter frame. */
-  Inter: 2,
-  /** 3: disposable inter frame (H.263 only). */
-  DisposableInter: 3,
-  /** 4: generated keyframe (server use only). */
-  GeneratedKey: 4,
-  /** 5: video info/command frame. */
-  Command: 5,
-} as const;
-
-/** FLV VIDEODATA CodecID (FLV spec v10.1 E.4.3.1, lower nibble of byte 0). */
-export const VideoCodecId = {
-  /** 7: AVC (H.264). */
-  Avc: 7,
-} as const;
-
-/** AVCPacketType (FLV spec v10.1 E.4.3.1, byte 1 when CodecID is 7). */
-export const AvcPacketType = {
-  /** 0: AVC sequence header (AVCDecoderConfigurationRecord). */
-  SequenceHeader: 0,
-  /** 1: AVC NALU. */
-  Nalu: 1,
-  /** 2: AVC end of sequence. */
-  EndOfSequence: 2,
-} as const;
-
-/** Enhanced RTMP (veovera) ExVideoTagHeader PacketType, low nibble of byte 0 when bit 7 is set. */
-export const ExVideoPacketType = {
-  /** 0: sequence start (the codec's decoder configuration record). */
-  SequenceStart: 0,
-  /** 1: coded frames with composition time. */
-  CodedFrames: 1,
-  /** 2: sequence end. */
-  SequenceEnd: 2,
-  /** 3: coded frames, composition time 0 implied. */
-  CodedFramesX: 3,
-  /** 4: metadata (HDR etc.). */
-  Metadata: 4,
-  /** 5: MPEG-2 TS sequence start. */
-  Mpeg2TsSequenceStart: 5,
-} as const;
-
-/** FLV AUDIODATA SoundFormat (FLV spec v10.1 E.4.2.1, upper nibble of byte 0). */
-export const SoundFormat = {
-  /** 2: MP3. */
-  Mp3: 2,
-  /** 9: Enhanced RTMP ExHeader (the nibble means an extended audio header). */
-  ExHeader: 9,
-  /** 10: AAC. */
-  Aac: 10,
-} as const;
-
-/** AACPacketType (FLV spec v10.1 E.4.2.1, byte 1 when SoundFormat is 10). */
-export const AacPacketType = {
-  /** 0: AAC sequence header (AudioSpecificConfig). */
-  SequenceHeader: 0,
-  /** 1: AAC raw frame. */
-  Raw: 1,
-} as const;
-
-/** Enhanced RTMP ExAudioTagHeader AudioPacketType (low nibble of byte 0 when SoundFormat is 9). */
-export const ExAudioPacketType = {
-  /** 0: sequence start. */
-  SequenceStart: 0,
-  /** 1: coded frames. */
-  CodedFrames: 1,
-} as const;
 
 /** One frame on its way through the hub. */
 export interface MediaFrame {
