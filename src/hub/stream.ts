@@ -62,9 +62,13 @@ export class Stream implements FrameSource {
 
   #mergeWindowMs: number;
   #flushPending = false;
+  /** The merge window's pending flush; cleared by a flush and by end() so no timer outlives the stream. */
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #seq = { [FrameKind.Audio]: 0, [FrameKind.Video]: 0, [FrameKind.Data]: 0 };
   #lastOut = { [FrameKind.Audio]: -1, [FrameKind.Video]: -1, [FrameKind.Data]: -1 };
   #maxOut = -1;
+  /** Whether an audio or video frame proper has been timed yet (on any publisher). */
+  #clockStarted = false;
   #base: number | undefined;
   #wrapAdd = 0;
   #lastRaw: number | undefined;
@@ -97,9 +101,10 @@ export class Stream implements FrameSource {
     for (const s of this.subscribers) s.onEvent("unpublish");
   }
 
-  /** The stream is over: tell players and forget them. */
+  /** The stream is over: flush what is queued, tell players and forget them. */
   end(): void {
     this.state = "ended";
+    this.#flushNow();
     for (const s of this.subscribers) s.onEvent("end");
     this.subscribers.clear();
   }
@@ -109,8 +114,9 @@ export class Stream implements FrameSource {
    * on) and queues it to every subscriber. Returns the frame as the hub stored it.
    */
   push(kind: FrameKind, rawTimestamp: number, payload: Uint8Array): MediaFrame {
-    const timestamp = this.#timestamp(kind, rawTimestamp >>> 0);
     const { keyframe, sequenceHeader } = classify(kind, payload);
+    const onClock = kind !== FrameKind.Data && !sequenceHeader;
+    const timestamp = this.#timestamp(kind, rawTimestamp >>> 0, onClock);
     const seq = ++this.#seq[kind];
     const prevTimestamp = this.#lastOut[kind];
     this.#lastOut[kind] = timestamp;
@@ -177,7 +183,15 @@ export class Stream implements FrameSource {
     for (const s of this.subscribers) s.checkStall(now);
   }
 
-  #timestamp(kind: FrameKind, raw: number): number {
+  /**
+   * `onClock`: an audio or video frame proper. Only those start the timeline: publishers stamp sequence
+   * headers and metadata 0 whatever their media clock (ffmpeg does with -output_ts_offset, and so does a
+   * relay of a long-running stream), and a base taken from them would leave the media far from 0. The
+   * others never move the timeline either (a mid-stream header stamped 0 is no backward jump): they go
+   * out at the timeline's current position.
+   */
+  #timestamp(kind: FrameKind, raw: number, onClock: boolean): number {
+    if (!onClock) return Math.max(this.#lastOut[kind], this.#maxOut, 0);
     if (this.#lastRaw !== undefined) {
       if (raw < this.#lastRaw - TWO_31) this.#wrapAdd += TWO_32;
       else if (raw > this.#lastRaw + TWO_31 && this.#wrapAdd > 0) raw -= TWO_32; // a late frame from before a wrap
@@ -185,7 +199,12 @@ export class Stream implements FrameSource {
     // A late frame from before a wrap leaves lastRaw alone: moving it back would count the wrap again.
     if (raw >= 0) this.#lastRaw = raw;
     const unwrapped = raw + this.#wrapAdd;
-    if (this.#base === undefined) this.#base = unwrapped - (this.#maxOut >= 0 ? this.#maxOut + 1 : 0);
+    // A new timeline starts at 0, or just after what was sent (a returning publisher), or at the position
+    // where headers sent before the first frame already are.
+    if (this.#base === undefined) {
+      this.#base = unwrapped - (this.#clockStarted ? this.#maxOut + 1 : Math.max(this.#maxOut, 0));
+      this.#clockStarted = true;
+    }
     let out = unwrapped - this.#base;
     const last = this.#lastOut[kind];
     if (out < last - BACKWARD_JUMP_MS) {
@@ -200,11 +219,13 @@ export class Stream implements FrameSource {
   #scheduleFlush(): void {
     if (this.#flushPending) return;
     this.#flushPending = true;
-    if (this.#mergeWindowMs > 0) setTimeout(() => this.#flushNow(), this.#mergeWindowMs);
+    if (this.#mergeWindowMs > 0) this.#flushTimer = setTimeout(() => this.#flushNow(), this.#mergeWindowMs);
     else queueMicrotask(() => this.#flushNow());
   }
 
   #flushNow(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     this.#flushPending = false;
     for (const s of this.subscribers) s.flush();
   }

@@ -207,7 +207,10 @@ export class Subscriber {
    */
   #overBounds(): boolean {
     if (this.#queuedBytes > this.#limits.queueMaxBytes) return true;
-    return this.#firstMediaTs >= 0 && this.#lastMediaTs - this.#firstMediaTs > this.#limits.queueMaxMs;
+    // Media time says a player is behind only while a write to it is under way: frames held for the
+    // stream's next flush (a merge window, a publisher's burst) have not been offered to the player yet.
+    return this.#writing && this.#firstMediaTs >= 0 &&
+      this.#lastMediaTs - this.#firstMediaTs > this.#limits.queueMaxMs;
   }
 
   /** Drops the queue and restarts at the newest keyframe. */

@@ -67,6 +67,8 @@ export class RtmpSession {
   #reader: ChunkReader;
   #chunkSize: number;
   #closed = false;
+  /** A refusal was sent; the socket closes once it is written. */
+  #closing = false;
   #closeReason = "";
   #writeTail: Promise<void> = Promise.resolve();
   #nextStreamId = FIRST_STREAM_ID;
@@ -116,7 +118,8 @@ export class RtmpSession {
       this.#timers.push(setTimeout(() => {
         if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
       }, cfg.startTimeoutMs));
-      if (rest && rest.length > 0) this.#handleAll(this.#reader.push(rest), rest.length);
+      // The handshake already counted these bytes in bytesIn.
+      if (rest && rest.length > 0) this.#handleAll(this.#reader.push(rest), 0);
       while (!this.#closed) {
         const view = this.#reader.readable();
         const n = await this.#conn.read(view);
@@ -131,6 +134,16 @@ export class RtmpSession {
     } finally {
       this.close(this.#closeReason || "ended");
     }
+  }
+
+  /**
+   * Closes once everything already queued is written (a refusal's status must
+   * reach the peer before the socket closes); messages that arrive meanwhile
+   * are ignored.
+   */
+  #closeAfterWrites(reason: string): void {
+    this.#closing = true;
+    this.#writeTail.then(() => this.close(reason));
   }
 
   /** Ends the session: leaves the hub, closes the socket, logs one line. Idempotent. */
@@ -216,7 +229,7 @@ export class RtmpSession {
   #handleAll(msgs: RtmpMessage[], n: number): void {
     this.bytesIn += n;
     for (const m of msgs) {
-      if (this.#closed) return;
+      if (this.#closed || this.#closing) return;
       this.#handle(m);
     }
     if (this.#peerWindow > 0 && this.#reader.bytesReceived - this.#lastAck >= this.#peerWindow) {
@@ -315,6 +328,9 @@ export class RtmpSession {
       case CommandName.Pause:
         return this.#onPause(msg.streamId, cmd.args[0] === true);
       case "_checkbw":
+      // librtmp (rtmpdump) sends FCSubscribe before a live play; an _error answer makes it print
+      // "ERROR: rtmp server sent error". Like releaseStream, it needs nothing but a _result.
+      case "FCSubscribe":
         if (tid > 0) this.#sendCommand(0, encodeResult(tid, null, undefined));
         return;
       default:
@@ -363,7 +379,7 @@ export class RtmpSession {
     } catch (e) {
       if (e instanceof StreamBusyError) {
         this.#onStatus(streamId, "error", "NetStream.Publish.BadName", `${key} is already published`);
-        this.close(`publish refused: ${key} already has a publisher`);
+        this.#closeAfterWrites(`publish refused: ${key} already has a publisher`);
         return;
       }
       throw e;
@@ -477,7 +493,7 @@ export class RtmpSession {
       this.#onStatus(streamId, "error", "NetStream.Play.StreamNotFound", `${key} is not published`, {
         details: name,
       });
-      this.close(`play refused: ${key} not found`);
+      this.#closeAfterWrites(`play refused: ${key} not found`);
       return;
     }
     this.#send(control.streamBegin(streamId));

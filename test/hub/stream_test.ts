@@ -222,6 +222,21 @@ Deno.test("Stream.push() with a merge window flushes once when the window ends",
   assertEquals(sink.writes.length, 1);
 });
 
+Deno.test({
+  name:
+    "Stream.end() flushes what the merge window holds and clears its timer (bug: the flush timer outlived the stream)",
+  sanitizeOps: true,
+  fn: () => {
+    const s = newStream(50);
+    const { sub, sink, events } = newSubscriber();
+    s.addSubscriber(sub);
+    s.push(Video, 0, avcKeyframe());
+    s.end();
+    assertEquals(sink.writes.length, 1, "the held frame goes out before the end");
+    assertEquals(events, ["end"]);
+  },
+});
+
 Deno.test("Stream.stopPublisher() flushes what is queued, keeps players and tells them 'unpublish'", () => {
   const s = newStream();
   const { sub, sink, events } = newSubscriber();
@@ -277,4 +292,19 @@ Deno.test("Stream.removeSubscriber() stops delivery to that subscriber", async (
   s.push(Video, 0, avcKeyframe());
   await settle();
   assertEquals(sink.writes.length, 0);
+});
+
+Deno.test("Stream.push() starts the first real frame at 0 when headers stamped 0 came first (bug: off by one)", () => {
+  const s = newStream();
+  assertEquals(s.push(Video, 0, avcSequenceHeader()).timestamp, 0);
+  assertEquals(s.push(Audio, 0, aacSequenceHeader()).timestamp, 0);
+  assertEquals(s.push(Video, 20_000_000, avcKeyframe()).timestamp, 0);
+  assertEquals(s.push(Video, 20_000_040, avcInterFrame()).timestamp, 40);
+});
+
+Deno.test("Stream.push() does not rebase when a mid-stream sequence header is stamped 0", () => {
+  const s = newStream();
+  pushVideo(s, 50_000, 50_040, 50_080);
+  assertEquals(s.push(Video, 0, avcSequenceHeader()).timestamp, 80);
+  assertEquals(s.push(Video, 50_120, avcKeyframe()).timestamp, 120);
 });

@@ -225,6 +225,26 @@ Deno.test("Subscriber.send() does not skip a joiner whose headers are older than
   assertEquals(closes, []);
 });
 
+Deno.test("Subscriber.send() does not skip for media held before a flush, only behind a write under way (bug: a publisher's burst in the merge window skipped fast players)", async () => {
+  // A publisher 10x faster than real time: 2 s of media arrive within one 50 ms merge window.
+  const { sub, sink, closes } = setup({ limits: { queueMaxMs: 500, maxSkipsPerMinute: 1 } });
+  sub.send(frames.key(0));
+  for (let ts = 40; ts <= 2000; ts += 40) sub.send(frames.inter(ts));
+  assertEquals(sub.stats.skips, 0, "nothing was offered to the player yet");
+  sub.flush();
+  await settle();
+  assertEquals(sink.writes.length, 1, "one write with all of it");
+  assertEquals(sub.stats.framesSent, 51);
+
+  sink.stalled = true;
+  sub.send(frames.inter(2040));
+  sub.flush();
+  for (let ts = 2080; ts <= 2600; ts += 40) sub.send(frames.inter(ts));
+  assertEquals(sub.stats.skips, 1, "behind a pending write, 500 ms of media is too much");
+  assertEquals(closes, []);
+  sink.release();
+});
+
 Deno.test("Subscriber.send() skipping more than maxSkipsPerMinute times closes the subscriber with the limit in the reason", () => {
   const sink = new FakeSink({ stalled: true });
   const { sub, closes } = setup({

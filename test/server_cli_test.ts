@@ -1,0 +1,184 @@
+/**
+ * The command line, run as a user runs it: `deno run --allow-net server.ts`
+ * in a child process, with no other permission. It prints the ports it bound
+ * (port 0 picks free ones), answers /health, takes an ffmpeg publish at the
+ * URL it printed, and stops cleanly on SIGTERM and SIGINT.
+ */
+import { assert, assertEquals, assertMatch } from "./_util/assert.ts";
+import { haveTools, lines, makeSource, type Proc, publish, run } from "./_util/media.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const DENO = Deno.execPath();
+/** Exactly what a user types, save the ports: no permission but the network. */
+const SERVE = ["run", "--no-prompt", "--allow-net", "server.ts"];
+const LOCAL = ["--rtmp-port", "0", "--http-port", "0", "--host", "127.0.0.1"];
+const BOUND_MS = 30_000;
+
+function cli(args: string[]) {
+  return run(DENO, [...SERVE, ...args], { timeoutMs: BOUND_MS, cwd: ROOT });
+}
+
+/** A server.ts child process and what it printed. */
+interface CliServer {
+  child: Deno.ChildProcess;
+  /** Every line printed so far (the log goes to stderr). */
+  log: string[];
+  /** The RTMP publish URL it printed, with the stream name `cam`. */
+  rtmpUrl: string;
+  httpUrl: string;
+  /** Sends `signal` and waits for the exit; the log is complete afterwards. */
+  stop(signal: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Kills it if still running (test cleanup). */
+  kill(): Promise<void>;
+}
+
+async function startCli(): Promise<CliServer> {
+  const child = new Deno.Command(DENO, {
+    args: [...SERVE, ...LOCAL],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), BOUND_MS);
+  const log: string[] = [];
+  const ready = Promise.withResolvers<void>();
+  const readStderr = (async () => {
+    for await (const line of lines(child.stderr)) {
+      log.push(line);
+      if (/ health: /.test(line)) ready.resolve();
+    }
+    ready.reject(new Error(`server.ts exited before it was ready:\n${log.join("\n")}`));
+  })();
+  const readStdout = (async () => {
+    for await (const line of lines(child.stdout)) log.push(line);
+  })();
+  const exited = Promise.all([child.status, readStderr, readStdout]).then(([status]) => {
+    clearTimeout(timer);
+    return status;
+  });
+  const server = {
+    child,
+    log,
+    rtmpUrl: "",
+    httpUrl: "",
+    async stop(signal: Deno.Signal) {
+      child.kill(signal);
+      return await exited;
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already exited
+      }
+      await exited;
+    },
+  };
+  try {
+    await ready.promise;
+  } catch (e) {
+    await server.kill();
+    throw e;
+  }
+  const publishLine = log.find((l) => / publish: /.test(l)) ?? "";
+  const healthLine = log.find((l) => / health: /.test(l)) ?? "";
+  server.rtmpUrl = (publishLine.match(/ publish: +(rtmp:\/\/\S+)\/\{stream\}/)?.[1] ?? "") + "/cam";
+  server.httpUrl = healthLine.match(/ health: +(http:\/\/\S+)\/health/)?.[1] ?? "";
+  return server;
+}
+
+Deno.test("server.ts --help prints the usage and exits 0", async () => {
+  const r = await cli(["--help"]);
+  assertEquals(r.code, 0, r.stderr);
+  assertMatch(r.stdout, /^Usage: deno run --allow-net server\.ts \[flags\]$/m);
+  assertMatch(r.stdout, /--rtmp-port N/);
+});
+
+Deno.test("server.ts exits 2 with a message naming an unknown flag", async () => {
+  const r = await cli(["--bogus-flag"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.stderr, /--bogus-flag/);
+  assertEquals(r.stdout, "");
+});
+
+Deno.test({
+  name:
+    "server.ts with only --allow-net prints its bound ports, answers /health, takes an ffmpeg publish and exits 0 on SIGTERM",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice_cli_" });
+    const server = await startCli();
+    let publisher: Proc | undefined;
+    try {
+      const listening = server.log.find((l) => /RTMP listening on/.test(l)) ?? "";
+      const m = listening.match(/RTMP listening on 127\.0\.0\.1:(\d+), HTTP on 127\.0\.0\.1:(\d+)/);
+      assert(m, `no "listening" line with the bound ports:\n${server.log.join("\n")}`);
+      assert(Number(m[1]) > 0 && Number(m[2]) > 0, `ports printed as ${m[1]} and ${m[2]}`);
+      assertEquals(server.rtmpUrl, `rtmp://127.0.0.1:${m[1]}/live/cam`);
+      assertEquals(server.httpUrl, `http://127.0.0.1:${m[2]}`);
+
+      const health = await fetch(`${server.httpUrl}/health`);
+      assertEquals(health.status, 200);
+      assertMatch(health.headers.get("content-type") ?? "", /application\/json/);
+      assertEquals((await health.json()).status, "ok");
+
+      if (haveTools("ffmpeg")) {
+        const src = await makeSource(`${dir}/src.flv`, { seconds: 3 });
+        publisher = publish(src, server.rtmpUrl, [], BOUND_MS);
+        const pub = await publisher.done;
+        assertEquals(pub.code, 0, `ffmpeg could not publish to ${server.rtmpUrl}:\n${pub.stderr}`);
+        assert(server.log.some((l) => /publishing live\/cam/.test(l)), "the server did not log the publish");
+        assert(
+          server.log.some((l) => /closed: publisher live\/cam, in \d+ B/.test(l)),
+          "the server did not log the publisher's close",
+        );
+      }
+
+      const status = await server.stop("SIGTERM");
+      assertEquals(status.code, 0, server.log.join("\n"));
+      assert(server.log.some((l) => /SIGTERM: stopping/.test(l)), server.log.join("\n"));
+    } finally {
+      await publisher?.stop("SIGKILL");
+      await server.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "server.ts exits 0 on SIGINT while a publisher is connected",
+  ignore: !haveTools("ffmpeg"),
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice_cli_" });
+    const server = await startCli();
+    let publisher: Proc | undefined;
+    try {
+      const src = await makeSource(`${dir}/src.flv`, { seconds: 20 });
+      publisher = publish(src, server.rtmpUrl, [], BOUND_MS);
+      // Bounded wait for the publish to show in the log; the publisher runs 20 s, far longer.
+      for (let i = 0; i < 200 && !server.log.some((l) => /publishing live\/cam/.test(l)); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert(server.log.some((l) => /publishing live\/cam/.test(l)), server.log.join("\n"));
+
+      const status = await server.stop("SIGINT");
+      assertEquals(status.code, 0, server.log.join("\n"));
+      assert(server.log.some((l) => /SIGINT: stopping/.test(l)), server.log.join("\n"));
+      assert(
+        server.log.some((l) => /closed: publisher live\/cam, .*: server stopping/.test(l)),
+        `the publisher's close was not logged as "server stopping":\n${server.log.join("\n")}`,
+      );
+      // The publisher sees its connection end: ffmpeg stops with an error instead of running on.
+      const pub = await publisher.done;
+      assert(pub.code !== 0, "ffmpeg kept publishing after the server stopped");
+    } finally {
+      await publisher?.stop("SIGKILL");
+      await server.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
