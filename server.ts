@@ -18,6 +18,8 @@ Usage: deno run --allow-net server.ts [flags]
   --play-wait-ms N     how long a play waits for its publisher; 0 = StreamNotFound at once (default 30000)
   --grace-ms N         how long players wait for a publisher to come back (default 10000)
   --merge-ms N         frames within N ms share one write per player (default 50)
+  --vod-root DIR       serve FLV files from DIR at http://host:8000/vod/{path}.flv and rtmp://host/vod/{path}.flv
+                       (needs --allow-read)
   --takeover           a second publisher takes the stream over instead of being refused
   --log-level L        error | warn | info | debug (default info)
   -h, --help           this text
@@ -63,6 +65,9 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
         break;
       case "--merge-ms":
         o.player = { ...o.player, mergeWindowMs: num(flag, value()) };
+        break;
+      case "--vod-root":
+        o.vod = { ...o.vod, root: value() };
         break;
       case "--takeover":
         o.hub = { ...o.hub, publishTakeover: true };
