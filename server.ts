@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type ConfigOverrides, makeConfig } from "./src/config/config.ts";
+import { type ConfigOverrides, makeConfig, type SourceConfig } from "./src/config/config.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { Sluice } from "./src/sluice.ts";
 
@@ -21,6 +21,10 @@ Usage: deno run --allow-net server.ts [flags]
   --vod-root DIR       serve FLV files from DIR at http://host:8000/vod/{path}.flv and rtmp://host/vod/{path}.flv
                        (needs --allow-read)
   --takeover           a second publisher takes the stream over instead of being refused
+  --source KEY=PATH    play a file as the live stream KEY (app/name), looped: an H.264 Annex B
+                       stream (.h264) or an FLV file; repeatable; needs --allow-read
+  --source-once KEY=PATH   the same, played once
+  --source-fps N       frame rate of Annex B sources (default: the SPS timing, else 25)
   --log-level L        error | warn | info | debug (default info)
   -h, --help           this text
 `;
@@ -34,6 +38,15 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
       throw new TypeError(`Cannot parse ${flag}: current value ${JSON.stringify(v)} is not a whole number`);
     }
     return n;
+  };
+  const sources: SourceConfig[] = [];
+  let sourceFps: number | undefined;
+  const source = (flag: string, v: string | undefined, loop: boolean): SourceConfig => {
+    const m = v?.match(/^([A-Za-z0-9_.\-~]+\/[A-Za-z0-9_.\-~]+)=(.+)$/);
+    if (!m) {
+      throw new TypeError(`Cannot parse ${flag}: current value ${JSON.stringify(v)} is not app/name=PATH`);
+    }
+    return { key: m[1], path: m[2], loop };
   };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
@@ -72,6 +85,21 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
       case "--takeover":
         o.hub = { ...o.hub, publishTakeover: true };
         break;
+      case "--source":
+      case "--source-once":
+        sources.push(source(flag, value(), flag === "--source"));
+        break;
+      case "--source-fps": {
+        const v = value();
+        const n = Number(v);
+        if (v === undefined || !(n > 0 && n <= 300)) {
+          throw new TypeError(
+            `Cannot parse --source-fps: current value ${JSON.stringify(v)} is not a number in (0, 300]`,
+          );
+        }
+        sourceFps = n;
+        break;
+      }
       case "--log-level": {
         const l = value();
         if (l !== "error" && l !== "warn" && l !== "info" && l !== "debug") {
@@ -85,6 +113,9 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
       default:
         throw new TypeError(`Cannot parse arguments: current flag ${flag} is unknown (see --help)`);
     }
+  }
+  if (sources.length > 0) {
+    o.sources = sources.map((c) => sourceFps === undefined ? c : { ...c, fps: sourceFps });
   }
   return o;
 }
@@ -112,6 +143,9 @@ if (import.meta.main) {
   );
   log.info(
     `play:    rtmp://${shown}:${sluice.rtmpPort}/live/{stream}   (e.g. ffplay rtmp://${shown}:${sluice.rtmpPort}/live/cam)`,
+  );
+  log.info(
+    `push:    http://${shown}:${sluice.httpPort}/live/{stream}   (e.g. ffmpeg -re -i in.mp4 -c copy -f flv http://${shown}:${sluice.httpPort}/live/cam)`,
   );
   log.info(`health:  http://${shown}:${sluice.httpPort}/health`);
   let stopping = false;

@@ -7,6 +7,7 @@
 import type { Config } from "./config/config.ts";
 import { makeRouter } from "./http/router.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
+import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
 import { RtmpListener } from "./rtmp/listener.ts";
 
@@ -17,6 +18,7 @@ export class Sluice {
   #rtmp: RtmpListener | undefined;
   #http: Deno.HttpServer | undefined;
   #httpPort = 0;
+  #sources: Sources | undefined;
 
   constructor(config: Config, log: Logger = rootLog) {
     this.config = config;
@@ -34,6 +36,11 @@ export class Sluice {
     return this.#httpPort;
   }
 
+  /** The file sources (`config.sources`), once started. */
+  get sources(): Sources | undefined {
+    return this.#sources;
+  }
+
   /** The RTMP listener (connection counts, for the admin API and tests). */
   get rtmp(): RtmpListener | undefined {
     return this.#rtmp;
@@ -44,22 +51,28 @@ export class Sluice {
     this.#rtmp = new RtmpListener({ hub: this.hub, config: this.config, log: this.log.child("rtmp") });
     this.#rtmp.listen();
     const ready = Promise.withResolvers<void>();
-    this.#http = Deno.serve({
-      hostname: this.config.host,
-      port: this.config.httpPort,
-      onListen: (addr) => {
-        this.#httpPort = (addr as Deno.NetAddr).port;
-        ready.resolve();
+    this.#http = Deno.serve(
+      {
+        hostname: this.config.host,
+        port: this.config.httpPort,
+        onListen: (addr) => {
+          this.#httpPort = (addr as Deno.NetAddr).port;
+          ready.resolve();
+        },
+        onError: (e) => {
+          this.log.child("http").error(`request failed: ${e instanceof Error ? e.message : e}`);
+          return new Response("internal error\n", { status: 500 });
+        },
       },
-      onError: (e) => {
-        this.log.child("http").error(`request failed: ${e instanceof Error ? e.message : e}`);
-        return new Response("internal error\n", { status: 500 });
-      },
-    }, makeRouter({ hub: this.hub, config: this.config, log: this.log.child("http"), startedAt: Date.now() }));
+      makeRouter({ hub: this.hub, config: this.config, log: this.log.child("http"), startedAt: Date.now() }),
+    );
     await ready.promise;
+    this.#sources = new Sources(this.config.sources, { hub: this.hub, log: this.log.child("source") });
+    this.#sources.start();
   }
 
   async stop(): Promise<void> {
+    await this.#sources?.stop();
     await this.#rtmp?.close();
     this.hub.stop();
     await this.#http?.shutdown();

@@ -65,7 +65,10 @@ export interface SourceConfig {
   path: string;
   /** Start again at the end, with continuous timestamps. Default true. */
   loop: boolean;
-  /** Frame rate of an Annex B file when its SPS has no timing info; default 25. */
+  /**
+   * Frame rate of an Annex B file, frames per second: overrides the SPS's VUI timing. Default: the SPS's
+   * timing, else 25. Ignored for FLV files (their tags carry timestamps).
+   */
   fps?: number;
 }
 

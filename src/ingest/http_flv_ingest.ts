@@ -1,12 +1,349 @@
 /**
- * HTTP push ingest: `POST`/`PUT /{app}/{stream}` with an FLV body, or a WebSocket to the same path.
- * (Stub: owned by the ingest work.)
+ * HTTP push ingest: `POST` or `PUT /{app}/{stream}[.flv]` with an FLV body,
+ * chunked or sized, or a WebSocket to `/{app}/{stream}` whose binary messages
+ * carry FLV bytes split anywhere. Either publishes like an RTMP publisher
+ * (`ffmpeg -re -i in -c copy -f flv http://host:8000/live/cam` works):
+ *
+ * - one publisher per name: a second push is refused (409, or WebSocket close
+ *   1008) unless the hub's takeover is on;
+ * - the body is read as it arrives and each FLV tag goes into the hub when its
+ *   last byte does; nothing is buffered beyond the tag being read;
+ * - tags are capped at `config.rtmp.maxMessageLength`; malformed FLV closes
+ *   the publisher with 400 (WebSocket close 1007); players of other streams
+ *   never notice;
+ * - no bytes for `config.rtmp.idleTimeoutMs` closes it (408; WebSocket 1008);
+ * - when the body ends or the connection drops, the stream's players wait out
+ *   the reconnect grace, as after an RTMP publisher.
+ *
+ * A body that ends cleanly gets 200 with a JSON summary. An encoder streaming a
+ * body does not read the response until it stops sending (ffmpeg's http
+ * protocol never does), and after an early answer Deno's HTTP server keeps
+ * reading the unread body for megabytes before it lets go of the connection.
+ * So a push that is refused or fails before its body ends is answered with its
+ * JSON line in a response that declares one byte more than it sends: the
+ * server then resets the connection right after the line, and the encoder's
+ * next write fails ("Connection reset by peer"). A client that reads gets the
+ * status and the line, then a body error. (A body that was read to its end and
+ * turns out truncated gets a plain 400.)
+ *
+ * ffmpeg closes its socket right after the last chunk of its body without
+ * waiting for the answer; the body read then fails rather than ends, which is
+ * the normal end of an ffmpeg push here (the last few tags may be lost with it).
  *
  * @module
  */
-import { type HttpContext, jsonError } from "../http/context.ts";
+import { ProtocolError, StreamBusyError } from "../errors.ts";
+import { type HttpContext, json, jsonError } from "../http/context.ts";
+import type { Logger } from "../log.ts";
+import { FlvReader } from "../media/flv.ts";
+import { FlvPublisher } from "./flv_publisher.ts";
 
-/** Publishes stream `key` from the request body (or WebSocket messages) as FLV. */
-export function serveFlvPush(_req: Request, key: string, _ctx: HttpContext): Response | Promise<Response> {
-  return jsonError(501, `Cannot publish ${key} over HTTP: not built yet`);
+/** WebSocket close codes sent to pushers (RFC 6455 7.4.1). */
+export const WsCloseCode = {
+  /** 1001 going away: the server ended the publisher (shutdown, takeover). */
+  GoingAway: 1001,
+  /** 1003 unsupported data: a text message, where FLV bytes come in binary messages. */
+  UnsupportedData: 1003,
+  /** 1007 invalid frame payload data: the bytes are not well-formed FLV. */
+  InvalidPayload: 1007,
+  /** 1008 policy violation: the name is already published, or the pusher went idle. */
+  PolicyViolation: 1008,
+  /** 1011 internal error: a bug met while handling the push. */
+  InternalError: 1011,
+} as const;
+export type WsCloseCode = typeof WsCloseCode[keyof typeof WsCloseCode];
+
+/** RFC 6455 5.5: a control frame's payload is at most 125 bytes, 2 of them the code. */
+const WS_REASON_MAX_BYTES = 123;
+
+/** HTTP statuses of a push (RFC 9110 15). */
+const Status = {
+  /** 200: the body ended; the summary follows. */
+  Ok: 200,
+  /** 400: the body is not FLV, or ends inside a tag. */
+  BadRequest: 400,
+  /** 408: no bytes for the idle timeout. */
+  Timeout: 408,
+  /** 409: the name already has a publisher. */
+  Conflict: 409,
+  /** 500: a bug met while handling the push; the publisher is closed all the same. */
+  Internal: 500,
+  /** 503: the server ended the publisher (shutdown or takeover). */
+  Unavailable: 503,
+} as const;
+type Status = typeof Status[keyof typeof Status];
+
+let pushCount = 0;
+
+/**
+ * Publishes stream `key` from the request body (POST/PUT) or from WebSocket
+ * messages, as FLV. `remote` (Deno.serve's `info.remoteAddr`) names the pusher
+ * in logs and in the stream's publisher id.
+ */
+export function serveFlvPush(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  remote?: Deno.Addr,
+): Response | Promise<Response> {
+  const who = remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : `#${++pushCount}`;
+  if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return serveWebSocket(req, key, ctx, who);
+  return servePost(req, key, ctx, who);
+}
+
+/** Why a push ended, as the pusher is told. */
+interface Ending {
+  status: Status;
+  /** For the log line. */
+  reason: string;
+  /** For the pusher (an error line or a WebSocket close reason); none for a clean end. */
+  error?: string;
+  wsCode?: WsCloseCode;
+}
+
+/**
+ * One push, whatever carries it: an FLV reader in front of an FlvPublisher,
+ * the idle timer, counters, and the one close line in the log.
+ */
+class PushSession {
+  readonly id: string;
+  readonly key: string;
+  readonly startedAt = Date.now();
+  bytesIn = 0;
+  ending: Ending | undefined;
+  /** Called once when the session ends from inside (idle, hub close) so the carrier stops reading. */
+  onEnd: (ending: Ending) => void = () => {};
+
+  #ctx: HttpContext;
+  #log: Logger;
+  #reader: FlvReader;
+  #publisher: FlvPublisher;
+  #lastDataAt = Date.now();
+  #idleTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(kind: "http" | "ws", key: string, ctx: HttpContext, who: string) {
+    this.key = key;
+    this.id = `${kind} push ${who}`;
+    this.#ctx = ctx;
+    this.#log = ctx.log.child(`${this.id} ${key}`);
+    this.#reader = new FlvReader({ maxTagSize: Math.min(ctx.config.rtmp.maxMessageLength, 0xffffff) });
+    this.#publisher = new FlvPublisher(key, this.id, ctx.hub);
+    this.#publisher.onClose = (reason) => {
+      this.#end({
+        status: Status.Unavailable,
+        reason: `closed by the server: ${reason}`,
+        error: `Cannot publish ${key}: ${reason}`,
+        wsCode: WsCloseCode.GoingAway,
+      });
+    };
+  }
+
+  /** Publishes; false (and the session ended with 409) when the name is busy. */
+  begin(): boolean {
+    try {
+      this.#publisher.start();
+    } catch (e) {
+      if (!(e instanceof StreamBusyError)) throw e;
+      this.#end({
+        status: Status.Conflict,
+        reason: `publish refused: ${this.key} already has a publisher`,
+        error: `Cannot publish ${this.key}: it is already published`,
+        wsCode: WsCloseCode.PolicyViolation,
+      });
+      return false;
+    }
+    this.#log.info(`publishing ${this.key}`);
+    const idle = this.#ctx.config.rtmp.idleTimeoutMs;
+    this.#idleTimer = setInterval(() => {
+      if (Date.now() - this.#lastDataAt <= idle) return;
+      this.#end({
+        status: Status.Timeout,
+        reason: `idle publisher: no data for ${idle} ms`,
+        error: `Cannot publish ${this.key}: no data for ${idle} ms`,
+        wsCode: WsCloseCode.PolicyViolation,
+      });
+    }, Math.min(1000, idle));
+    return true;
+  }
+
+  /** Feeds the next bytes; malformed FLV ends the session with 400 and returns false. */
+  feed(bytes: Uint8Array): boolean {
+    if (this.ending) return false;
+    this.bytesIn += bytes.length;
+    this.#lastDataAt = Date.now();
+    try {
+      for (const tag of this.#reader.push(bytes)) this.#publisher.push(tag);
+    } catch (e) {
+      if (e instanceof ProtocolError) this.malformed(e);
+      else {
+        this.#end({
+          status: Status.Internal,
+          reason: `internal error: ${reasonOf(e)}`,
+          error: `Cannot publish ${this.key}: internal error`,
+          wsCode: WsCloseCode.InternalError,
+        });
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /** The carrier ended cleanly (the body is complete): a stream that stops inside a tag is malformed. */
+  finish(): void {
+    if (this.ending) return;
+    try {
+      this.#reader.end();
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.malformed(e);
+      return;
+    }
+    this.#end({ status: Status.Ok, reason: "end of body" });
+  }
+
+  malformed(e: ProtocolError, wsCode: WsCloseCode = WsCloseCode.InvalidPayload): void {
+    this.#end({ status: Status.BadRequest, reason: `malformed FLV: ${e.message}`, error: e.message, wsCode });
+  }
+
+  /** The carrier went away (connection dropped, WebSocket closed by the peer). */
+  lost(reason: string): void {
+    this.#end({ status: Status.Ok, reason }, false);
+  }
+
+  /** What the pusher is told on a clean end. */
+  summary(): Record<string, unknown> {
+    const c = this.#publisher.counts;
+    return {
+      stream: this.key,
+      bytes: this.bytesIn,
+      tags: c.tags,
+      videoFrames: c.videoFrames,
+      audioFrames: c.audioFrames,
+      durationMs: Date.now() - this.startedAt,
+    };
+  }
+
+  #end(ending: Ending, notify = true): void {
+    if (this.ending) return;
+    this.ending = ending;
+    clearInterval(this.#idleTimer);
+    this.#publisher.stop();
+    const c = this.#publisher.counts;
+    const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+    this.#log.info(`closed: in ${this.bytesIn} B, ${c.tags} tags, ${secs} s: ${ending.reason}`);
+    if (notify) this.onEnd(ending);
+  }
+}
+
+async function servePost(req: Request, key: string, ctx: HttpContext, who: string): Promise<Response> {
+  const session = new PushSession("http", key, ctx, who);
+  if (!session.begin()) return answer(session);
+  const body = req.body;
+  if (!body) {
+    session.malformed(new ProtocolError("flv", `Cannot publish ${key}: the request has no body`));
+    return answer(session);
+  }
+  const reader = body.getReader();
+  session.onEnd = () => void reader.cancel().catch(() => {});
+  let bodyRead = false;
+  try {
+    while (!session.ending) {
+      const { value, done } = await reader.read();
+      if (done) {
+        bodyRead = true;
+        session.finish();
+        break;
+      }
+      session.feed(value);
+    }
+  } catch (e) {
+    // The connection dropped (or ffmpeg closed it right after its last chunk): Deno fails the read.
+    session.lost(
+      e instanceof Deno.errors.BadResource
+        ? "peer closed the connection"
+        : `body read failed: ${reasonOf(e)}`,
+    );
+  }
+  if (!session.ending) session.lost("peer closed the connection");
+  await reader.cancel().catch(() => {});
+  return answer(session, bodyRead);
+}
+
+/** The HTTP answer to an ended push; one that stops early resets the connection after it (module doc). */
+function answer(session: PushSession, bodyRead = false): Response {
+  const ending = session.ending!;
+  if (ending.status === Status.Ok) return json(session.summary(), ending.status);
+  const message = ending.error ?? ending.reason;
+  return bodyRead ? jsonError(ending.status, message) : resettingJsonError(ending.status, message);
+}
+
+/**
+ * A JSON error line in a response that declares one byte more than it sends,
+ * so the server resets the connection after the line instead of reading on
+ * through the rest of the unread request body (see the module doc).
+ */
+function resettingJsonError(status: number, message: string): Response {
+  const line = new TextEncoder().encode(JSON.stringify({ error: message }) + "\n");
+  const body = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(line);
+      c.close();
+    },
+  });
+  return new Response(body, {
+    status,
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(line.length + 1),
+      "access-control-allow-origin": "*",
+    },
+  });
+}
+
+function serveWebSocket(req: Request, key: string, ctx: HttpContext, who: string): Response {
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    upgraded = Deno.upgradeWebSocket(req);
+  } catch (e) {
+    return resettingJsonError(
+      Status.BadRequest,
+      `Cannot publish ${key} over WebSocket: ${(e as Error).message}`,
+    );
+  }
+  const { socket, response } = upgraded;
+  socket.binaryType = "arraybuffer";
+  const session = new PushSession("ws", key, ctx, who);
+  const closeSocket = (ending: Ending) => {
+    if (socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED) return;
+    socket.close(ending.wsCode ?? WsCloseCode.PolicyViolation, wsReason(ending.error ?? ending.reason));
+  };
+  session.onEnd = closeSocket;
+  socket.onopen = () => void session.begin();
+  socket.onmessage = (ev: MessageEvent) => {
+    if (session.ending) return;
+    if (typeof ev.data === "string") {
+      const what = "got a text message, expected FLV bytes in binary messages";
+      session.malformed(
+        new ProtocolError("flv", `Cannot publish ${key}: ${what}`),
+        WsCloseCode.UnsupportedData,
+      );
+      return;
+    }
+    session.feed(new Uint8Array(ev.data as ArrayBuffer));
+  };
+  socket.onclose = (ev: CloseEvent) => session.lost(`peer closed the WebSocket (code ${ev.code})`);
+  socket.onerror = () => session.lost("WebSocket error");
+  return response;
+}
+
+function reasonOf(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+/** A close reason cut to what a close frame can carry. */
+function wsReason(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length <= WS_REASON_MAX_BYTES) return text;
+  // Cut on a character boundary: decode a prefix and drop a split last character.
+  return new TextDecoder().decode(bytes.subarray(0, WS_REASON_MAX_BYTES)).replace(/\uFFFD$/, "");
 }

@@ -15,7 +15,7 @@
  */
 
 import { type AmfLimits, decodeAmf0, encodeAmf0 } from "./amf0.ts";
-import type { AmfObject, AmfValue } from "./amf_value.ts";
+import { type AmfObject, type AmfValue, EcmaArray } from "./amf_value.ts";
 import { MessageType, type RtmpMessage } from "./message.ts";
 import { ProtocolError } from "../errors.ts";
 
@@ -228,7 +228,11 @@ export function decodeData(msg: RtmpMessage, limits?: Partial<AmfLimits>): DataM
   if (msg.typeId !== MessageType.DataAmf0 && msg.typeId !== MessageType.DataAmf3) {
     throw new TypeError(`Cannot decode data message: current type id ${msg.typeId} is not 18 or 15`);
   }
-  const values = unwrapAmf3Payload(msg.typeId, msg.payload, limits);
+  return splitDataValues(unwrapAmf3Payload(msg.typeId, msg.payload, limits));
+}
+
+/** The name, wrapper flag and values of a data message's decoded values (see decodeData). */
+function splitDataValues(values: AmfValue[]): DataMessage {
   const first = values[0];
   if (typeof first !== "string") {
     throw new ProtocolError(
@@ -245,6 +249,67 @@ export function decodeData(msg: RtmpMessage, limits?: Partial<AmfLimits>): DataM
     );
   }
   return { name, setDataFrame: true, args: values.slice(2) };
+}
+
+/** A publisher's data message as players get it (see {@linkcode normalizeData}). */
+export interface PlayerData {
+  /** An AMF0 data payload (type 18): the name, then the values, with no `@setDataFrame` wrapper. */
+  readonly payload: Uint8Array;
+  /** The data is `onMetaData`: the stream keeps it and sends it first to every player that joins. */
+  readonly metadata: boolean;
+}
+
+/** Options for {@linkcode normalizeData}. */
+export interface NormalizeDataOptions {
+  /** Decoding limits (AMF nesting, sizes). */
+  readonly limits?: Partial<AmfLimits>;
+  /**
+   * Keys removed from an onMetaData object or ECMA array, e.g. `duration` and `filesize` of an FLV file
+   * played out as a live stream. Default none.
+   */
+  readonly omitKeys?: readonly string[];
+}
+
+/**
+ * Turns a publisher's data message (an RTMP type 18 or 15 payload, or the
+ * body of an FLV script data tag, which is type 18) into what players expect:
+ *
+ * - `@setDataFrame, onMetaData, {...}` and a bare `onMetaData, {...}`, in AMF0
+ *   or AMF3, become the AMF0 payload `onMetaData, {...}` with `metadata` true;
+ * - another AMF0 data message passes through byte for byte, or without its
+ *   `@setDataFrame` wrapper when it has one;
+ * - `@clearDataFrame` (an instruction to the server) and other AMF3 data
+ *   messages give `undefined`: players get nothing.
+ *
+ * Throws TypeError for a type id that is not 18 or 15, ProtocolError for bad bytes or a missing name.
+ */
+export function normalizeData(
+  typeId: number,
+  payload: Uint8Array,
+  options: NormalizeDataOptions = {},
+): PlayerData | undefined {
+  if (typeId !== MessageType.DataAmf0 && typeId !== MessageType.DataAmf3) {
+    throw new TypeError(`Cannot normalize data message: current type id ${typeId} is not 18 or 15`);
+  }
+  const data = splitDataValues(unwrapAmf3Payload(typeId, payload, options.limits));
+  if (data.name === DataName.OnMetaData) {
+    const omit = options.omitKeys ?? [];
+    const args = omit.length === 0 ? data.args : data.args.map((v) => withoutKeys(v, omit));
+    return { payload: encodeData(DataName.OnMetaData, ...args), metadata: true };
+  }
+  if (data.name === DataName.ClearDataFrame || typeId !== MessageType.DataAmf0) return undefined;
+  return { payload: data.setDataFrame ? encodeData(data.name, ...data.args) : payload, metadata: false };
+}
+
+/** `value` without `keys` when it is an anonymous object or an ECMA array; otherwise `value` itself. */
+function withoutKeys(value: AmfValue, keys: readonly string[]): AmfValue {
+  const drop = (o: AmfObject): AmfObject =>
+    Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  if (value instanceof EcmaArray) return new EcmaArray(drop(value.properties));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return drop(value as AmfObject);
+  }
+  return value;
 }
 
 /** Encodes a command payload (AMF0, for type 20): name, transaction id, command object, args. */

@@ -10,6 +10,7 @@ import {
   encodeError,
   encodeOnStatus,
   encodeResult,
+  normalizeData,
   StatusCode,
   statusInfo,
   StatusLevel,
@@ -192,4 +193,74 @@ Deno.test("decodeCommand() and decodeData() throw only ProtocolError on truncate
     for (const input of truncations(bytes)) expectOnlyProtocolError(input, decode);
     for (const input of mutations(bytes, random, 300)) expectOnlyProtocolError(input, decode);
   }
+});
+
+// ---- normalizeData: a publisher's data message as players get it
+
+/** `onMetaData`, ECMA array {width: 640, framerate: 25}: what players get for dataCases[0]. */
+const PLAYER_METADATA = hex(`
+  02 00 0a 6f 6e 4d 65 74 61 44 61 74 61   # "onMetaData"
+  08 00 00 00 02                           # ECMA array, count 2
+  00 05 77 69 64 74 68                     #   key "width"
+  00 40 84 00 00 00 00 00 00               #   640
+  00 09 66 72 61 6d 65 72 61 74 65         #   key "framerate"
+  00 40 39 00 00 00 00 00 00               #   25
+  00 00 09                                 # end
+`);
+
+Deno.test("normalizeData() unwraps @setDataFrame onMetaData into the onMetaData payload players expect", () => {
+  const c = dataCases[0];
+  const out = normalizeData(c.typeId, hex(c.hex));
+  assertEquals(out && toHex(out.payload), toHex(PLAYER_METADATA));
+  assertEquals(out?.metadata, true);
+});
+
+Deno.test("normalizeData() gives the same payload for a bare onMetaData", () => {
+  const out = normalizeData(MessageType.DataAmf0, PLAYER_METADATA);
+  assertEquals(out && toHex(out.payload), toHex(PLAYER_METADATA));
+  assertEquals(out?.metadata, true);
+});
+
+Deno.test("normalizeData() re-encodes AMF3 onMetaData as AMF0", () => {
+  const c = dataCases[2];
+  const out = normalizeData(c.typeId, hex(c.hex));
+  assertEquals(out?.metadata, true);
+  assertEquals(decodeData(message(MessageType.DataAmf0, out!.payload)), {
+    name: "onMetaData",
+    setDataFrame: false,
+    args: [new EcmaArray({ width: 640 })],
+  });
+});
+
+Deno.test("normalizeData() drops omitKeys from onMetaData objects and ECMA arrays", () => {
+  const ecma = normalizeData(MessageType.DataAmf0, PLAYER_METADATA, { omitKeys: ["framerate"] });
+  assertEquals(decodeData(message(MessageType.DataAmf0, ecma!.payload)).args, [
+    new EcmaArray({ width: 640 }),
+  ]);
+  const object = encodeData("onMetaData", { duration: 8, width: 320, filesize: 9 });
+  const out = normalizeData(MessageType.DataAmf0, object, { omitKeys: ["duration", "filesize"] });
+  assertEquals(decodeData(message(MessageType.DataAmf0, out!.payload)).args, [{ width: 320 }]);
+});
+
+Deno.test("normalizeData() passes other AMF0 data through, unwrapped from @setDataFrame", () => {
+  const cue = encodeData("onCuePoint", { name: "a", time: 1 });
+  const bare = normalizeData(MessageType.DataAmf0, cue);
+  assert(bare?.payload === cue, "a bare data message passes through as the same bytes");
+  assertEquals(bare?.metadata, false);
+  const wrapped = normalizeData(
+    MessageType.DataAmf0,
+    encodeData("@setDataFrame", "onCuePoint", { name: "a", time: 1 }),
+  );
+  assertEquals(wrapped && toHex(wrapped.payload), toHex(cue));
+});
+
+Deno.test("normalizeData() drops @clearDataFrame and AMF3 data other than onMetaData", () => {
+  assertEquals(normalizeData(MessageType.DataAmf0, encodeData("@clearDataFrame")), undefined);
+  const amf3 = new Uint8Array([0x00, ...encodeData("onCuePoint", 1)]);
+  assertEquals(normalizeData(MessageType.DataAmf3, amf3), undefined);
+});
+
+Deno.test("normalizeData() throws TypeError for a non-data type and ProtocolError for a nameless payload", () => {
+  assertThrows(() => normalizeData(MessageType.CommandAmf0, PLAYER_METADATA), TypeError, "not 18 or 15");
+  assertThrows(() => normalizeData(MessageType.DataAmf0, hex("00 40 84 00 00 00 00 00 00")), ProtocolError);
 });

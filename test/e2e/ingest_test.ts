@@ -1,0 +1,207 @@
+/**
+ * HTTP push ingest with real clients against an in-process Sluice: ffmpeg
+ * pushes FLV with `-f flv http://…/live/NAME` (a chunked POST), and a Deno
+ * WebSocket client sends an ffmpeg-made FLV file in random pieces; ffmpeg plays
+ * the result over RTMP (and over HTTP-FLV when that output is built). The
+ * recordings are compared with their source packet by packet (matched by the
+ * MD5 of their data).
+ */
+import { assert, assertEquals, assertGreaterOrEqual, assertMatch } from "../_util/assert.ts";
+import { waitFor } from "../_util/live.ts";
+import {
+  compareWindow,
+  decodeErrors,
+  dtsBackwards,
+  haveTools,
+  makeSource,
+  ofType,
+  probePackets,
+  publish,
+  record,
+  relativeDiff,
+  type TestServer,
+  waitForPublisher,
+  withServer,
+} from "../_util/media.ts";
+import { seededRandom } from "../_util/mutate.ts";
+import { randomPieces } from "../_util/split.ts";
+import type { ConfigOverrides } from "../../src/config/config.ts";
+
+const TOOLS = haveTools("ffmpeg", "ffprobe");
+/** The recording length, in seconds of media; the pushed source runs longer so the pusher outlasts the player. */
+const RECORD_S = 5;
+const SOURCE_S = 8;
+/** Played packet counts may differ from the published ones over the same window by this much. */
+const COUNT_TOLERANCE = 0.05;
+/** How long a test waits for something that should happen at once (bounds a broken test; asserts nothing). */
+const BOUND_MS = 20_000;
+
+function e2e(
+  name: string,
+  fn: (server: TestServer, dir: string) => Promise<void>,
+  overrides: ConfigOverrides = {},
+): void {
+  Deno.test({
+    name,
+    ignore: !TOOLS,
+    sanitizeOps: true,
+    sanitizeResources: true,
+    fn: () => withServer(fn, overrides),
+  });
+}
+
+function httpUrl(server: TestServer, path: string): string {
+  return `http://127.0.0.1:${server.sluice.httpPort}/${path}`;
+}
+
+/**
+ * What every recording passes, per kind: it decodes without an error line; its packet count is within
+ * 5 % of the source's over the same DTS window (at least `minSpanMs` of it) and DTS never goes back;
+ * its first video packet is a keyframe.
+ */
+async function checkRecording(src: string, out: string, label: string, minSpanMs = 3000): Promise<void> {
+  assertEquals(await decodeErrors(out), "", `${label}: decoding the recording printed errors`);
+  const [played, source] = await Promise.all([probePackets(out), probePackets(src)]);
+  for (const kind of ["video", "audio"]) {
+    const p = ofType(played, kind);
+    const w = compareWindow(p, ofType(source, kind));
+    console.log(
+      `${label} ${kind}: ${w.played} packets played, ${w.published} published over the same ${w.spanMs} ms`,
+    );
+    assert(w.sourceIndex >= 0, `${label} ${kind}: the first played packet is not in the source`);
+    assertGreaterOrEqual(w.spanMs, minSpanMs, `${label} ${kind}: the recording holds only ${w.spanMs} ms`);
+    assert(
+      relativeDiff(w.played, w.published) <= COUNT_TOLERANCE,
+      `${label} ${kind}: ${w.played} packets played vs ${w.published} published over the same window`,
+    );
+    assertEquals(dtsBackwards(p), [], `${label} ${kind}: DTS goes backwards`);
+  }
+  assert(ofType(played, "video")[0].keyframe, `${label}: the first video packet is not a keyframe`);
+}
+
+/** Reads a refused push's answer: its status and its JSON line (the connection is reset after the line). */
+async function refusal(res: Response): Promise<{ status: number; error: string }> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // the reset after the line
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return { status: res.status, error: (JSON.parse(text) as { error: string }).error };
+}
+
+e2e(
+  "ffmpeg pushes FLV over HTTP POST; ffmpeg plays it over RTMP (and HTTP-FLV); a second pusher and bad FLV are refused",
+  async (server, dir) => {
+    const src = await makeSource(`${dir}/src.flv`, { seconds: SOURCE_S });
+    const pusher = publish(src, httpUrl(server, "live/post"));
+    try {
+      await waitForPublisher(server, "post");
+      assertMatch(server.sluice.hub.get("live/post")!.publisher!.id, /^http push /);
+
+      // A second ffmpeg pushing the same name is refused, and sees it: the connection is reset.
+      const second = await publish(src, httpUrl(server, "live/post"), [], BOUND_MS).done;
+      assert(second.code !== 0, `the second pusher exited ${second.code}:\n${second.stderr}`);
+      assertMatch(second.stderr, /Connection reset by peer|Broken pipe/);
+      // A client that reads the answer gets 409 and a one-line reason.
+      const busy = await refusal(
+        await fetch(httpUrl(server, "live/post"), { method: "POST", body: new Uint8Array(100) }),
+      );
+      assertEquals(busy, { status: 409, error: "Cannot publish live/post: it is already published" });
+      // Bad FLV on another name gets 400; the first stream's players never notice.
+      const bad = await refusal(
+        await fetch(httpUrl(server, "live/bad"), {
+          method: "POST",
+          body: new TextEncoder().encode("GIF89a...."),
+        }),
+      );
+      assertEquals(bad.status, 400);
+      assertMatch(bad.error, /^Cannot read FLV header: signature is 47 49 46/);
+
+      const httpFlv = await fetch(httpUrl(server, "live/post.flv"));
+      await httpFlv.body?.cancel();
+      const rtmpOut = `${dir}/rtmp.flv`;
+      const httpOut = `${dir}/http.flv`;
+      const [rtmp, http] = await Promise.all([
+        record(server.url("post"), rtmpOut, RECORD_S),
+        httpFlv.status === 501 ? undefined : record(httpUrl(server, "live/post.flv"), httpOut, RECORD_S),
+      ]);
+      assertEquals(rtmp.code, 0, `the RTMP player failed:\n${rtmp.stderr}`);
+      await checkRecording(src, rtmpOut, "HTTP push, RTMP play");
+      if (http) {
+        assertEquals(http.code, 0, `the HTTP-FLV player failed:\n${http.stderr}`);
+        await checkRecording(src, httpOut, "HTTP push, HTTP-FLV play");
+      } else {
+        console.log("HTTP-FLV play is not built yet (501): skipped");
+      }
+    } finally {
+      await pusher.stop();
+    }
+    // The push ended (the pusher's connection dropped): the stream waits out the reconnect grace.
+    await waitFor(() => server.sluice.hub.get("live/post")?.state !== "live", "the push to end", BOUND_MS);
+  },
+);
+
+e2e(
+  "a WebSocket client's FLV file, sent in random-size pieces, plays over RTMP; a second WebSocket pusher is refused",
+  async (server, dir) => {
+    const src = await makeSource(`${dir}/src.flv`, { seconds: 4 });
+    const bytes = await Deno.readFile(src);
+    // The player waits for the publisher, so it sees the stream from its first frame.
+    const out = `${dir}/ws.flv`;
+    const player = record(server.url("ws"), out, 30);
+    await waitFor(
+      () => [...server.sluice.rtmp!.sessions].some((s) => s.role === "player"),
+      "the RTMP player to wait for live/ws",
+      BOUND_MS,
+    );
+
+    const url = `ws://127.0.0.1:${server.sluice.httpPort}/live/ws`;
+    const ws = await openWebSocket(url);
+    const pieces = randomPieces(bytes, seededRandom(0x5eed), 40_000);
+    ws.send(pieces[0]);
+    await waitFor(() => server.sluice.hub.get("live/ws")?.publisher !== undefined, "the WebSocket publisher");
+    assertMatch(server.sluice.hub.get("live/ws")!.publisher!.id, /^ws push /);
+
+    // A second WebSocket pusher of the same name is closed with 1008 and the reason.
+    const second = await openWebSocket(url);
+    const refused = await closed(second);
+    assertEquals([refused.code, refused.reason], [1008, "Cannot publish live/ws: it is already published"]);
+
+    for (const piece of pieces.slice(1)) ws.send(piece);
+    const done = closed(ws);
+    ws.close(1000, "end of file");
+    await done;
+
+    const rec = await player;
+    assertEquals(rec.code, 0, `the RTMP player failed:\n${rec.stderr}`);
+    await checkRecording(src, out, "WebSocket push, RTMP play");
+    const played = ofType(await probePackets(out), "video").length;
+    const source = ofType(await probePackets(src), "video").length;
+    assert(relativeDiff(played, source) <= COUNT_TOLERANCE, `${played} video packets played of ${source}`);
+  },
+  // The whole file arrives at once: players may queue all of it, and the stream ends soon after the push.
+  { hub: { reconnectGraceMs: 300 }, player: { queueMaxMs: 60_000, queueMaxBytes: 64 * 1024 * 1024 } },
+);
+
+function openWebSocket(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  return new Promise((resolve, reject) => {
+    ws.onopen = () => resolve(ws);
+    ws.onerror = (e) => reject(new Error(`Cannot open ${url}: ${(e as ErrorEvent).message}`));
+  });
+}
+
+function closed(ws: WebSocket): Promise<CloseEvent> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.reject(new Error("already closed"));
+  return new Promise((resolve) => ws.addEventListener("close", resolve, { once: true }));
+}
