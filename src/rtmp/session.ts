@@ -18,6 +18,7 @@ import { type StreamEvent, Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
 import { FrameKind } from "../media/frame.ts";
 import { RtmpPacker } from "../outputs/rtmp_play.ts";
+import { VodPlay, vodPlayPath } from "../outputs/rtmp_vod.ts";
 import { ChunkReader } from "../wasm/chunk_reader.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
 import { type AmfObject, encodeAmf0 } from "./amf0.ts";
@@ -79,6 +80,8 @@ export class RtmpSession {
   #publishStreamId = 0;
   #subscriber: Subscriber | undefined;
   #packer: RtmpPacker | undefined;
+  /** A play of a file from the VOD folder (outputs/rtmp_vod.ts) instead of the hub. */
+  #vod: VodPlay | undefined;
   #playStreamId = 0;
   #lastMediaAt = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
@@ -279,6 +282,7 @@ export class RtmpSession {
 
   #onCommand(msg: RtmpMessage): void {
     const cmd = decodeCommand(msg);
+    if (this.#vod?.command(cmd)) return; // seek (7.2.2.7), pause, receiveAudio/Video of a VOD play
     const tid = cmd.transactionId;
     switch (cmd.name) {
       case CommandName.Connect:
@@ -305,7 +309,7 @@ export class RtmpSession {
       case CommandName.Publish:
         return this.#onPublish(msg.streamId, String(cmd.args[0] ?? ""));
       case CommandName.Play:
-        return void this.#onPlay(msg.streamId, String(cmd.args[0] ?? ""));
+        return void this.#onPlay(msg.streamId, String(cmd.args[0] ?? ""), cmd.args[1]);
       case CommandName.FcUnpublish:
         if (tid > 0) this.#sendCommand(0, encodeResult(tid, null, undefined));
         return this.#endPublish(true);
@@ -461,7 +465,7 @@ export class RtmpSession {
 
   // ---- play
 
-  async #onPlay(streamId: number, name: string): Promise<void> {
+  async #onPlay(streamId: number, name: string, start?: unknown): Promise<void> {
     if (this.role !== "new" || !name) {
       this.#onStatus(
         streamId,
@@ -471,6 +475,8 @@ export class RtmpSession {
       );
       return;
     }
+    const vodPath = vodPlayPath(this.#ctx.config.vod, this.app, name);
+    if (vodPath !== undefined) return this.#onVodPlay(streamId, name, vodPath, start);
     const key = this.#key(name);
     this.role = "player";
     this.streamName = name.split("?")[0];
@@ -556,7 +562,24 @@ export class RtmpSession {
     }
   }
 
+  /** Plays a file from the VOD folder (play's Start argument in ms: above 0 starts at that keyframe). */
+  #onVodPlay(streamId: number, name: string, path: string, start: unknown): void {
+    this.role = "player";
+    this.streamName = name.split("?")[0];
+    this.#playStreamId = streamId;
+    this.#vod = new VodPlay({ write: (b) => this.#writeRaw(b), close: (r) => this.#closeAfterWrites(r) }, {
+      root: this.#ctx.config.vod.root!,
+      app: this.#ctx.config.vod.app,
+      streamId,
+      chunkSize: this.#chunkSize,
+      log: this.#log,
+    });
+    this.#vod.start(path, typeof start === "number" ? start : 0);
+  }
+
   #endPlay(): void {
+    this.#vod?.stop();
+    this.#vod = undefined;
     const sub = this.#subscriber;
     if (!sub) return;
     this.#subscriber = undefined;
