@@ -25,12 +25,12 @@ import { type AmfObject, encodeAmf0 } from "./amf0.ts";
 import {
   CommandName,
   decodeCommand,
-  decodeData,
   encodeConnectResult,
   encodeData,
   encodeError,
   encodeOnStatus,
   encodeResult,
+  normalizeData,
   statusInfo,
   StatusLevel,
 } from "./command.ts";
@@ -412,17 +412,10 @@ export class RtmpSession {
 
   #onData(msg: RtmpMessage): void {
     if (!this.#stream || this.role !== "publisher") return;
-    const data = decodeData(msg);
-    if (data.name === "onMetaData") {
-      // Stored as players expect it: ["onMetaData", {...}] without @setDataFrame.
-      this.#stream.setMetadata(encodeData("onMetaData", ...data.args), msg.timestamp);
-    } else if (msg.typeId === MessageType.DataAmf0) {
-      this.#stream.push(
-        FrameKind.Data,
-        msg.timestamp,
-        data.setDataFrame ? encodeData(data.name, ...data.args) : msg.payload,
-      );
-    }
+    const data = normalizeData(msg.typeId, msg.payload);
+    if (!data) return;
+    if (data.metadata) this.#stream.setMetadata(data.payload, msg.timestamp);
+    else this.#stream.push(FrameKind.Data, msg.timestamp, data.payload);
   }
 
   /** Aggregate (7.1.6): FLV-tag-like sub-messages, each re-timed against the message's timestamp. */
