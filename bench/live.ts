@@ -1,6 +1,8 @@
 /**
  * The live fan-out benchmark: one ffmpeg publisher (-re, looping ~1 Mbit/s
- * H.264 + AAC, 2 s GOP) and N players on loopback. The server runs in its own
+ * H.264 + AAC, 2 s GOP, over RTMP) and N players on loopback: RTMP players,
+ * or with `--proto http` HTTP-FLV players, `--proto ws` WebSocket-FLV players
+ * (`--proto rtmp,http,ws` runs each and compares them with RTMP). The server runs in its own
  * process pinned to core 0 with taskset (when there is taskset); publisher and
  * players run on core 1. For each N it prints players that kept up, delivered
  * Mbit/s, server CPU per delivered Mbit (and seconds per Gbit), lag and time to
@@ -21,6 +23,8 @@ interface Row {
   keptUp: number;
   mbps: number;
   cpuMsPerMbit: number;
+  /** Share of the server's CPU time spent in the kernel (stime), in %. */
+  sysPct: number;
   ttffP50: number;
   ttffP99: number;
   lagP50: number;
@@ -45,15 +49,27 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-/** utime+stime of a process and its threads, in ms (clock ticks are 10 ms on Linux). */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+/** A file under /proc. Deno 2.9 reads /proc only with --allow-all; the bench task may run `cat`. */
+async function procFile(path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+  }
+  const { code, stdout } = await new Deno.Command("cat", { args: [path], stderr: "null" }).output();
+  if (code !== 0) throw new Error(`Cannot read ${path}: cat exited ${code}`);
+  return new TextDecoder().decode(stdout);
+}
+
+/** utime and stime of a process and its threads, in ms (clock ticks are 10 ms on Linux). */
+async function cpuMs(pid: number): Promise<{ user: number; sys: number }> {
+  const stat = await procFile(`/proc/${pid}/stat`);
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10;
+  return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 };
 }
 
 async function rssMb(pid: number): Promise<number> {
-  const s = await Deno.readTextFile(`/proc/${pid}/status`);
+  const s = await procFile(`/proc/${pid}/status`);
   const m = s.match(/VmRSS:\s+(\d+) kB/);
   return m ? Number(m[1]) / 1024 : NaN;
 }
@@ -146,7 +162,10 @@ rtmp { server { listen 127.0.0.1:${port}; chunk_size 4096; application live { li
   };
 }
 
-/** One measurement: a server already listening on `port`. */
+/** The players' protocol. */
+type Proto = "rtmp" | "http" | "ws";
+
+/** One measurement: a server already listening on `port` (RTMP) and `httpPort` (HTTP-FLV players). */
 async function measure(
   label: string,
   pid: number,
@@ -155,10 +174,12 @@ async function measure(
   seconds: number,
   flv: string,
   pin: string | undefined,
+  play: { proto: Proto; httpPort?: number } = { proto: "rtmp" },
 ): Promise<Row> {
   const url = `rtmp://127.0.0.1:${port}/live/bench`;
+  const playUrl = play.proto === "rtmp" ? url : `${play.proto}://127.0.0.1:${play.httpPort}/live/bench.flv`;
   const warm = 3; // the stream is live and players have joined before the window opens
-  const players = spawn(`deno run -A ${ROOT}bench/players.ts ${url} ${n} ${warm + seconds + 2}`, pin, {
+  const players = spawn(`deno run -A ${ROOT}bench/players.ts ${playUrl} ${n} ${warm + seconds + 2}`, pin, {
     stdin: "piped",
   });
   const out = players.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -211,7 +232,8 @@ async function measure(
     n,
     keptUp,
     mbps,
-    cpuMsPerMbit: (cpu1 - cpu0) / windowMbit,
+    cpuMsPerMbit: (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / windowMbit,
+    sysPct: (100 * (cpu1.sys - cpu0.sys)) / Math.max(1, cpu1.user + cpu1.sys - cpu0.user - cpu0.sys),
     ttffP50: pct(results.map((r) => r.firstFrameMs).filter((x) => x >= 0), 50),
     ttffP99: pct(results.map((r) => r.firstFrameMs).filter((x) => x >= 0), 99),
     lagP50: pct(results.map((r) => r.lagMs), 50),
@@ -224,20 +246,20 @@ async function measure(
 function print(rows: Row[]): void {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
   console.log(
-    "server      N  kept-up  Mbit/s  CPU ms/Mbit (= s/Gbit)  TTFF p50/p99 ms  lag p50/p99 ms  RSS MB  errors",
+    "server          N  kept-up  Mbit/s  CPU ms/Mbit (= s/Gbit)  sys %  TTFF p50/p99 ms  lag p50/p99 ms  RSS MB  errors",
   );
   for (const r of rows) {
     console.log(
-      `${r.server.padEnd(10)} ${String(r.n).padStart(3)}  ${String(r.keptUp).padStart(7)}  ${
+      `${r.server.padEnd(14)} ${String(r.n).padStart(3)}  ${String(r.keptUp).padStart(7)}  ${
         f(r.mbps, 1).padStart(6)
-      }  ${f(r.cpuMsPerMbit, 3).padStart(22)}  ${(f(r.ttffP50) + "/" + f(r.ttffP99)).padStart(15)}  ${
-        (f(r.lagP50) + "/" + f(r.lagP99)).padStart(14)
-      }  ${f(r.rssMb, 0).padStart(6)}  ${r.errors}`,
+      }  ${f(r.cpuMsPerMbit, 3).padStart(22)}  ${f(r.sysPct).padStart(5)}  ${
+        (f(r.ttffP50) + "/" + f(r.ttffP99)).padStart(15)
+      }  ${(f(r.lagP50) + "/" + f(r.lagP99)).padStart(14)}  ${f(r.rssMb, 0).padStart(6)}  ${r.errors}`,
     );
   }
 }
 
-/** `deno task bench [live] [--n 100,500] [--seconds 10] [--no-nginx]` */
+/** `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|rtmp,http,ws] [--no-nginx]` */
 export async function runLive(args: string[]): Promise<void> {
   const get = (flag: string) => {
     const i = args.indexOf(flag);
@@ -246,25 +268,37 @@ export async function runLive(args: string[]): Promise<void> {
   const ns = (get("--n") ?? "100,500").split(",").map(Number);
   const seconds = Number(get("--seconds") ?? 10);
   const sluiceFlags = get("--sluice-flags") ?? "";
+  const protos = (get("--proto") ?? "rtmp").split(",") as Proto[];
+  for (const p of protos) {
+    if (p !== "rtmp" && p !== "http" && p !== "ws") {
+      console.error(`Cannot run bench with --proto ${p}: use rtmp, http, ws or a list such as rtmp,http`);
+      Deno.exit(2);
+    }
+  }
   const pinned = await has("taskset") && navigator.hardwareConcurrency >= 2;
   const serverPin = pinned ? "0" : undefined;
   const clientPin = pinned ? "1" : undefined;
-  const nginx = !args.includes("--no-nginx") && await has("nginx") &&
+  // nginx-rtmp serves RTMP players only.
+  const nginx = protos.includes("rtmp") && !args.includes("--no-nginx") && await has("nginx") &&
     await Deno.stat(NGINX_RTMP_MODULE).then(() => true, () => false);
   const flv = await benchFlv(20);
   console.log(
-    `live bench: ${seconds} s window per run, players read every 20 ms, server ${
+    `live bench: ${seconds} s window per run, ${protos.join(" and ")} players read every 20 ms, server ${
       pinned ? "pinned to core 0, clients to core 1" : "not pinned (no taskset)"
     }${nginx ? ", nginx-rtmp alongside" : ", nginx-rtmp not installed"}`,
   );
   const rows: Row[] = [];
   for (const n of ns) {
-    const port = freePort();
-    const s = await startSluice(port, freePort(), serverPin, sluiceFlags);
-    try {
-      rows.push(await measure("sluice", s.pid, port, n, seconds, flv, clientPin));
-    } finally {
-      await s.stop();
+    for (const proto of protos) {
+      const port = freePort();
+      const httpPort = freePort();
+      const s = await startSluice(port, httpPort, serverPin, sluiceFlags);
+      const label = proto === "rtmp" ? "sluice" : `sluice ${proto}`;
+      try {
+        rows.push(await measure(label, s.pid, port, n, seconds, flv, clientPin, { proto, httpPort }));
+      } finally {
+        await s.stop();
+      }
     }
     if (nginx) {
       const nport = freePort();
@@ -277,6 +311,20 @@ export async function runLive(args: string[]): Promise<void> {
     }
   }
   print(rows);
+  const names: Record<Proto, string> = { rtmp: "RTMP", http: "HTTP-FLV", ws: "WebSocket-FLV" };
+  for (const n of ns) {
+    const b = rows.find((r) => r.server === "sluice" && r.n === n);
+    for (const proto of protos.filter((p) => p !== "rtmp")) {
+      const a = rows.find((r) => r.server === `sluice ${proto}` && r.n === n);
+      if (a && b) {
+        console.log(
+          `N=${n}: ${names[proto]}/RTMP CPU per Mbit ${(a.cpuMsPerMbit / b.cpuMsPerMbit).toFixed(2)}x, RSS ${
+            (a.rssMb / b.rssMb).toFixed(2)
+          }x, TTFF p50 ${(a.ttffP50 / b.ttffP50).toFixed(2)}x`,
+        );
+      }
+    }
+  }
   if (nginx) {
     for (const n of ns) {
       const a = rows.find((r) => r.server === "sluice" && r.n === n);

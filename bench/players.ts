@@ -1,8 +1,13 @@
 /**
- * A process of N light RTMP players for `deno task bench`. Each player does a
- * simple handshake, connect, createStream and play, then reads in sweeps (one
- * read every SWEEP_MS, as a real player with a buffer does; eager readers
- * triple the server's measured CPU on loopback) and counts frames.
+ * A process of N light players for `deno task bench`: RTMP players for an
+ * rtmp:// URL, HTTP-FLV players for an http:// URL, WebSocket-FLV players for
+ * a ws:// URL. An RTMP player does a simple handshake, connect, createStream
+ * and play; an HTTP-FLV player sends one raw HTTP/1.1 GET and parses the
+ * response's chunked framing and the FLV inside it (FlvReader); a
+ * WebSocket-FLV player sends the same GET with an upgrade and unwraps the
+ * frames instead. All then read in sweeps (one read every SWEEP_MS, as
+ * a real player with a buffer does; eager readers triple the server's measured
+ * CPU on loopback) and count frames.
  *
  * A probe player joins before the publisher starts; its arrival time for each
  * timestamp is the live edge, against which every player's lag is measured.
@@ -15,11 +20,14 @@ import { encodeCommand } from "../src/rtmp/command.ts";
 import { setChunkSize } from "../src/rtmp/control.ts";
 import { ClientHandshake } from "../src/rtmp/handshake.ts";
 import { ChunkStreamId, MessageType } from "../src/rtmp/message.ts";
+import { FlvReader } from "../src/media/flv.ts";
 import { classify } from "../src/media/frame.ts";
 import { ChunkReader } from "../src/wasm/chunk_reader.ts";
 import { encodeMessage } from "../src/wasm/chunk_writer.ts";
 
 const SWEEP_MS = Number(Deno.env.get("SWEEP_MS") ?? 20);
+/** Bytes per read: the RTMP reader's input region (96 KiB), and the same for HTTP. */
+const READ_BYTES = 96 * 1024;
 
 export interface PlayerResult {
   frames: number;
@@ -61,16 +69,9 @@ function edgeAt(ts: number): number | undefined {
   return found;
 }
 
-async function player(
-  host: string,
-  port: number,
-  app: string,
-  name: string,
-  stopAt: number,
-  probe: boolean,
-  ready?: () => void,
-): Promise<PlayerResult> {
-  const r: PlayerResult = {
+/** Counts one player's frames and tracks its first frame and lag. */
+class Tally {
+  readonly r: PlayerResult = {
     frames: 0,
     videoFrames: 0,
     bytes: 0,
@@ -79,7 +80,47 @@ async function player(
     lastTs: -1,
     lagMs: 0,
   };
-  const t0 = performance.now();
+  readonly t0 = performance.now();
+  readonly probe: boolean;
+
+  constructor(probe: boolean) {
+    this.probe = probe;
+  }
+
+  /** One audio or video message (RTMP type id = FLV tag type) that arrived at `now`. */
+  frame(type: number, timestamp: number, payload: Uint8Array, now: number): void {
+    const r = this.r;
+    r.frames++;
+    r.bytes += payload.length;
+    if (type !== MessageType.Video) return;
+    const { keyframe, sequenceHeader } = classify(type, payload);
+    if (sequenceHeader || (r.firstTs < 0 && !keyframe)) return;
+    r.videoFrames++;
+    if (r.firstFrameMs < 0) r.firstFrameMs = now - this.t0;
+    if (r.firstTs < 0) r.firstTs = timestamp;
+    r.lastTs = timestamp;
+    if (this.probe) edge.push({ ts: timestamp, at: now });
+  }
+
+  /** After a read's frames: the lag behind the probe's arrival of the same timestamp. */
+  swept(now: number): void {
+    if (!this.probe && this.r.lastTs >= 0) {
+      const at = edgeAt(this.r.lastTs);
+      if (at !== undefined) this.r.lagMs = now - at;
+    }
+  }
+}
+
+async function rtmpPlayer(
+  host: string,
+  port: number,
+  path: string,
+  stopAt: number,
+  probe: boolean,
+  ready?: () => void,
+): Promise<PlayerResult> {
+  const [, app, name] = path.split("/");
+  const tally = new Tally(probe);
   let conn: Deno.Conn | undefined;
   try {
     conn = await Deno.connect({ hostname: host, port });
@@ -105,22 +146,9 @@ async function player(
       const now = performance.now();
       for (const m of msgs) {
         if (m.typeId !== MessageType.Video && m.typeId !== MessageType.Audio) continue;
-        r.frames++;
-        r.bytes += m.payload.length;
-        if (m.typeId === MessageType.Video) {
-          const { keyframe, sequenceHeader } = classify(m.typeId, m.payload);
-          if (sequenceHeader || (r.firstTs < 0 && !keyframe)) continue;
-          r.videoFrames++;
-          if (r.firstFrameMs < 0) r.firstFrameMs = now - t0;
-          if (r.firstTs < 0) r.firstTs = m.timestamp;
-          r.lastTs = m.timestamp;
-          if (probe) edge.push({ ts: m.timestamp, at: now });
-        }
+        tally.frame(m.typeId, m.timestamp, m.payload, now);
       }
-      if (!probe && r.lastTs >= 0) {
-        const at = edgeAt(r.lastTs);
-        if (at !== undefined) r.lagMs = now - at;
-      }
+      tally.swept(now);
     };
     if (rest) handle(reader.push(rest));
     while (performance.now() < stopAt) {
@@ -130,7 +158,7 @@ async function player(
       if (!probe) await new Promise((res) => setTimeout(res, SWEEP_MS));
     }
   } catch (e) {
-    r.error = e instanceof Error ? e.message : String(e);
+    tally.r.error = e instanceof Error ? e.message : String(e);
   } finally {
     try {
       conn?.close();
@@ -138,25 +166,205 @@ async function player(
       // closed
     }
   }
-  return r;
+  return tally.r;
+}
+
+/**
+ * An HTTP/1.1 response read from raw socket bytes: the status line and headers, then the body's bytes,
+ * unframed when the body is chunked (RFC 9112 7.1). Body pieces are views of the input (no copy).
+ */
+class HttpResponseReader {
+  status = 0;
+  headers = new Map<string, string>();
+  #head = "";
+  #inBody = false;
+  #chunked = false;
+  /** Chunked framing: bytes left in the current chunk's data, or -1 while reading a size line. */
+  #left = -1;
+  /** The CRLF after a chunk's data still to skip. */
+  #crlf = 0;
+  #sizeLine = "";
+  ended = false;
+
+  /** Feeds socket bytes; returns the body bytes among them. */
+  push(bytes: Uint8Array): Uint8Array[] {
+    let i = 0;
+    if (!this.#inBody) {
+      // Headers are small: decode byte by byte until the blank line.
+      while (i < bytes.length && !this.#inBody) {
+        this.#head += String.fromCharCode(bytes[i++]);
+        if (this.#head.endsWith("\r\n\r\n")) this.#parseHead();
+      }
+    }
+    if (!this.#chunked) return i < bytes.length ? [bytes.subarray(i)] : [];
+    const out: Uint8Array[] = [];
+    while (i < bytes.length && !this.ended) {
+      if (this.#crlf > 0) {
+        i++;
+        this.#crlf--;
+      } else if (this.#left < 0) {
+        const c = bytes[i++];
+        if (c === 0x0a) {
+          this.#left = parseInt(this.#sizeLine, 16); // chunk extensions after ';' are ignored by parseInt
+          this.#sizeLine = "";
+          if (!Number.isFinite(this.#left)) throw new Error("bad chunk size line");
+          if (this.#left === 0) this.ended = true;
+        } else if (c !== 0x0d) {
+          this.#sizeLine += String.fromCharCode(c);
+        }
+      } else {
+        const n = Math.min(this.#left, bytes.length - i);
+        out.push(bytes.subarray(i, i + n));
+        i += n;
+        this.#left -= n;
+        if (this.#left === 0) {
+          this.#left = -1;
+          this.#crlf = 2;
+        }
+      }
+    }
+    return out;
+  }
+
+  #parseHead(): void {
+    const [statusLine, ...lines] = this.#head.trimEnd().split("\r\n");
+    this.status = Number(statusLine.split(" ")[1]);
+    for (const l of lines) {
+      const colon = l.indexOf(":");
+      this.headers.set(l.slice(0, colon).trim().toLowerCase(), l.slice(colon + 1).trim());
+    }
+    if (this.status !== 200 && this.status !== 101) throw new Error(`HTTP status ${this.status}`);
+    this.#chunked = this.headers.get("transfer-encoding")?.toLowerCase() === "chunked";
+    this.#inBody = true;
+  }
+}
+
+/**
+ * The server's side of a WebSocket (RFC 6455 5.2), from raw socket bytes: unmasked frames whose binary
+ * payloads (and continuations) are returned as views of the input (no copy). A close frame ends it.
+ */
+class WsFrameReader {
+  ended = false;
+  /** Header bytes gathered so far (2 to 14). */
+  #head = new Uint8Array(14);
+  #headLen = 0;
+  /** Payload bytes left in the current frame; -1 while reading a header. */
+  #left = -1;
+  #keep = false;
+
+  push(bytes: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let i = 0;
+    while (i < bytes.length && !this.ended) {
+      if (this.#left < 0) {
+        this.#head[this.#headLen++] = bytes[i++];
+        const need = this.#headSize();
+        if (this.#headLen < need) continue;
+        const h = this.#head;
+        const opcode = h[0] & 0x0f;
+        const len7 = h[1] & 0x7f;
+        let len = len7;
+        if (len7 === 126) len = (h[2] << 8) | h[3];
+        else if (len7 === 127) len = new DataView(h.buffer).getUint32(6); // frames stay far below 4 GiB
+        if (opcode === 0x8) this.ended = true; // close
+        this.#keep = opcode === 0x2 || opcode === 0x0; // binary or continuation
+        this.#left = len;
+        this.#headLen = 0;
+      }
+      const n = Math.min(this.#left, bytes.length - i);
+      if (this.#keep && n > 0) out.push(bytes.subarray(i, i + n));
+      i += n;
+      this.#left -= n;
+      if (this.#left === 0) this.#left = -1;
+    }
+    return out;
+  }
+
+  /** The header's size once its first two bytes are in: 2, plus 2 or 8 of extended length, plus a mask. */
+  #headSize(): number {
+    if (this.#headLen < 2) return 2;
+    const len7 = this.#head[1] & 0x7f;
+    return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (this.#head[1] & 0x80 ? 4 : 0);
+  }
+}
+
+/** An HTTP-FLV player, or with `ws` a WebSocket-FLV player (the same GET, upgraded). */
+async function httpFlvPlayer(
+  host: string,
+  port: number,
+  path: string,
+  stopAt: number,
+  probe: boolean,
+  ready?: () => void,
+  ws = false,
+): Promise<PlayerResult> {
+  const tally = new Tally(probe);
+  let conn: Deno.Conn | undefined;
+  try {
+    conn = await Deno.connect({ hostname: host, port });
+    const upgrade = ws
+      ? "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      : "";
+    await writeAll(
+      conn,
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: sluice-bench\r\n${upgrade}\r\n`,
+      ),
+    );
+    ready?.();
+    const http = new HttpResponseReader();
+    const frames = ws ? new WsFrameReader() : undefined;
+    const flv = new FlvReader();
+    const buf = new Uint8Array(READ_BYTES);
+    while (performance.now() < stopAt) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("server closed the connection");
+      const now = performance.now();
+      const body = http.push(buf.subarray(0, n));
+      for (const piece of frames ? body.flatMap((b) => frames.push(b)) : body) {
+        for (const tag of flv.push(piece)) {
+          if (tag.type === MessageType.Video || tag.type === MessageType.Audio) {
+            tally.frame(tag.type, tag.timestamp, tag.data, now);
+          }
+        }
+      }
+      tally.swept(now);
+      if (http.ended || frames?.ended) throw new Error("the response ended");
+      if (!probe) await new Promise((res) => setTimeout(res, SWEEP_MS));
+    }
+  } catch (e) {
+    tally.r.error = e instanceof Error ? e.message : String(e);
+  } finally {
+    try {
+      conn?.close();
+    } catch {
+      // closed
+    }
+  }
+  return tally.r;
 }
 
 if (import.meta.main) {
   const [url, nArg, secArg] = Deno.args;
-  const u = new URL(url.replace(/^rtmp:/, "http:"));
-  const [, app, name] = u.pathname.split("/");
+  const scheme = url.slice(0, url.indexOf(":"));
+  const player: typeof rtmpPlayer = scheme === "rtmp"
+    ? rtmpPlayer
+    : (host, port, path, stopAt, probe, ready) =>
+      httpFlvPlayer(host, port, path, stopAt, probe, ready, scheme === "ws");
+  const u = new URL(url.replace(/^(rtmp|ws):/, "http:"));
   const n = Number(nArg), seconds = Number(secArg);
-  const host = u.hostname, port = Number(u.port || 1935);
+  const host = u.hostname, port = Number(u.port || (scheme === "rtmp" ? 1935 : 80));
   const stopAt = performance.now() + seconds * 1000;
   // The probe joins first; the bench starts the publisher when it sees "probe ready".
-  const probe = player(host, port, app, name, stopAt + 500, true, () => console.log("probe ready"));
+  const probe = player(host, port, u.pathname, stopAt + 500, true, () => console.log("probe ready"));
   const results: Promise<PlayerResult>[] = [];
   // Players join in batches, after the stream is live (the bench waits before it sends "go").
   const go = new TextDecoder().decode((await Deno.stdin.readable.getReader().read()).value);
   if (!go.startsWith("go")) Deno.exit(1);
   const joinStarted = performance.now();
   for (let i = 0; i < n; i++) {
-    results.push(player(host, port, app, name, stopAt, false));
+    results.push(player(host, port, u.pathname, stopAt, false));
     if (i % 25 === 24) await new Promise((res) => setTimeout(res, 20));
   }
   const all = await Promise.all(results);

@@ -30,9 +30,12 @@ function preflight(): Response {
   });
 }
 
-export function makeRouter(ctx: HttpContext): (req: Request) => Response | Promise<Response> {
+/** The router; Deno.serve passes `info`, whose remoteAddr names players in logs. */
+export function makeRouter(
+  ctx: HttpContext,
+): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
   const vodPrefix = `/${ctx.config.vod.app}/`;
-  return (req) => {
+  return (req, info) => {
     const url = new URL(req.url);
     const path = url.pathname;
     if (req.method === "OPTIONS") return preflight();
@@ -59,9 +62,11 @@ export function makeRouter(ctx: HttpContext): (req: Request) => Response | Promi
       const isFlv = m[3] !== undefined;
       const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
       if ((req.method === "POST" || req.method === "PUT") || (upgrade && !isFlv)) {
-        return serveFlvPush(req, key, ctx);
+        return serveFlvPush(req, key, ctx, info?.remoteAddr);
       }
-      if ((req.method === "GET" || req.method === "HEAD") && isFlv) return serveFlvPlay(req, key, ctx);
+      if ((req.method === "GET" || req.method === "HEAD") && isFlv) {
+        return serveFlvPlay(req, key, ctx, info?.remoteAddr);
+      }
     }
     return jsonError(404, `Cannot ${req.method} ${path}: no such route`);
   };

@@ -1,11 +1,142 @@
 /**
- * HTTP-FLV and WebSocket-FLV play: `GET /{app}/{stream}.flv`. (Stub: owned by the HTTP-FLV work.)
+ * HTTP-FLV play: `GET /{app}/{stream}.flv` answers with a never-ending FLV
+ * body: the FLV header and PreviousTagSize0, then metadata, sequence headers,
+ * the cached GOP and the live tags, each tag packed once for all FLV players
+ * (see FlvPlayer and FlvPacker). The same URL upgraded to a WebSocket is
+ * WebSocket-FLV (`ws_flv.ts`).
+ *
+ * - A stream with no publisher: like RTMP play, wait up to `hub.playWaitMs`
+ *   for one before answering, or answer 404 (JSON) at once when that is 0 and
+ *   when the wait ends with no publisher. `HEAD` never waits: 200 with the
+ *   headers when the stream is there, else 404.
+ * - Backpressure: the body is a pull-based ReadableStream holding at most one
+ *   chunk. A write resolves when the server has taken the chunk off the stream
+ *   to send it, so a player that reads slowly holds back its own writes, and
+ *   its frames wait in its Subscriber, whose bounds make it skip to a keyframe
+ *   or close it. (Below the stream, Deno's HTTP layer and the kernel's socket
+ *   buffers take about 4 MB from a loopback peer that reads nothing, then no
+ *   more.)
+ * - The peer closing the connection cancels the body (or, while waiting for a
+ *   publisher, aborts `req.signal`): the player leaves the hub at once.
+ * - The stream's end (its publisher left and the grace window passed) ends the
+ *   body after the last queued tag. A player the server drops (too slow,
+ *   stalled) gets a clean end of body too: the reason is logged, once. (Erroring
+ *   the body instead would log a second line through Deno.serve's onError and
+ *   be no quicker: Deno.serve has no way to cut a response whose peer stopped
+ *   reading, so such a connection lingers, holding the bytes already below
+ *   the stream, until the peer reads or TCP gives up. The hub forgets the
+ *   player at once either way.)
  *
  * @module
  */
 import { type HttpContext, jsonError } from "../http/context.ts";
+import { StreamNotFoundError } from "../errors.ts";
+import { flvFileHeader } from "../wasm/flv_pack.ts";
+import { flvHeaderFlags } from "./flv_packer.ts";
+import { FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
+import { serveWsFlvPlay } from "./ws_flv.ts";
+
+/**
+ * Response headers of an FLV play: streamed (no content-length), never cached, readable from any origin
+ * (a player reads nothing but the body and content-type, which CORS always exposes).
+ */
+const FLV_PLAY_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "video/x-flv",
+  "cache-control": "no-cache, no-store",
+  "access-control-allow-origin": "*",
+};
 
 /** Plays stream `key` as FLV over the response body, or over a WebSocket when the request asks to upgrade. */
-export function serveFlvPlay(_req: Request, key: string, _ctx: HttpContext): Response | Promise<Response> {
-  return jsonError(501, `Cannot play ${key} over HTTP-FLV: not built yet`);
+export function serveFlvPlay(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  peer?: Deno.Addr,
+): Response | Promise<Response> {
+  if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return serveWsFlvPlay(req, key, ctx, peer);
+  const stream = ctx.hub.get(key);
+  if (!stream && (req.method === "HEAD" || ctx.config.hub.playWaitMs <= 0)) return notFound(key);
+  // An empty body rather than none: Deno would add content-length 0, which a GET never has.
+  if (req.method === "HEAD") return new Response(ReadableStream.from([]), { headers: FLV_PLAY_HEADERS });
+  return playOverBody(req, key, ctx, peer);
+}
+
+function notFound(key: string, waitedMs = 0): Response {
+  const why = waitedMs > 0 ? `no publisher within ${waitedMs} ms` : "it is not published";
+  return jsonError(404, `Cannot play ${key}: ${why}`);
+}
+
+async function playOverBody(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  peer: Deno.Addr | undefined,
+): Promise<Response> {
+  const body = new BodyTransport(flvFileHeader(flvHeaderFlags(ctx.hub.get(key))));
+  const player = new FlvPlayer(playerId("http-flv", peer), key, ctx, body);
+  body.onCancel = () => player.peerGone();
+  try {
+    await player.play(req);
+  } catch (e) {
+    if (e instanceof StreamNotFoundError) return notFound(key, ctx.config.hub.playWaitMs);
+    throw e;
+  }
+  return new Response(body.stream, { headers: FLV_PLAY_HEADERS });
+}
+
+/**
+ * A response body fed one write at a time: a pull-based ReadableStream that
+ * holds at most one chunk. `write()` resolves at once when the stream wants
+ * more, else when the server pulls the chunk just queued.
+ */
+export class BodyTransport implements FlvTransport {
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Called once when the reader cancels the body (the peer closed the connection). */
+  onCancel: () => void = () => {};
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #pending: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  #done = false;
+
+  /** `header`: the first chunk (the FLV header), queued before any write. */
+  constructor(header: Uint8Array) {
+    this.stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+        controller.enqueue(header);
+      },
+      pull: () => {
+        const p = this.#pending;
+        this.#pending = undefined;
+        p?.resolve();
+      },
+      cancel: () => {
+        if (this.#done) return;
+        this.#done = true;
+        this.#settle(new Error("the peer closed the connection"));
+        this.onCancel();
+      },
+    }, { highWaterMark: 1 });
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.#done) return Promise.reject(new Error("the response is closed"));
+    this.#controller.enqueue(bytes);
+    if ((this.#controller.desiredSize ?? 0) > 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#pending = { resolve, reject });
+  }
+
+  end(_reason: string): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#controller.close(); // what is queued is still delivered
+    this.#settle();
+  }
+
+  /** Completes a pending write (or fails it with `error`). */
+  #settle(error?: Error): void {
+    const p = this.#pending;
+    this.#pending = undefined;
+    if (p && error) p.reject(error);
+    else p?.resolve();
+  }
 }

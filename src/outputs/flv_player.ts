@@ -1,0 +1,140 @@
+/**
+ * FlvPlayer: one FLV player (HTTP-FLV or WebSocket-FLV) attached to the hub.
+ * It owns the player's Subscriber, with an FlvPacker (every frame packed once
+ * into an FLV tag shared by all FLV players) and the same per-player bounds and
+ * keyframe-skip policy as RTMP play (`config.player`), and it runs the
+ * player's life: attach (waiting for a publisher as RTMP play does), end the
+ * transport when the stream ends, unsubscribe at once when the peer goes, and
+ * log the close reason once.
+ *
+ * The transport (a response body, a WebSocket) only moves bytes: its write()
+ * resolves when it has taken them, which is what bounds a slow player (the
+ * Subscriber queues, skips to a keyframe, or closes it behind that promise).
+ *
+ * @module
+ */
+import type { HttpContext } from "../http/context.ts";
+import type { StreamEvent } from "../hub/stream.ts";
+import { Subscriber } from "../hub/subscriber.ts";
+import type { Logger } from "../log.ts";
+import { FlvPacker } from "./flv_packer.ts";
+
+/** Where an FLV player's bytes go: the FLV header is the transport's own first write. */
+export interface FlvTransport {
+  /** Sends `bytes`; resolves when the transport has taken them, rejects when the peer is gone. */
+  write(bytes: Uint8Array): Promise<void>;
+  /** Ends the transport after everything written so far (the stream is over, or the server drops it). */
+  end(reason: string): void;
+}
+
+let nextPlayer = 1;
+
+/** The id a player is logged and listed under: `kind` and the peer's address when known, else a counter. */
+export function playerId(kind: string, peer: Deno.Addr | undefined): string {
+  if (peer && (peer.transport === "tcp" || peer.transport === "udp")) {
+    return `${kind} ${peer.hostname}:${peer.port}`;
+  }
+  return `${kind} #${nextPlayer++}`;
+}
+
+export class FlvPlayer {
+  /** e.g. "http-flv 127.0.0.1:50312"; also the Subscriber's id. */
+  readonly id: string;
+  /** The stream key, `app/name`. */
+  readonly key: string;
+  readonly subscriber: Subscriber;
+  #ctx: HttpContext;
+  #log: Logger;
+  #transport: FlvTransport;
+  /** Writes handed to the transport and not yet settled. */
+  #inFlight = 0;
+  /** The stream ended: end the transport once the subscriber's last bytes are taken. */
+  #ending = false;
+  #closed = false;
+
+  constructor(id: string, key: string, ctx: HttpContext, transport: FlvTransport) {
+    this.id = id;
+    this.key = key;
+    this.#ctx = ctx;
+    this.#log = ctx.log.child(id);
+    this.#transport = transport;
+    this.subscriber = new Subscriber(
+      id,
+      new FlvPacker(),
+      { write: (bytes) => this.#write(bytes) },
+      ctx.config.player,
+      this.#log,
+    );
+    this.subscriber.onClose = (reason) => this.#close(reason);
+    this.subscriber.onEvent = (ev) => this.#onEvent(ev);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Attaches to the stream: at once when it is live or in its grace window, else after waiting up to
+   * `hub.playWaitMs` for a publisher. Rejects with StreamNotFoundError when none comes (the player is
+   * then closed). While it waits, `req.signal` aborting means the peer left: the wait ends at once.
+   */
+  async play(req?: Request): Promise<void> {
+    const waiting = this.#ctx.hub.get(this.key) ? undefined : new AbortController();
+    // Only a waiting player touches the request's signal: with no body or socket yet, it is the one sign
+    // of the peer leaving. (Deno warns, once per process, that a touched signal also aborts when its
+    // response completes; untouched, it does not.)
+    if (waiting) {
+      this.#log.debug(`waiting up to ${this.#ctx.config.hub.playWaitMs} ms for a publisher of ${this.key}`);
+      req?.signal.addEventListener("abort", () => this.peerGone(), { signal: waiting.signal });
+    }
+    try {
+      await this.#ctx.hub.play(this.key, this.subscriber);
+    } catch (e) {
+      this.#close(`play refused: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    } finally {
+      waiting?.abort();
+    }
+    this.#log.info(`playing ${this.key}`);
+  }
+
+  /** The peer closed the connection: unsubscribe now. Idempotent. */
+  peerGone(reason = "player left"): void {
+    this.#close(reason);
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    this.#inFlight++;
+    try {
+      await this.#transport.write(bytes);
+    } finally {
+      this.#inFlight--;
+      this.#endIfDrained();
+    }
+  }
+
+  #onEvent(ev: StreamEvent): void {
+    // "unpublish" and "publish": nothing to say in FLV; a returning publisher's sequence headers come as
+    // frames, and the player goes on.
+    if (ev !== "end") return;
+    this.#ending = true;
+    this.#endIfDrained();
+  }
+
+  /** After the stream's end: once nothing is queued or being written, the player is done. */
+  #endIfDrained(): void {
+    if (this.#ending && this.#inFlight === 0 && this.subscriber.queuedBytes === 0) {
+      this.#close(`stream ${this.key} ended`);
+    }
+  }
+
+  /** Unsubscribes, stops the subscriber, ends the transport and logs why, once. */
+  #close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.hub.leave(this.key, this.subscriber);
+    this.subscriber.close(reason); // calls back into #close, which returns at once
+    this.#transport.end(reason);
+    this.#log.info(`closed: ${reason}`);
+  }
+}
