@@ -409,9 +409,14 @@ export class VodPlay {
       }
       if (run.skip.has(tag.offset) || !this.#wanted(tag)) continue;
       const now = performance.now();
-      run.clockBase ??= now;
-      run.tsBase ??= tag.timestamp;
-      const wait = run.clockBase + (tag.timestamp - run.tsBase) - this.#leadMs - now;
+      // Only real audio/video frames set and follow the clock (as in the hub): metadata and sequence
+      // headers are often stamped 0 in a file whose media starts much later, and would stall the run.
+      const onClock = tag.type !== TagType.ScriptData && !classify(tag.type, tag.data).sequenceHeader;
+      if (onClock) {
+        run.clockBase ??= now;
+        run.tsBase ??= tag.timestamp;
+      }
+      const wait = onClock ? run.clockBase! + (tag.timestamp - run.tsBase!) - this.#leadMs - now : 0;
       if (wait > SLACK_MS) {
         await flush();
         if (gen === this.#gen) await this.#sleep(wait);
