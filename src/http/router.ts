@@ -40,7 +40,13 @@ export function makeRouter(
     const path = url.pathname;
     if (req.method === "OPTIONS") return preflight();
     if (path === "/health" || path === "/api/v1/health") {
-      return json({ status: "ok", uptimeMs: Date.now() - ctx.startedAt, streams: ctx.hub.streams().length });
+      const m = Deno.memoryUsage();
+      return json({
+        status: "ok",
+        uptimeMs: Date.now() - ctx.startedAt,
+        streams: ctx.hub.streams().length,
+        memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external },
+      });
     }
     if (path === "/api/v1/streams") {
       return json({

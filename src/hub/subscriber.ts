@@ -70,6 +70,13 @@ interface Item {
 
 const WARN_EVERY_MS = 10_000;
 
+/**
+ * The last concatenated write batch that began with a given packed array, shared by every subscriber
+ * whose queue held exactly the same arrays. Weak: an entry lives only while its first frame's packed
+ * bytes do (at most a GOP), and is replaced by the next batch that starts there.
+ */
+const batches = new WeakMap<Uint8Array, { parts: Uint8Array[]; bytes: Uint8Array }>();
+
 export class Subscriber {
   readonly id: string;
   readonly stats: SubscriberStats = {
@@ -258,7 +265,11 @@ export class Subscriber {
     }
   }
 
-  /** Everything queued, as one buffer (no copy when there is one item). */
+  /**
+   * Everything queued, as one buffer: no copy for one item, and one shared concatenation for the
+   * players that queued the very same packed arrays (players in step with the stream all do), so a
+   * flush costs one copy per stream rather than one per player.
+   */
   #takeAll(): { bytes: Uint8Array; frames: number } {
     const items = this.#queue;
     const from = this.#head;
@@ -266,12 +277,23 @@ export class Subscriber {
     const total = this.#queuedBytes;
     this.#clearQueue();
     if (n === 1) return { bytes: items[from].bytes, frames: 1 };
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (let i = from; i < items.length; i++) {
-      out.set(items[i].bytes, o);
-      o += items[i].bytes.length;
+    const first = items[from].bytes;
+    const cached = batches.get(first);
+    if (cached && cached.parts.length === n && cached.bytes.length === total) {
+      let same = true;
+      for (let i = 1; i < n && same; i++) same = cached.parts[i] === items[from + i].bytes;
+      if (same) return { bytes: cached.bytes, frames: n };
     }
+    const out = new Uint8Array(total);
+    const parts: Uint8Array[] = new Array(n);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const b = items[from + i].bytes;
+      parts[i] = b;
+      out.set(b, o);
+      o += b.length;
+    }
+    batches.set(first, { parts, bytes: out });
     return { bytes: out, frames: n };
   }
 

@@ -66,6 +66,26 @@ Deno.test("Subscriber.flush() writes everything queued by several send() calls i
   assert(sub.firstWriteAt > 0);
 });
 
+Deno.test("Subscriber.flush() shares one concatenated write among players that queued the same packed bytes", () => {
+  const a = setup();
+  const b = setup();
+  const fs = [frames.key(0), frames.audio(10), frames.inter(40)];
+  for (const f of fs) {
+    a.sub.send(f);
+    b.sub.send(f);
+  }
+  a.sub.flush();
+  b.sub.flush();
+  assertEquals(a.sink.writes[0], payloads(fs));
+  assertStrictEquals(b.sink.writes[0], a.sink.writes[0], "players in step must write the very same array");
+  // A player whose queue differs gets its own buffer.
+  const c = setup();
+  for (const f of [fs[0], fs[1]]) c.sub.send(f);
+  c.sub.flush();
+  assertEquals(c.sink.writes[0], payloads([fs[0], fs[1]]));
+  assert(c.sink.writes[0] !== a.sink.writes[0]);
+});
+
 Deno.test("Subscriber.flush() hands a lone frame's packed bytes to the sink without a copy", () => {
   const { sub, sink } = setup();
   const f = frames.key(0);
