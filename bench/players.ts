@@ -5,7 +5,7 @@
  * and play; an HTTP-FLV player sends one raw HTTP/1.1 GET and parses the
  * response's chunked framing and the FLV inside it (FlvReader); a
  * WebSocket-FLV player sends the same GET with an upgrade and unwraps the
- * frames instead. All then read in sweeps (one read every SWEEP_MS, as
+ * frames instead. Once frames flow, all read in sweeps (one read every SWEEP_MS, as
  * a real player with a buffer does; eager readers triple the server's measured
  * CPU on loopback) and count frames.
  *
@@ -124,6 +124,7 @@ async function rtmpPlayer(
   let conn: Deno.Conn | undefined;
   try {
     conn = await Deno.connect({ hostname: host, port });
+    (conn as Deno.TcpConn).setNoDelay(true); // as librtmp does: small commands are not held back by Nagle
     const hs = new ClientHandshake();
     await writeAll(conn, hs.start());
     const buf = new Uint8Array(8192);
@@ -155,7 +156,8 @@ async function rtmpPlayer(
       const n = await conn.read(reader.readable());
       if (n === null) throw new Error("server closed the connection");
       handle(reader.commit(n));
-      if (!probe) await new Promise((res) => setTimeout(res, SWEEP_MS));
+      // A real player reads eagerly while it sets up, and in sweeps once frames flow.
+      if (!probe && tally.r.firstFrameMs >= 0) await new Promise((res) => setTimeout(res, SWEEP_MS));
     }
   } catch (e) {
     tally.r.error = e instanceof Error ? e.message : String(e);
@@ -302,6 +304,7 @@ async function httpFlvPlayer(
   let conn: Deno.Conn | undefined;
   try {
     conn = await Deno.connect({ hostname: host, port });
+    (conn as Deno.TcpConn).setNoDelay(true); // as librtmp does: small requests are not held back by Nagle
     const upgrade = ws
       ? "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -331,7 +334,8 @@ async function httpFlvPlayer(
       }
       tally.swept(now);
       if (http.ended || frames?.ended) throw new Error("the response ended");
-      if (!probe) await new Promise((res) => setTimeout(res, SWEEP_MS));
+      // A real player reads eagerly while it sets up, and in sweeps once frames flow.
+      if (!probe && tally.r.firstFrameMs >= 0) await new Promise((res) => setTimeout(res, SWEEP_MS));
     }
   } catch (e) {
     tally.r.error = e instanceof Error ? e.message : String(e);
