@@ -41,3 +41,18 @@ export class StreamNotFoundError extends Error {
     this.path = path;
   }
 }
+
+/**
+ * The close reason a connection logs for an error that ended it; `peer` names
+ * the other side ("peer" on the server, "the server" in the client).
+ */
+export function closeReasonOf(e: unknown, peer = "peer"): string {
+  if (e instanceof ProtocolError) return `protocol error: ${e.message}`;
+  if (e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe) {
+    return `${peer} reset the connection`;
+  }
+  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+    return "connection closed";
+  }
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}

@@ -17,6 +17,7 @@
 import { ProtocolError } from "../errors.ts";
 import { NalUnitType, nalUnitType } from "../media/avc.ts";
 import { scanAnnexB } from "../wasm/nal.ts";
+import { RbspReader } from "../media/rbsp.ts";
 
 /** One access unit. */
 export interface AccessUnit {
@@ -72,35 +73,12 @@ function isPrimarySlice(type: number): boolean {
  */
 export function firstMbInSlice(nal: Uint8Array): number {
   // A ue(v) of up to 32 bits takes at most 65 bits: 9 RBSP bytes.
-  const rbsp: number[] = [];
-  let zeros = 0;
-  for (let i = 1; i < nal.length && rbsp.length < 9; i++) {
-    const b = nal[i];
-    if (zeros >= 2 && b === 3) {
-      zeros = 0;
-      continue;
-    }
-    rbsp.push(b);
-    zeros = b === 0 ? zeros + 1 : 0;
-  }
-  let bit = 0;
-  const read = (): number => {
-    if (bit >= rbsp.length * 8) {
-      throw new ProtocolError("annexb", `Cannot read first_mb_in_slice: the slice ends at bit ${bit}`);
-    }
-    const v = (rbsp[bit >> 3] >> (7 - (bit & 7))) & 1;
-    bit++;
-    return v;
-  };
-  let leadingZeros = 0;
-  while (read() === 0) {
-    if (++leadingZeros > 31) {
-      throw new ProtocolError("annexb", "Cannot read first_mb_in_slice: Exp-Golomb code over 32 bits");
-    }
-  }
-  let suffix = 0;
-  for (let k = 0; k < leadingZeros; k++) suffix = suffix * 2 + read();
-  return 2 ** leadingZeros - 1 + suffix;
+  return new RbspReader(
+    nal,
+    1,
+    9,
+    (what) => new ProtocolError("annexb", `Cannot read first_mb_in_slice: ${what}`),
+  ).ue();
 }
 
 /**

@@ -8,6 +8,7 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
+import { RbspReader } from "./rbsp.ts";
 
 /** nal_unit_type (H.264 7.4.1, Table 7-1): the low 5 bits of a NAL unit's first byte. */
 export const NalUnitType = {
@@ -265,38 +266,15 @@ export function parseAvcConfig(data: Uint8Array): AvcConfig {
  * `parseSps` in src/wasm/nal.ts.
  */
 function readExtension(sps: Uint8Array): AvcConfigExtension {
-  // RBSP from byte 4 on (after header, profile_idc, flags, level_idc), 00 00 03 unescaped.
-  const rbsp: number[] = [];
-  let zeros = 0;
-  for (let i = 4; i < sps.length && rbsp.length < 16; i++) {
-    const b = sps[i];
-    if (zeros >= 2 && b === 3) {
-      zeros = 0;
-      continue;
-    }
-    rbsp.push(b);
-    zeros = b === 0 ? zeros + 1 : 0;
-  }
-  let bit = 0;
-  const read1 = () => {
-    if (bit >= rbsp.length * 8) {
-      throw new RangeError("Cannot build AVCDecoderConfigurationRecord: SPS ends before its bit depths");
-    }
-    const v = (rbsp[bit >> 3] >> (7 - (bit & 7))) & 1;
-    bit++;
-    return v;
-  };
-  const ue = () => {
-    let zeros = 0;
-    while (read1() === 0) {
-      if (++zeros > 31) {
-        throw new RangeError("Cannot build AVCDecoderConfigurationRecord: bad Exp-Golomb code in SPS");
-      }
-    }
-    let v = 0;
-    for (let k = 0; k < zeros; k++) v = v * 2 + read1();
-    return 2 ** zeros - 1 + v;
-  };
+  // RBSP from byte 4 on (after header, profile_idc, flags, level_idc).
+  const r = new RbspReader(
+    sps,
+    4,
+    16,
+    (what) => new RangeError(`Cannot build AVCDecoderConfigurationRecord: in the SPS, ${what}`),
+  );
+  const ue = () => r.ue();
+  const read1 = () => r.bit();
   ue(); // seq_parameter_set_id
   const chromaFormat = ue();
   if (chromaFormat === 3) read1(); // separate_colour_plane_flag

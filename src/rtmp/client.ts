@@ -40,7 +40,7 @@
  *
  * @module
  */
-import { ProtocolError } from "../errors.ts";
+import { closeReasonOf, ProtocolError } from "../errors.ts";
 import { classify, FrameKind } from "../media/frame.ts";
 import { ChunkReader, DEFAULT_MAX_MESSAGE_LENGTH } from "../wasm/chunk_reader.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
@@ -258,7 +258,7 @@ export class RtmpClient {
   #closeReason = "";
   #error: Error | undefined;
   readonly #closedSignal = Promise.withResolvers<string>();
-  readonly #onAbort = () => this.#end(`aborted: ${reasonOf(this.#opts.signal?.reason)}`);
+  readonly #onAbort = () => this.#end(`aborted: ${closeReasonOf(this.#opts.signal?.reason)}`);
 
   private constructor(conn: Deno.TcpConn, url: RtmpUrl, opts: RtmpClientOptions) {
     this.#conn = conn;
@@ -297,7 +297,7 @@ export class RtmpClient {
     try {
       await within(client.#start(chunkSize), timeoutMs, `connect to ${url}`, opts.signal);
     } catch (e) {
-      client.#end(`connect failed: ${reasonOf(e)}`);
+      client.#end(`connect failed: ${closeReasonOf(e, "the server")}`);
       await client.#loop;
       throw e;
     }
@@ -532,7 +532,7 @@ export class RtmpClient {
         this.#acknowledge();
       }
     } catch (e) {
-      this.#end(reasonOf(e), e instanceof ProtocolError ? e : undefined);
+      this.#end(closeReasonOf(e, "the server"), e instanceof ProtocolError ? e : undefined);
     }
   }
 
@@ -713,7 +713,7 @@ export class RtmpClient {
 
   #write(bytes: Uint8Array): Promise<void> {
     const p = this.#writeTail.then(() => this.#writeAll(bytes));
-    this.#writeTail = p.catch((e) => this.#end(`write failed: ${reasonOf(e)}`));
+    this.#writeTail = p.catch((e) => this.#end(`write failed: ${closeReasonOf(e, "the server")}`));
     return p;
   }
 
@@ -1075,15 +1075,4 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-function reasonOf(e: unknown): string {
-  if (e instanceof ProtocolError) return `protocol error: ${e.message}`;
-  if (e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe) {
-    return "reset by the server";
-  }
-  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
-    return "connection closed";
-  }
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }

@@ -11,7 +11,7 @@
  * @module
  */
 import type { Config } from "../config/config.ts";
-import { ProtocolError, StreamBusyError, StreamNotFoundError } from "../errors.ts";
+import { closeReasonOf, ProtocolError, StreamBusyError, StreamNotFoundError } from "../errors.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { StreamHub } from "../hub/stream_hub.ts";
 import { type StreamEvent, Subscriber } from "../hub/subscriber.ts";
@@ -133,7 +133,7 @@ export class RtmpSession {
         this.#handleAll(this.#reader.commit(n), n);
       }
     } catch (e) {
-      if (!this.#closed) this.close(reasonOf(e));
+      if (!this.#closed) this.close(closeReasonOf(e));
     } finally {
       this.close(this.#closeReason || "ended");
     }
@@ -209,7 +209,7 @@ export class RtmpSession {
   /** Sends one message with a full header on its chunk stream; errors close the session. */
   #send(msg: RtmpMessage): void {
     this.#writeRaw(encodeMessage(msg, this.#chunkSize, "full")).catch((e) =>
-      this.close(`write failed: ${reasonOf(e)}`)
+      this.close(`write failed: ${closeReasonOf(e)}`)
     );
   }
 
@@ -521,7 +521,7 @@ export class RtmpSession {
         this.close(`play of ${key}: no publisher within ${this.#ctx.config.hub.playWaitMs} ms`);
         return;
       }
-      if (!this.#closed) this.close(reasonOf(e));
+      if (!this.#closed) this.close(closeReasonOf(e));
     }
   }
 
@@ -584,15 +584,4 @@ export class RtmpSession {
   get subscriber(): Subscriber | undefined {
     return this.#subscriber;
   }
-}
-
-function reasonOf(e: unknown): string {
-  if (e instanceof ProtocolError) return `protocol error: ${e.message}`;
-  if (e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe) {
-    return "peer reset the connection";
-  }
-  if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
-    return "connection closed";
-  }
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }

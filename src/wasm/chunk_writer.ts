@@ -100,8 +100,8 @@ export function encodeMessage(
   return out;
 }
 
-/** Throws RangeError for arguments the chunk format cannot carry. */
-function checkEncodeArgs(msg: RtmpMessage, chunkSize: number, form: HeaderForm): void {
+/** Throws RangeError for arguments the chunk format cannot carry (shared with the TypeScript twin). */
+export function checkEncodeArgs(msg: RtmpMessage, chunkSize: number, form: HeaderForm): void {
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > abi.MAX_CHUNK_SIZE) {
     throw new RangeError(`Cannot encode with chunk size ${chunkSize}: allowed 1..${abi.MAX_CHUNK_SIZE}`);
   }

@@ -5,18 +5,13 @@
  * @module
  */
 import type { RtmpMessage } from "../../src/rtmp/message.ts";
-import type { HeaderForm } from "../../src/wasm/chunk_writer.ts";
-import { abi } from "../../src/wasm/module.ts";
+import { checkEncodeArgs, type HeaderForm } from "../../src/wasm/chunk_writer.ts";
 
 export type { HeaderForm };
 
 /** 5.3.1.1: chunk stream ids: 1-byte form below 64, 2-byte form below 320, 3-byte form up to 65599. */
-const MIN_CSID = 2;
 const TWO_BYTE_CSID = 64;
 const THREE_BYTE_CSID = 320;
-const MAX_CSID = 65599;
-/** 5.3.1.2: the largest message length a 3-byte field holds. */
-const MAX_LENGTH_FIELD = 0xffffff;
 /** 5.3.1.3: a timestamp (or delta) from this value up goes in the 4-byte extended field. */
 const EXTENDED_MARK = 0xffffff;
 /** 5.3.1.2: type 0 and type 1 message header sizes. */
@@ -96,23 +91,5 @@ function writeBasicHeader(out: Uint8Array, at: number, fmt: number, csid: number
       out[at + 1] = (csid - TWO_BYTE_CSID) & 0xff;
       out[at + 2] = (csid - TWO_BYTE_CSID) >> 8;
       return at + 3;
-  }
-}
-
-function checkEncodeArgs(msg: RtmpMessage, chunkSize: number, form: HeaderForm): void {
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > abi.MAX_CHUNK_SIZE) {
-    throw new RangeError(`Cannot encode with chunk size ${chunkSize}: allowed 1..${abi.MAX_CHUNK_SIZE}`);
-  }
-  if (!Number.isInteger(msg.csid) || msg.csid < MIN_CSID || msg.csid > MAX_CSID) {
-    throw new RangeError(`Cannot encode on chunk stream ${msg.csid}: allowed ${MIN_CSID}..${MAX_CSID}`);
-  }
-  if (!Number.isInteger(msg.typeId) || msg.typeId < 0 || msg.typeId > 0xff) {
-    throw new RangeError(`Cannot encode message type ${msg.typeId}: allowed 0..255`);
-  }
-  if (msg.payload.length > MAX_LENGTH_FIELD) {
-    throw new RangeError(`Cannot encode a message of ${msg.payload.length} bytes: limit ${MAX_LENGTH_FIELD}`);
-  }
-  if (form !== "full" && form !== "delta") {
-    throw new TypeError(`Cannot encode with header form ${form}: use "full" or "delta"`);
   }
 }
