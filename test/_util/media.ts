@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { assert, assertEquals, assertGreaterOrEqual } from "./assert.ts";
 import { makeConfig } from "../../src/config/config.ts";
 import type { ConfigOverrides } from "../../src/config/config.ts";
 import { setLogLevel, setLogSink } from "../../src/log.ts";
@@ -327,6 +328,86 @@ export function compositionOffsets(packets: Packet[]): number[] {
 export function relativeDiff(a: number, b: number): number {
   if (a === b) return 0;
   return Math.abs(a - b) / Math.max(Math.abs(b), 1);
+}
+
+/** How far a recording's packet count may be from the source's over the same window. */
+export const COUNT_TOLERANCE = 0.05;
+
+/** A checked recording: its packets, the source's, and where in the source it starts (per kind). */
+export interface Playback {
+  played: Packet[];
+  source: Packet[];
+  /** Index in the source's packets of that kind of the first played packet, by kind. */
+  sourceIndex: Record<string, number>;
+}
+
+export interface PlaybackOptions {
+  /** The kinds the recording must hold (and no other). Default video and audio. */
+  kinds?: string[];
+  /** The least media a recording must hold for the count comparison to mean something. Default 3000. */
+  minSpanMs?: number;
+  /** Also demand the played video frames are the source's, frame for frame, with its composition times. */
+  sameFrames?: boolean;
+}
+
+/**
+ * What every recording of a stream passes, for each kind:
+ * (a) it decodes without a single error line;
+ * (b) its packet count is within 5 % of the source's packets over the same DTS window (at least
+ *     `minSpanMs` of it, so the comparison is not vacuous);
+ * (c) its first video packet is a keyframe and every video packet decodes to a picture, the first an I;
+ * (d) DTS never goes backwards per stream;
+ * (e) with `sameFrames`, the played video frames and their PTS-DTS offsets are the source's.
+ */
+export async function checkPlayback(
+  src: string,
+  out: string,
+  label: string,
+  opts: PlaybackOptions = {},
+): Promise<Playback> {
+  const kinds = opts.kinds ?? ["video", "audio"];
+  const minSpanMs = opts.minSpanMs ?? 3000;
+  assertEquals(await decodeErrors(out), "", `${label}: decoding the recording printed errors`);
+  const [played, source] = await Promise.all([probePackets(out), probePackets(src)]);
+  const sourceIndex: Record<string, number> = {};
+  for (const kind of kinds) {
+    const p = ofType(played, kind);
+    const w = compareWindow(p, ofType(source, kind));
+    console.log(
+      `${label} ${kind}: ${w.played} packets played, ${w.published} published over the same ${w.spanMs} ms`,
+    );
+    assert(w.sourceIndex >= 0, `${label} ${kind}: the first played packet is not in the source`);
+    assertGreaterOrEqual(w.spanMs, minSpanMs, `${label} ${kind}: the recording holds only ${w.spanMs} ms`);
+    assert(
+      relativeDiff(w.played, w.published) <= COUNT_TOLERANCE,
+      `${label} ${kind}: ${w.played} packets played vs ${w.published} published over the same window`,
+    );
+    assertEquals(dtsBackwards(p), [], `${label} ${kind}: DTS goes backwards`);
+    sourceIndex[kind] = w.sourceIndex;
+  }
+  if (kinds.includes("video")) {
+    const pv = ofType(played, "video");
+    assert(pv[0].keyframe, `${label}: the first video packet is not a keyframe`);
+    // What a viewer gets: a picture for every packet, the first one an I-frame.
+    const pictures = ofType(await probeFrames(out), "video");
+    assertEquals(pictures.length, pv.length, `${label}: pictures decoded vs packets`);
+    assertEquals(pictures[0].pictType, "I", `${label}: the first decoded picture`);
+    if (opts.sameFrames) {
+      const sv = ofType(source, "video").slice(sourceIndex.video, sourceIndex.video + pv.length);
+      assertEquals(
+        pv.map((x) => x.hash),
+        sv.map((x) => x.hash),
+        `${label}: the played frames are the source's`,
+      );
+      assertEquals(compositionOffsets(pv), compositionOffsets(sv), `${label}: composition times`);
+    }
+  }
+  for (const kind of ["video", "audio"]) {
+    if (!kinds.includes(kind)) {
+      assertEquals(ofType(played, kind).length, 0, `${label}: the recording has ${kind}`);
+    }
+  }
+  return { played, source, sourceIndex };
 }
 
 // ---- an in-process server with its log captured

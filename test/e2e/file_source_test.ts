@@ -9,6 +9,7 @@ import { assert, assertEquals, assertMatch, assertThrows } from "../_util/assert
 import { makeAnnexB, withoutVui } from "../_util/h264.ts";
 import { waitFor } from "../_util/live.ts";
 import {
+  COUNT_TOLERANCE,
   decodeErrors,
   dtsBackwards,
   haveTools,
@@ -30,7 +31,7 @@ import { parseArgs } from "../../server.ts";
 const TOOLS = haveTools("ffmpeg", "ffprobe");
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** Played frame counts may differ from the played duration times the frame rate by this much. */
-const COUNT_TOLERANCE = 0.05;
+
 /** Bounds waits and child processes so that a broken test ends; nothing asserts on time. */
 const BOUND_MS = 30_000;
 
