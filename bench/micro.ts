@@ -18,6 +18,7 @@ import { encodeMessage as tsEncode } from "../test/_util/chunk_writer_ref.ts";
 import * as tsFlv from "../test/_util/flv_pack_ref.ts";
 import * as tsNal from "../test/_util/nal_ref.ts";
 import { benchFlv, benchH264 } from "./media.ts";
+import { concatBytes } from "../src/bytes.ts";
 
 const READ_SIZE = 16 * 1024;
 const ROUNDS = 7;
@@ -39,16 +40,6 @@ function mbps(bytes: number, fn: () => void): number {
     best = Math.max(best, (bytes * n) / 1e6 / ((t - t0) / 1000));
   }
   return best;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 interface Row {
@@ -85,7 +76,7 @@ export async function runMicro(_args: string[]): Promise<void> {
       parts.push(tsEncode(m, chunkSize, last === undefined ? "full" : "delta", last ?? 0));
       prev.set(m.csid, m.timestamp);
     }
-    const wire = concat(parts);
+    const wire = concatBytes(parts);
     // One reader per connection, long-lived, as in the server: the wire replays cleanly into it (it starts
     // with full headers), so the instance is made once, outside the timed loop.
     const demux = (r: { readable(): Uint8Array; commit(n: number): RtmpMessage[] }) => () => {

@@ -12,7 +12,10 @@ export function layerOf(path: string): number {
   if (path === "src/sluice.ts") return 4;
   // message.ts is the RTMP message vocabulary (types only) that the WASM chunk layer speaks.
   if (path === "src/rtmp/message.ts") return 0;
-  if (/^src\/(wasm|config)\//.test(path) || path === "src/log.ts" || path === "src/errors.ts") return 0;
+  if (
+    /^src\/(wasm|config)\//.test(path) || path === "src/log.ts" || path === "src/bytes.ts" ||
+    path === "src/errors.ts"
+  ) return 0;
   if (/^src\/rtmp\/(session|listener|client)\.ts$/.test(path)) return 3;
   if (/^src\/(rtmp|media)\//.test(path)) return 1;
   if (/^src\/hub\//.test(path)) return 2;

@@ -18,6 +18,7 @@ import { ProtocolError } from "../errors.ts";
 import { NalUnitType, nalUnitType } from "../media/avc.ts";
 import { scanAnnexB } from "../wasm/nal.ts";
 import { RbspReader } from "../media/rbsp.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** One access unit. */
 export interface AccessUnit {
@@ -131,7 +132,7 @@ export class AccessUnitSplitter {
   }
 
   #scan(bytes: Uint8Array, final: boolean, out: AccessUnit[]): void {
-    const buf = this.#pending.length === 0 ? bytes : concat([this.#pending, bytes]);
+    const buf = this.#pending.length === 0 ? bytes : concatBytes([this.#pending, bytes]);
     const spans = scanAnnexB(buf);
     // Unless the stream is over, the last NAL unit may go on in the next piece: keep it back.
     const complete = final ? spans.length : spans.length - 1;
@@ -197,14 +198,4 @@ export class AccessUnitSplitter {
     this.#hasSlice = false;
     return au;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

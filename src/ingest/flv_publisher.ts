@@ -124,16 +124,24 @@ export class FlvPublisher implements PublisherHandle {
         else c.audioFrames++;
         stream.push(tag.type === TagType.Video ? FrameKind.Video : FrameKind.Audio, tag.timestamp, tag.data);
         return;
-      case TagType.ScriptData: {
+      case TagType.ScriptData:
         // FLV script data is an AMF0 data message body (FLV spec v10.1 E.4.4.1; RTMP message type 18).
-        const data = normalizeData(MessageType.DataAmf0, tag.data, { omitKeys: this.#omitKeys });
-        if (!data) return;
-        c.dataMessages++;
-        if (data.metadata) stream.setMetadata(data.payload, tag.timestamp);
-        else stream.push(FrameKind.Data, tag.timestamp, data.payload);
-        return;
-      }
+        return this.pushData(MessageType.DataAmf0, tag.timestamp, tag.data);
     }
+  }
+
+  /**
+   * A data message (RTMP type 18, or 15 with its AMF3 wrapper; an FLV script data body is type 18):
+   * metadata is stored as players expect it, other AMF0 data passes on (see `normalizeData`).
+   */
+  pushData(typeId: number, timestamp: number, payload: Uint8Array): void {
+    const stream = this.#stream;
+    if (!stream) return;
+    const data = normalizeData(typeId, payload, { omitKeys: this.#omitKeys });
+    if (!data) return;
+    this.counts.dataMessages++;
+    if (data.metadata) stream.setMetadata(data.payload, timestamp);
+    else stream.push(FrameKind.Data, timestamp, data.payload);
   }
 
   /** The input ended or failed: leave the hub (players wait out the reconnect grace). Idempotent. */

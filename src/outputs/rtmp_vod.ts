@@ -66,6 +66,7 @@ import * as control from "../rtmp/control.ts";
 import { ChunkStreamId, MessageType, type RtmpMessage } from "../rtmp/message.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
 import { parsePlayPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** What a VOD play needs from its RTMP session (STYLE 10: the consumer declares it). */
 export interface VodSession {
@@ -516,14 +517,7 @@ export class VodPlay {
       const delta = prev !== undefined && m.timestamp >= prev;
       return encodeMessage(m, this.#opts.chunkSize, delta ? "delta" : "full", prev ?? 0);
     });
-    if (parts.length === 1) return parts[0];
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return parts.length === 1 ? parts[0] : concatBytes(parts);
   }
 
   async #write(bytes: Uint8Array): Promise<void> {

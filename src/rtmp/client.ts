@@ -59,6 +59,7 @@ import {
 import * as control from "./control.ts";
 import { ClientHandshake } from "./handshake.ts";
 import { ChunkStreamId, MessageType, type RtmpMessage } from "./message.ts";
+import { concatBytes } from "../bytes.ts";
 
 /** The RTMP port when a URL names none. */
 export const DEFAULT_RTMP_PORT = 1935;
@@ -483,7 +484,7 @@ export class RtmpClient {
       control.windowAckSize(this.#ourWindow),
       commandMessage(0, connect),
     ], false);
-    this.#write(concat([setChunkSize, windowAndConnect])).catch(() => {});
+    this.#write(concatBytes([setChunkSize, windowAndConnect])).catch(() => {});
     let result: Command;
     try {
       result = await answer;
@@ -557,6 +558,7 @@ export class RtmpClient {
   }
 
   #handle(msg: RtmpMessage): void {
+    if (control.isControlType(msg.typeId)) return this.#onControl(msg);
     switch (msg.typeId) {
       case MessageType.Audio:
       case MessageType.Video:
@@ -566,13 +568,6 @@ export class RtmpClient {
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
         return this.#onCommand(msg);
-      case MessageType.SetChunkSize:
-      case MessageType.Abort:
-      case MessageType.Acknowledgement:
-      case MessageType.WindowAckSize:
-      case MessageType.SetPeerBandwidth:
-      case MessageType.UserControl:
-        return this.#onControl(msg);
       default:
         return; // shared objects, aggregates: nothing a live client needs
     }
@@ -708,7 +703,7 @@ export class RtmpClient {
         ),
       );
     }
-    return parts.length === 1 ? parts[0] : concat(parts);
+    return parts.length === 1 ? parts[0] : concatBytes(parts);
   }
 
   #write(bytes: Uint8Array): Promise<void> {
@@ -1065,14 +1060,4 @@ function within<T>(
       reject(e);
     });
   });
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -12,11 +12,11 @@
  */
 import type { Config } from "../config/config.ts";
 import { closeReasonOf, ProtocolError, StreamBusyError, StreamNotFoundError } from "../errors.ts";
-import type { Stream } from "../hub/stream.ts";
 import type { StreamHub } from "../hub/stream_hub.ts";
 import { type StreamEvent, Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
-import { FrameKind } from "../media/frame.ts";
+import { FlvPublisher } from "../ingest/flv_publisher.ts";
+import type { TagType } from "../media/flv.ts";
 import { RtmpPacker } from "../outputs/rtmp_play.ts";
 import { VodPlay, vodPlayPath } from "../outputs/rtmp_vod.ts";
 import { ChunkReader } from "../wasm/chunk_reader.ts";
@@ -30,7 +30,6 @@ import {
   encodeError,
   encodeOnStatus,
   encodeResult,
-  normalizeData,
   statusInfo,
   StatusLevel,
 } from "./command.ts";
@@ -76,7 +75,8 @@ export class RtmpSession {
   #peerWindow = 0;
   #lastAck = 0;
   #objectEncoding = 0;
-  #stream: Stream | undefined;
+  /** The publish side: the same FlvPublisher HTTP push and file sources use. */
+  #publisher: FlvPublisher | undefined;
   #publishStreamId = 0;
   #subscriber: Subscriber | undefined;
   #packer: RtmpPacker | undefined;
@@ -85,10 +85,6 @@ export class RtmpSession {
   #playStreamId = 0;
   #lastMediaAt = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
-  readonly #publisherHandle = {
-    id: "",
-    close: (reason: string) => this.close(reason),
-  };
 
   constructor(conn: Deno.Conn, ctx: SessionContext) {
     this.#conn = conn;
@@ -96,7 +92,6 @@ export class RtmpSession {
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.remote = `${addr.hostname}:${addr.port}`;
     this.id = `rtmp ${this.remote}`;
-    this.#publisherHandle.id = this.id;
     this.#log = ctx.log.child(`conn ${this.remote}`);
     this.#reader = new ChunkReader({ maxMessageLength: ctx.config.rtmp.maxMessageLength });
     this.#chunkSize = ctx.config.rtmp.chunkSize;
@@ -242,6 +237,7 @@ export class RtmpSession {
   }
 
   #handle(msg: RtmpMessage): void {
+    if (control.isControlType(msg.typeId)) return this.#onControl(msg);
     switch (msg.typeId) {
       case MessageType.Audio:
       case MessageType.Video:
@@ -254,13 +250,6 @@ export class RtmpSession {
         return this.#onCommand(msg);
       case MessageType.Aggregate:
         return this.#onAggregate(msg);
-      case MessageType.SetChunkSize:
-      case MessageType.Abort:
-      case MessageType.Acknowledgement:
-      case MessageType.WindowAckSize:
-      case MessageType.SetPeerBandwidth:
-      case MessageType.UserControl:
-        return this.#onControl(msg);
       default:
         this.#log.debug(`ignored message type ${msg.typeId} (${msg.payload.length} B)`);
     }
@@ -378,8 +367,10 @@ export class RtmpSession {
       return;
     }
     const key = this.#key(name);
+    const publisher = new FlvPublisher(key, this.id, this.#ctx.hub);
+    publisher.onClose = (reason) => this.close(reason);
     try {
-      this.#stream = this.#ctx.hub.publish(key, this.#publisherHandle);
+      publisher.start();
     } catch (e) {
       if (e instanceof StreamBusyError) {
         this.#onStatus(streamId, "error", "NetStream.Publish.BadName", `${key} is already published`);
@@ -388,6 +379,7 @@ export class RtmpSession {
       }
       throw e;
     }
+    this.#publisher = publisher;
     this.role = "publisher";
     this.streamName = name.split("?")[0];
     this.#publishStreamId = streamId;
@@ -404,18 +396,15 @@ export class RtmpSession {
     this.#timers.push(t);
   }
 
+  /** Audio and video message bodies are FLV tag bodies, and their type ids are the FLV tag types. */
   #onMedia(kind: number, timestamp: number, payload: Uint8Array): void {
-    if (!this.#stream || this.role !== "publisher") return;
+    if (!this.#publisher) return;
     this.#lastMediaAt = Date.now();
-    this.#stream.push(kind as FrameKind, timestamp, payload);
+    this.#publisher.push({ type: kind as TagType, timestamp, data: payload });
   }
 
   #onData(msg: RtmpMessage): void {
-    if (!this.#stream || this.role !== "publisher") return;
-    const data = normalizeData(msg.typeId, msg.payload);
-    if (!data) return;
-    if (data.metadata) this.#stream.setMetadata(data.payload, msg.timestamp);
-    else this.#stream.push(FrameKind.Data, msg.timestamp, data.payload);
+    this.#publisher?.pushData(msg.typeId, msg.timestamp, msg.payload);
   }
 
   /** Aggregate (7.1.6): FLV-tag-like sub-messages, each re-timed against the message's timestamp. */
@@ -442,16 +431,16 @@ export class RtmpSession {
   }
 
   #endPublish(sayUnpublished = false): void {
-    if (!this.#stream || this.role !== "publisher") return;
-    const stream = this.#stream;
-    this.#stream = undefined;
-    this.#ctx.hub.unpublish(stream, this.#publisherHandle);
+    const publisher = this.#publisher;
+    if (!publisher) return;
+    this.#publisher = undefined;
+    publisher.stop();
     if (sayUnpublished && !this.#closed) {
       this.#onStatus(
         this.#publishStreamId,
         "status",
         "NetStream.Unpublish.Success",
-        `${stream.key} is now unpublished.`,
+        `${publisher.key} is now unpublished.`,
       );
     }
   }

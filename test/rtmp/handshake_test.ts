@@ -17,6 +17,7 @@ import { MessageType } from "../../src/rtmp/message.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { hex, toHex } from "../fixtures/annotated_hex.ts";
 import { seededRandom } from "../_util/mutate.ts";
+import { concatBytes } from "../../src/bytes.ts";
 
 /** Deterministic randomness so a failing case repeats. */
 function fakeRandom(seed: number): (b: Uint8Array) => void {
@@ -26,15 +27,7 @@ function fakeRandom(seed: number): (b: Uint8Array) => void {
   };
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 function u32(b: Uint8Array, at: number): number {
   return new DataView(b.buffer, b.byteOffset).getUint32(at);

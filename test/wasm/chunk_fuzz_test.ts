@@ -20,6 +20,7 @@ import { ChunkReader as RefChunkReader } from "../_util/chunk_reader_ref.ts";
 import { encodeMessage, type HeaderForm } from "../_util/chunk_writer_ref.ts";
 import { mutations, seededRandom } from "../_util/mutate.ts";
 import { feed, type FeedResult, randomPieces } from "../_util/split.ts";
+import { concatBytes } from "../../src/bytes.ts";
 
 const DEFAULT_ITERATIONS = 300;
 const MAX_CHUNK_STREAMS = abi.MAX_CHUNK_STREAMS;
@@ -153,7 +154,7 @@ function generate(random: () => number): Stream {
       messages.push(msg);
     }
   }
-  return { bytes: concat(parts), messages };
+  return { bytes: concatBytes(parts), messages };
 }
 
 /** Splits one message's chunk bytes (as encodeMessage wrote them) into its chunks. */
@@ -191,7 +192,7 @@ function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
         timestamp: 0,
         payload: new Uint8Array(0),
       };
-      return concat([bytes, encodeMessage(msg, 128)]);
+      return concatBytes([bytes, encodeMessage(msg, 128)]);
     }
     case 1:
     case 2:
@@ -203,13 +204,13 @@ function mutate(bytes: Uint8Array, random: () => number): Uint8Array {
     case 4: {
       // A range deleted.
       const at = pick(bytes.length + 1);
-      return concat([bytes.subarray(0, at), bytes.subarray(at + 1 + pick(40))]);
+      return concatBytes([bytes.subarray(0, at), bytes.subarray(at + 1 + pick(40))]);
     }
     default: {
       // A range repeated.
       const at = pick(bytes.length + 1);
       const range = bytes.subarray(at, at + 1 + pick(40));
-      return concat([bytes.subarray(0, at + range.length), range, bytes.subarray(at + range.length)]);
+      return concatBytes([bytes.subarray(0, at + range.length), range, bytes.subarray(at + range.length)]);
     }
   }
 }
@@ -294,13 +295,3 @@ Deno.test("ChunkReader twins return the same messages and errors for random and 
   const n = iterations();
   for (let seed = 1; seed <= n; seed++) fuzzOne(seed);
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -14,6 +14,7 @@ import { encodeMessage } from "../_util/chunk_writer_ref.ts";
 import { seededRandom } from "../_util/mutate.ts";
 import { byteByByte, feed, type FeedResult, randomPieces, splitsInTwo } from "../_util/split.ts";
 import { type ChunkCase, chunkCases, pattern } from "../fixtures/chunk_fixtures.ts";
+import { concatBytes } from "../../src/bytes.ts";
 
 /** The public surface both twins share. */
 interface Reader {
@@ -229,12 +230,4 @@ function chunks(bytes: Uint8Array, chunkSize: number): Uint8Array[] {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);

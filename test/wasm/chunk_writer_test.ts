@@ -20,6 +20,7 @@ import {
 import { seededRandom } from "../_util/mutate.ts";
 import { chunkCases, pattern } from "../fixtures/chunk_fixtures.ts";
 import { hex, toHex } from "../fixtures/annotated_hex.ts";
+import { concatBytes } from "../../src/bytes.ts";
 
 const twins = [
   { name: "wasm", encodeMessage: wasmEncodeMessage, chunkedLength: wasmChunkedLength },
@@ -41,12 +42,6 @@ function assertSameBytes(a: Uint8Array, b: Uint8Array, what: string): void {
   assertEquals(a.length, b.length, `${what}: lengths`);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-}
-
 for (const twin of twins) {
   const t = `[${twin.name}]`;
 
@@ -55,7 +50,7 @@ for (const twin of twins) {
       const parts = c.encode!.map((step, i) =>
         twin.encodeMessage(c.messages[i], step.chunkSize, step.form, step.prevTimestamp)
       );
-      assertEquals(toHex(concat(parts)), toHex(c.bytes));
+      assertEquals(toHex(concatBytes(parts)), toHex(c.bytes));
       c.encode!.forEach((step, i) => {
         const m = c.messages[i];
         const field = (step.form === "full" ? m.timestamp : m.timestamp - (step.prevTimestamp ?? 0)) >>> 0;
@@ -190,7 +185,7 @@ Deno.test("encodeMessage() output decodes back to the message at every chunk siz
       payload: pattern(5000, 1),
     };
     const delta: RtmpMessage = { ...full, timestamp: full.timestamp + 0x1000000, payload: pattern(300, 2) };
-    const bytes = concat([
+    const bytes = concatBytes([
       wasmEncodeMessage(control, reader.chunkSize),
       wasmEncodeMessage(full, chunkSize),
       wasmEncodeMessage(delta, chunkSize, "delta", full.timestamp),
