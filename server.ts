@@ -59,13 +59,17 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
       case "--help":
         return "help";
       case "--host":
-        o.host = value();
+        {
+          const h = value();
+          o.rtmp = { ...o.rtmp, host: h };
+          o.http = { ...o.http, host: h };
+        }
         break;
       case "--rtmp-port":
-        o.rtmpPort = num(flag, value());
+        o.rtmp = { ...o.rtmp, port: num(flag, value()) };
         break;
       case "--http-port":
-        o.httpPort = num(flag, value());
+        o.http = { ...o.http, port: num(flag, value()) };
         break;
       case "--chunk-size":
         o.rtmp = { ...o.rtmp, chunkSize: num(flag, value()) };
@@ -77,7 +81,7 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
         o.hub = { ...o.hub, reconnectGraceMs: num(flag, value()) };
         break;
       case "--merge-ms":
-        o.player = { ...o.player, mergeWindowMs: num(flag, value()) };
+        o.hub = { ...o.hub, mergeWindowMs: num(flag, value()) };
         break;
       case "--vod-root":
         o.vod = { ...o.vod, root: value() };
@@ -107,7 +111,7 @@ export function parseArgs(args: string[]): ConfigOverrides | "help" {
             `Cannot parse --log-level: current value ${JSON.stringify(l)} is not error|warn|info|debug`,
           );
         }
-        o.logLevel = l;
+        o.log = { level: l };
         break;
       }
       default:
@@ -133,11 +137,14 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const config = makeConfig(overrides);
-  setLogLevel(config.logLevel);
+  setLogLevel(config.log.level);
   const sluice = new Sluice(config);
   await sluice.start();
-  const shown = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
-  log.info(`RTMP listening on ${config.host}:${sluice.rtmpPort}, HTTP on ${config.host}:${sluice.httpPort}`);
+  const host = config.http.host;
+  const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
+  log.info(
+    `RTMP listening on ${config.rtmp.host}:${sluice.rtmpPort}, HTTP on ${config.http.host}:${sluice.httpPort}`,
+  );
   log.info(
     `publish: rtmp://${shown}:${sluice.rtmpPort}/live/{stream}   (e.g. ffmpeg -re -i in.mp4 -c copy -f flv rtmp://${shown}:${sluice.rtmpPort}/live/cam)`,
   );

@@ -9,7 +9,7 @@ import { makeRouter } from "./http/router.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
-import { RtmpListener } from "./rtmp/listener.ts";
+import { RtmpListener } from "./rtmp/server/listener.ts";
 
 export class Sluice {
   readonly config: Config;
@@ -23,7 +23,7 @@ export class Sluice {
   constructor(config: Config, log: Logger = rootLog) {
     this.config = config;
     this.log = log;
-    this.hub = new StreamHub(config.hub, log.child("hub"), config.player.mergeWindowMs);
+    this.hub = new StreamHub(config.hub, log.child("hub"));
   }
 
   /** The bound RTMP port (useful when the config asked for 0). */
@@ -53,8 +53,8 @@ export class Sluice {
     const ready = Promise.withResolvers<void>();
     this.#http = Deno.serve(
       {
-        hostname: this.config.host,
-        port: this.config.httpPort,
+        hostname: this.config.http.host,
+        port: this.config.http.port,
         onListen: (addr) => {
           this.#httpPort = (addr as Deno.NetAddr).port;
           ready.resolve();

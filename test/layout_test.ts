@@ -10,16 +10,14 @@ const ROOT = new URL("../", import.meta.url);
 /** The layer of a source file, by its path below src/. */
 export function layerOf(path: string): number {
   if (path === "src/sluice.ts") return 4;
-  // message.ts is the RTMP message vocabulary (types only) that the WASM chunk layer speaks.
-  if (path === "src/rtmp/message.ts") return 0;
   if (
-    /^src\/(wasm|config)\//.test(path) || path === "src/log.ts" || path === "src/bytes.ts" ||
+    /^src\/(wasm|config|metrics)\//.test(path) || path === "src/log.ts" || path === "src/bytes.ts" ||
     path === "src/errors.ts"
   ) return 0;
-  if (/^src\/rtmp\/(session|listener|client)\.ts$/.test(path)) return 3;
-  if (/^src\/(rtmp|media)\//.test(path)) return 1;
+  if (/^src\/rtmp\/(conn\.ts$|server\/|client\/)/.test(path)) return 3;
+  if (/^src\/(amf|rtmp|media)\//.test(path)) return 1;
   if (/^src\/hub\//.test(path)) return 2;
-  if (/^src\/(outputs|ingest|http|admin)\//.test(path)) return 3;
+  if (/^src\/(outputs|ingest|vod|http|admin|auth)\//.test(path)) return 3;
   throw new Error(`Cannot place ${path}: no layer for this folder (add it to test/layout_test.ts)`);
 }
 

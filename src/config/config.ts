@@ -7,6 +7,10 @@
 
 /** RTMP listener and session settings. */
 export interface RtmpConfig {
+  /** Address the RTMP listener binds. Default "0.0.0.0". */
+  host: string;
+  /** RTMP port. Default 1935; 0 picks a free port (tests). */
+  port: number;
   /** Outgoing chunk size in bytes, the same for every player (so all get the same bytes). Default 4096. */
   chunkSize: number;
   /** Largest message a peer may send, in bytes. Default 8 MiB; ceiling 9 MiB (the codec region). */
@@ -21,6 +25,34 @@ export interface RtmpConfig {
   idleTimeoutMs: number;
   /** Most RTMP connections at once; more are refused at accept. Default 2,000. */
   maxConnections: number;
+}
+
+/** HTTP listener settings (HTTP-FLV, WebSocket-FLV, push ingest, VOD, the API). */
+export interface HttpConfig {
+  /** Address the HTTP listener binds. Default "0.0.0.0". */
+  host: string;
+  /** HTTP port. Default 8000; 0 picks a free port. */
+  port: number;
+}
+
+/** HTTP and WebSocket push ingest settings. */
+export interface IngestConfig {
+  /** Largest FLV tag a pusher may send, in bytes. Default 8 MiB; ceiling 16 MiB - 1 (FLV's 24-bit size). */
+  maxTagBytes: number;
+  /** A pusher that sends no bytes for this long is closed, in ms. Default 20,000. */
+  idleTimeoutMs: number;
+}
+
+/** The admission gate (who may publish and play). */
+export interface AdmissionConfig {
+  /** How long the admission policy may take to answer, in ms; past it the request is denied. Default 5,000. */
+  timeoutMs: number;
+}
+
+/** Logging. */
+export interface LogConfig {
+  /** The most verbose level printed. Default "info". */
+  level: "error" | "warn" | "info" | "debug";
 }
 
 /** Stream hub settings: publish rules, waiting players, caches. */
@@ -38,6 +70,11 @@ export interface HubConfig {
   gopCacheMaxBytes: number;
   /** GOP cache bound in media time, in ms, per stream. Default 10,000. */
   gopCacheMaxMs: number;
+  /**
+   * Frames arriving within this window share one write per player, in ms (SRS's mw_sleep); 0 writes once
+   * per publisher read. Default 50: at 200 players it cuts server CPU per delivered Mbit by 40 %.
+   */
+  mergeWindowMs: number;
 }
 
 /** Per-player delivery bounds. */
@@ -50,11 +87,6 @@ export interface PlayerConfig {
   stallTimeoutMs: number;
   /** A player that had to skip this many times within a minute is closed as too slow. Default 10. */
   maxSkipsPerMinute: number;
-  /**
-   * Frames arriving within this window share one write per player, in ms (SRS's mw_sleep); 0 writes once
-   * per publisher read. Default 50: at 200 players it cuts server CPU per delivered Mbit by 40 %.
-   */
-  mergeWindowMs: number;
 }
 
 /** A file played out as a live stream (`--source app/name=PATH`). */
@@ -82,18 +114,14 @@ export interface VodConfig {
 
 /** The whole configuration. */
 export interface Config {
-  /** Address the listeners bind. Default "0.0.0.0". */
-  host: string;
-  /** RTMP port. Default 1935; 0 picks a free port (tests). */
-  rtmpPort: number;
-  /** HTTP port (health, later HTTP-FLV and the admin page). Default 8000; 0 picks a free port. */
-  httpPort: number;
-  /** Log level. Default "info". */
-  logLevel: "error" | "warn" | "info" | "debug";
   rtmp: RtmpConfig;
+  http: HttpConfig;
   hub: HubConfig;
   player: PlayerConfig;
+  ingest: IngestConfig;
   vod: VodConfig;
+  admission: AdmissionConfig;
+  log: LogConfig;
   /** Files played out as live streams. Default none. */
   sources: SourceConfig[];
 }
@@ -101,11 +129,9 @@ export interface Config {
 /** The embedded defaults. */
 export function defaultConfig(): Config {
   return {
-    host: "0.0.0.0",
-    rtmpPort: 1935,
-    httpPort: 8000,
-    logLevel: "info",
     rtmp: {
+      host: "0.0.0.0",
+      port: 1935,
       chunkSize: 4096,
       maxMessageLength: 8 * 1024 * 1024,
       windowAckSize: 2_500_000,
@@ -120,15 +146,19 @@ export function defaultConfig(): Config {
       reconnectGraceMs: 10_000,
       gopCacheMaxBytes: 16 * 1024 * 1024,
       gopCacheMaxMs: 10_000,
+      mergeWindowMs: 50,
     },
     player: {
       queueMaxBytes: 8 * 1024 * 1024,
       queueMaxMs: 3_000,
       stallTimeoutMs: 10_000,
       maxSkipsPerMinute: 10,
-      mergeWindowMs: 50,
     },
+    http: { host: "0.0.0.0", port: 8000 },
+    ingest: { maxTagBytes: 8 * 1024 * 1024, idleTimeoutMs: 20_000 },
     vod: { root: null, app: "vod" },
+    admission: { timeoutMs: 5_000 },
+    log: { level: "info" },
     sources: [],
   };
 }
@@ -147,9 +177,13 @@ export function makeConfig(overrides: ConfigOverrides = {}): Config {
     ...base,
     ...overrides,
     rtmp: { ...base.rtmp, ...overrides.rtmp },
+    http: { ...base.http, ...overrides.http },
     hub: { ...base.hub, ...overrides.hub },
     player: { ...base.player, ...overrides.player },
+    ingest: { ...base.ingest, ...overrides.ingest },
     vod: { ...base.vod, ...overrides.vod },
+    admission: { ...base.admission, ...overrides.admission },
+    log: { ...base.log, ...overrides.log },
     sources: overrides.sources ? [...overrides.sources] as SourceConfig[] : base.sources,
   } as Config;
 }

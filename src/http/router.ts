@@ -12,7 +12,7 @@
  */
 import { serveFlvPush } from "../ingest/http_flv_ingest.ts";
 import { serveFlvPlay } from "../outputs/http_flv.ts";
-import { serveVod } from "../outputs/http_vod.ts";
+import { serveVod } from "../vod/http_vod.ts";
 import { type HttpContext, json, jsonError } from "./context.ts";
 
 const STREAM_PATH = /^\/([A-Za-z0-9_.\-~]+)\/([A-Za-z0-9_.\-~]+?)(\.flv)?$/;

@@ -28,16 +28,14 @@ interface Waiter {
 export class StreamHub {
   readonly config: HubConfig;
   #log: Logger;
-  #mergeWindowMs: number;
   #streams = new Map<string, Stream>();
   #graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
   #waiters = new Map<string, Set<Waiter>>();
   #stallTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(config: HubConfig, log: Logger, mergeWindowMs = 0) {
+  constructor(config: HubConfig, log: Logger) {
     this.config = config;
     this.#log = log;
-    this.#mergeWindowMs = mergeWindowMs;
   }
 
   /** Starts the once-a-second stall check. */
@@ -95,7 +93,12 @@ export class StreamHub {
       this.#graceTimers.delete(key);
     }
     if (!stream) {
-      stream = new Stream(key, this.config.gopCacheMaxBytes, this.config.gopCacheMaxMs, this.#mergeWindowMs);
+      stream = new Stream(
+        key,
+        this.config.gopCacheMaxBytes,
+        this.config.gopCacheMaxMs,
+        this.config.mergeWindowMs,
+      );
       this.#streams.set(key, stream);
     }
     stream.startPublisher(publisher);

@@ -8,10 +8,10 @@
  *   1008) unless the hub's takeover is on;
  * - the body is read as it arrives and each FLV tag goes into the hub when its
  *   last byte does; nothing is buffered beyond the tag being read;
- * - tags are capped at `config.rtmp.maxMessageLength`; malformed FLV closes
+ * - tags are capped at `config.ingest.maxTagBytes`; malformed FLV closes
  *   the publisher with 400 (WebSocket close 1007); players of other streams
  *   never notice;
- * - no bytes for `config.rtmp.idleTimeoutMs` closes it (408; WebSocket 1008);
+ * - no bytes for `config.ingest.idleTimeoutMs` closes it (408; WebSocket 1008);
  * - when the body ends or the connection drops, the stream's players wait out
  *   the reconnect grace, as after an RTMP publisher.
  *
@@ -126,7 +126,7 @@ class PushSession {
     this.id = `${kind} push ${who}`;
     this.#ctx = ctx;
     this.#log = ctx.log.child(`${this.id} ${key}`);
-    this.#reader = new FlvReader({ maxTagSize: Math.min(ctx.config.rtmp.maxMessageLength, 0xffffff) });
+    this.#reader = new FlvReader({ maxTagSize: ctx.config.ingest.maxTagBytes });
     this.#publisher = new FlvPublisher(key, this.id, ctx.hub);
     this.#publisher.onClose = (reason) => {
       this.#end({
@@ -153,7 +153,7 @@ class PushSession {
       return false;
     }
     this.#log.info(`publishing ${this.key}`);
-    const idle = this.#ctx.config.rtmp.idleTimeoutMs;
+    const idle = this.#ctx.config.ingest.idleTimeoutMs;
     this.#idleTimer = setInterval(() => {
       if (Date.now() - this.#lastDataAt <= idle) return;
       this.#end({

@@ -28,9 +28,9 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
-import { decodeAmf0 } from "../rtmp/amf0.ts";
-import type { AmfValue } from "../rtmp/amf_value.ts";
-import { EcmaArray, TypedObject } from "../rtmp/amf_value.ts";
+import { decodeAmf0 } from "../amf/amf0.ts";
+import type { AmfValue } from "../amf/value.ts";
+import { EcmaArray, TypedObject } from "../amf/value.ts";
 import {
   DEFAULT_MAX_TAG_SIZE,
   FLV_HEADER_SIZE,

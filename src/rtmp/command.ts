@@ -14,8 +14,8 @@
  * @module
  */
 
-import { type AmfLimits, decodeAmf0, encodeAmf0 } from "./amf0.ts";
-import { type AmfObject, type AmfValue, EcmaArray } from "./amf_value.ts";
+import { type AmfLimits, decodeAmf0, encodeAmf0 } from "../amf/amf0.ts";
+import { type AmfObject, type AmfValue, EcmaArray } from "../amf/value.ts";
 import { MessageType, type RtmpMessage } from "./message.ts";
 import { ProtocolError } from "../errors.ts";
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ChunkMessage } from "../wasm/chunk_reader.ts";
 
 /** Message type ids (Adobe RTMP Specification 1.0). */
 export const MessageType = {
@@ -58,16 +59,8 @@ export const ChunkStreamId = {
 } as const;
 export type ChunkStreamId = typeof ChunkStreamId[keyof typeof ChunkStreamId];
 
-/** One whole RTMP message. */
-export interface RtmpMessage {
-  /** The chunk stream it arrived on or is sent on (2..65599). */
-  csid: number;
-  /** The message type id (see MessageType; unknown ids are passed up as numbers). */
-  typeId: number;
-  /** The message stream id (0 for control and NetConnection commands). */
-  streamId: number;
-  /** Absolute timestamp in milliseconds, 32-bit (wraps). */
-  timestamp: number;
-  /** The payload; owned by whoever holds the message, never a view into WASM memory. */
-  payload: Uint8Array;
-}
+/**
+ * One whole RTMP message: the chunk layer's `ChunkMessage` (the WASM demux and mux speak it, so it is
+ * declared there, on the layer below), under the name the protocol code uses.
+ */
+export type RtmpMessage = ChunkMessage;

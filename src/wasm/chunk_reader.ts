@@ -14,8 +14,21 @@
  * @module
  */
 import { ProtocolError } from "../errors.ts";
-import type { RtmpMessage } from "../rtmp/message.ts";
 import { abi, check, instantiate, statusName, type WasmInstance } from "./module.ts";
+
+/** One whole RTMP message as the chunk layer reads and writes it (RTMP 1.0 section 5.3). */
+export interface ChunkMessage {
+  /** The chunk stream it arrived on or is sent on (2..65599). */
+  csid: number;
+  /** The message type id (unknown ids are passed up as numbers). */
+  typeId: number;
+  /** The message stream id (0 for control and NetConnection commands). */
+  streamId: number;
+  /** Absolute timestamp in milliseconds, 32-bit (wraps). */
+  timestamp: number;
+  /** The payload; owned by whoever holds the message, never a view into WASM memory. */
+  payload: Uint8Array;
+}
 
 /** The default cap on a message's length: 8 MiB. */
 export const DEFAULT_MAX_MESSAGE_LENGTH = 8 * 1024 * 1024;
@@ -53,7 +66,7 @@ export class ChunkReader {
   readonly #resume: () => number;
   readonly #readable: Uint8Array;
   /** Messages whose payload is still arriving, by chunk stream id. */
-  readonly #partial = new Map<number, RtmpMessage>();
+  readonly #partial = new Map<number, ChunkMessage>();
   #bytesReceived = 0;
   #error: ProtocolError | undefined;
 
@@ -84,13 +97,13 @@ export class ChunkReader {
    * they complete, in order. Payloads are owned copies. Throws ProtocolError
    * on a protocol violation; the reader then throws it on every later call.
    */
-  commit(n: number): RtmpMessage[] {
+  commit(n: number): ChunkMessage[] {
     if (this.#error) throw this.#error;
     if (!Number.isInteger(n) || n < 0 || n > this.#readable.length) {
       throw new RangeError(`Cannot commit ${n} bytes: readable() holds ${this.#readable.length}`);
     }
     this.#bytesReceived += n;
-    const out: RtmpMessage[] = [];
+    const out: ChunkMessage[] = [];
     const i32 = this.#wasm.i32;
     let status = this.#parse(n);
     while (true) {
@@ -102,8 +115,8 @@ export class ChunkReader {
   }
 
   /** Copies `bytes` in through `readable()` and `commit()` as often as needed; returns the messages completed. */
-  push(bytes: Uint8Array): RtmpMessage[] {
-    const out: RtmpMessage[] = [];
+  push(bytes: Uint8Array): ChunkMessage[] {
+    const out: ChunkMessage[] = [];
     let off = 0;
     do {
       const room = this.readable();
@@ -126,7 +139,7 @@ export class ChunkReader {
   }
 
   /** Turns `count` events into message bytes: the one copy out of WASM memory. */
-  #drain(count: number, out: RtmpMessage[]): void {
+  #drain(count: number, out: ChunkMessage[]): void {
     const { i32, u8 } = this.#wasm;
     const partial = this.#partial;
     for (let e = EVENTS, end = EVENTS + count * EVENT_WORDS; e < end; e += EVENT_WORDS) {
@@ -141,7 +154,7 @@ export class ChunkReader {
       const ptr = i32[e + EV_PTR];
       const spanLength = i32[e + EV_SPAN_LENGTH];
       if (offset === 0) {
-        const msg: RtmpMessage = {
+        const msg: ChunkMessage = {
           csid,
           typeId: kindType >>> 8,
           streamId: i32[e + EV_STREAM_ID] >>> 0,

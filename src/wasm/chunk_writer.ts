@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { RtmpMessage } from "../rtmp/message.ts";
+import type { ChunkMessage } from "./chunk_reader.ts";
 import { abi, codec } from "./module.ts";
 
 /**
@@ -63,7 +63,7 @@ export function chunkedLength(
  * every type 3 basic header. Returns a new array the caller owns.
  */
 export function encodeMessage(
-  msg: RtmpMessage,
+  msg: ChunkMessage,
   chunkSize: number,
   form: HeaderForm = "full",
   prevTimestamp = 0,
@@ -101,7 +101,7 @@ export function encodeMessage(
 }
 
 /** Throws RangeError for arguments the chunk format cannot carry (shared with the TypeScript twin). */
-export function checkEncodeArgs(msg: RtmpMessage, chunkSize: number, form: HeaderForm): void {
+export function checkEncodeArgs(msg: ChunkMessage, chunkSize: number, form: HeaderForm): void {
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > abi.MAX_CHUNK_SIZE) {
     throw new RangeError(`Cannot encode with chunk size ${chunkSize}: allowed 1..${abi.MAX_CHUNK_SIZE}`);
   }

@@ -17,7 +17,7 @@ import {
   VideoCodecId,
   VideoFrameType,
 } from "../../src/media/frame.ts";
-import type { MediaEvent, OutgoingFrame, Player, PlayerEvent } from "../../src/rtmp/client.ts";
+import type { MediaEvent, OutgoingFrame, Player, PlayerEvent } from "../../src/rtmp/client/client.ts";
 import { Sluice } from "../../src/sluice.ts";
 
 /** How long a test waits for one event before it fails instead of hanging. */
@@ -42,7 +42,11 @@ export interface LiveServer {
 export async function startServer(overrides: ConfigOverrides = {}): Promise<LiveServer> {
   const logs: string[] = [];
   const prevSink = setLogSink((line) => logs.push(line));
-  const sluice = new Sluice(makeConfig({ host: "127.0.0.1", rtmpPort: 0, httpPort: 0, ...overrides }));
+  const sluice = new Sluice(makeConfig({
+    ...overrides,
+    rtmp: { host: "127.0.0.1", port: 0, ...overrides.rtmp },
+    http: { host: "127.0.0.1", port: 0, ...overrides.http },
+  }));
   await sluice.start();
   return {
     sluice,

@@ -426,7 +426,11 @@ export async function startServer(overrides: ConfigOverrides = {}): Promise<Test
   const logs: string[] = [];
   const prevSink = setLogSink((line) => logs.push(line));
   setLogLevel("debug");
-  const sluice = new Sluice(makeConfig({ host: "127.0.0.1", rtmpPort: 0, httpPort: 0, ...overrides }));
+  const sluice = new Sluice(makeConfig({
+    ...overrides,
+    rtmp: { host: "127.0.0.1", port: 0, ...overrides.rtmp },
+    http: { host: "127.0.0.1", port: 0, ...overrides.http },
+  }));
   await sluice.start();
   return {
     sluice,

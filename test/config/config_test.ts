@@ -6,13 +6,14 @@ Deno.test("makeConfig() with no overrides returns the defaults", () => {
 });
 
 Deno.test("makeConfig() lays overrides over the defaults section by section", () => {
-  const c = makeConfig({ rtmpPort: 0, hub: { playWaitMs: 0 }, player: { queueMaxMs: 500 } });
+  const c = makeConfig({ rtmp: { port: 0 }, hub: { playWaitMs: 0 }, player: { queueMaxMs: 500 } });
   const d = defaultConfig();
-  assertEquals(c.rtmpPort, 0);
-  assertEquals(c.httpPort, d.httpPort);
+  assertEquals(c.rtmp.port, 0);
+  assertEquals(c.rtmp.chunkSize, d.rtmp.chunkSize);
+  assertEquals(c.http.port, d.http.port);
   assertEquals(c.hub, { ...d.hub, playWaitMs: 0 });
   assertEquals(c.player, { ...d.player, queueMaxMs: 500 });
-  assertEquals(c.rtmp, d.rtmp);
+  assertEquals(c.rtmp, { ...d.rtmp, port: 0 });
 });
 
 Deno.test("makeConfig() never changes the defaults a later call sees", () => {

@@ -5,8 +5,8 @@
  */
 import { assert, assertEquals } from "../_util/assert.ts";
 import { isAv, readMedia, readUntil, startServer, SyntheticStream, test } from "../_util/live.ts";
-import { decodeAmf0, encodeAmf0 } from "../../src/rtmp/amf0.ts";
-import { RtmpClient } from "../../src/rtmp/client.ts";
+import { decodeAmf0, encodeAmf0 } from "../../src/amf/amf0.ts";
+import { RtmpClient } from "../../src/rtmp/client/client.ts";
 import { ChunkStreamId, MessageType, type RtmpMessage } from "../../src/rtmp/message.ts";
 
 /** An AMF3-wrapped message: format byte 0x00, then AMF0 values (RTMP spec 7.1.1 / 7.1.2). */

@@ -17,7 +17,7 @@ import {
   runOk,
   startServer,
 } from "../_util/media.ts";
-import { RtmpClient } from "../../src/rtmp/client.ts";
+import { RtmpClient } from "../../src/rtmp/client/client.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");
 const OFFSET_S = 20_000; // 20,000,000 ms > 0xFFFFFF (16,777,215)

@@ -31,7 +31,7 @@ import {
   type Publisher,
   RtmpClient,
   RtmpStatusError,
-} from "../../src/rtmp/client.ts";
+} from "../../src/rtmp/client/client.ts";
 import { StatusCode } from "../../src/rtmp/command.ts";
 import { ClientHandshake } from "../../src/rtmp/handshake.ts";
 import type { Subscriber } from "../../src/hub/subscriber.ts";

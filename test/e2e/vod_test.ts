@@ -26,7 +26,7 @@ import {
   type PlayerEvent,
   RtmpClient,
   RtmpStatusError,
-} from "../../src/rtmp/client.ts";
+} from "../../src/rtmp/client/client.ts";
 import { CommandName, StatusCode } from "../../src/rtmp/command.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");

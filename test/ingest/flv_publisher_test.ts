@@ -8,7 +8,7 @@ import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { FlvPublisher } from "../../src/ingest/flv_publisher.ts";
 import { FrameKind } from "../../src/media/frame.ts";
 import { TagType } from "../../src/media/flv.ts";
-import { decodeAmf0 } from "../../src/rtmp/amf0.ts";
+import { decodeAmf0 } from "../../src/amf/amf0.ts";
 import { encodeData } from "../../src/rtmp/command.ts";
 
 /** `@setDataFrame`, `onMetaData`, object {width: 640}, as some pushers write their script tag. */

@@ -13,7 +13,7 @@ import { makeRouter } from "../../src/http/router.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { serveFlvPush } from "../../src/ingest/http_flv_ingest.ts";
 import { TagType } from "../../src/media/flv.ts";
-import { decodeAmf0, EcmaArray } from "../../src/rtmp/amf0.ts";
+import { decodeAmf0, EcmaArray } from "../../src/amf/amf0.ts";
 import { encodeData } from "../../src/rtmp/command.ts";
 import { flvFileHeader, packTags } from "../../src/wasm/flv_pack.ts";
 
@@ -175,7 +175,7 @@ Deno.test("serveFlvPush() answers a body that ends inside a tag with a plain 400
   });
 });
 
-Deno.test("serveFlvPush() refuses a tag over rtmp.maxMessageLength, naming the size and the limit", async () => {
+Deno.test("serveFlvPush() refuses a tag over ingest.maxTagBytes, naming the size and the limit", async () => {
   await withHub(async (ctx) => {
     const body = new Body();
     const answer = push(ctx, body);
@@ -188,10 +188,10 @@ Deno.test("serveFlvPush() refuses a tag over rtmp.maxMessageLength, naming the s
     const res = await answer;
     assertEquals(res.status, 400);
     assertMatch(await errorOf(res), /DataSize is 2000, limit 1000/);
-  }, { rtmp: { maxMessageLength: 1000 } });
+  }, { ingest: { maxTagBytes: 1000 } });
 });
 
-Deno.test("serveFlvPush() closes an idle pusher with 408 after rtmp.idleTimeoutMs without bytes", async () => {
+Deno.test("serveFlvPush() closes an idle pusher with 408 after ingest.idleTimeoutMs without bytes", async () => {
   await withHub(async (ctx) => {
     const body = new Body();
     const answer = push(ctx, body);
@@ -200,7 +200,7 @@ Deno.test("serveFlvPush() closes an idle pusher with 408 after rtmp.idleTimeoutM
     assertEquals(res.status, 408);
     assertEquals(await errorOf(res), "Cannot publish live/a: no data for 30 ms");
     assert(body.cancelled);
-  }, { rtmp: { idleTimeoutMs: 30 } });
+  }, { ingest: { idleTimeoutMs: 30 } });
 });
 
 Deno.test("serveFlvPush() answers 503 when the server ends the publisher", async () => {

@@ -17,7 +17,7 @@ import {
 } from "../../src/ingest/sources.ts";
 import { FrameKind } from "../../src/media/frame.ts";
 import { TagType } from "../../src/media/flv.ts";
-import { decodeAmf0 } from "../../src/rtmp/amf0.ts";
+import { decodeAmf0 } from "../../src/amf/amf0.ts";
 import { encodeData } from "../../src/rtmp/command.ts";
 import { flvFileHeader, packTags } from "../../src/wasm/flv_pack.ts";
 

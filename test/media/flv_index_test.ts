@@ -15,7 +15,7 @@ import {
   FlvTagCursor,
   type SeekPoint,
 } from "../../src/media/flv_index.ts";
-import { EcmaArray, encodeAmf0 } from "../../src/rtmp/amf0.ts";
+import { EcmaArray, encodeAmf0 } from "../../src/amf/amf0.ts";
 import { flvFileHeader, type FlvTagInput, packTags } from "../../src/wasm/flv_pack.ts";
 import { assert, assertEquals, assertRejects } from "../_util/assert.ts";
 import {

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
-import { EcmaArray } from "../../src/rtmp/amf0.ts";
+import { EcmaArray } from "../../src/amf/amf0.ts";
 import {
   CommandName,
   decodeCommand,

@@ -27,8 +27,8 @@
  * @module
  */
 
-import { AmfCursor, AmfErrorCode, hexByte } from "./amf_cursor.ts";
-import { type AmfObject, type AmfValue, EcmaArray, setProperty, TypedObject } from "./amf_value.ts";
+import { AmfCursor, AmfErrorCode, hexByte } from "./cursor.ts";
+import { type AmfObject, type AmfValue, EcmaArray, setProperty, TypedObject } from "./value.ts";
 import { ProtocolError } from "../errors.ts";
 
 /** AMF3 type markers (AMF 3 spec, section 3.1, with the section that defines each). */

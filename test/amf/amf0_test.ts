@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
-import { Amf0Reader, decodeAmf0, EcmaArray, encodeAmf0, TypedObject } from "../../src/rtmp/amf0.ts";
-import type { AmfValue } from "../../src/rtmp/amf_value.ts";
+import { Amf0Reader, decodeAmf0, EcmaArray, encodeAmf0, TypedObject } from "../../src/amf/amf0.ts";
+import type { AmfValue } from "../../src/amf/value.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { amf0BadCases, amf0Cases } from "../fixtures/amf0_fixtures.ts";
 import { hex, toHex } from "../fixtures/annotated_hex.ts";

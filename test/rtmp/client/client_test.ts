@@ -6,7 +6,7 @@ import {
   assertMatch,
   assertRejects,
   assertThrows,
-} from "../_util/assert.ts";
+} from "../../_util/assert.ts";
 import {
   EVENT_TIMEOUT_MS,
   headerLenOf,
@@ -19,17 +19,17 @@ import {
   SyntheticStream,
   test,
   waitFor,
-} from "../_util/live.ts";
-import { ProtocolError } from "../../src/errors.ts";
-import { FrameKind } from "../../src/media/frame.ts";
-import { EcmaArray } from "../../src/rtmp/amf0.ts";
+} from "../../_util/live.ts";
+import { ProtocolError } from "../../../src/errors.ts";
+import { FrameKind } from "../../../src/media/frame.ts";
+import { EcmaArray } from "../../../src/amf/amf0.ts";
 import {
   type OutgoingFrame,
   parseRtmpUrl,
   type Player,
   RtmpClient,
   RtmpStatusError,
-} from "../../src/rtmp/client.ts";
+} from "../../../src/rtmp/client/client.ts";
 import {
   type Command,
   CommandName,
@@ -42,12 +42,12 @@ import {
   StatusCode,
   statusInfo,
   StatusLevel,
-} from "../../src/rtmp/command.ts";
-import * as control from "../../src/rtmp/control.ts";
-import { ServerHandshake } from "../../src/rtmp/handshake.ts";
-import { ChunkStreamId, MessageType, type RtmpMessage } from "../../src/rtmp/message.ts";
-import { ChunkReader } from "../../src/wasm/chunk_reader.ts";
-import { chunkedLength, encodeMessage } from "../../src/wasm/chunk_writer.ts";
+} from "../../../src/rtmp/command.ts";
+import * as control from "../../../src/rtmp/control.ts";
+import { ServerHandshake } from "../../../src/rtmp/handshake.ts";
+import { ChunkStreamId, MessageType, type RtmpMessage } from "../../../src/rtmp/message.ts";
+import { ChunkReader } from "../../../src/wasm/chunk_reader.ts";
+import { chunkedLength, encodeMessage } from "../../../src/wasm/chunk_writer.ts";
 
 // ---------------------------------------------------------------------------------------------
 // A scripted server: handshake, then every message the client sends is recorded and commands

@@ -11,7 +11,7 @@ import {
   resolveVodFile,
   type VodFile,
   vodReadDenied,
-} from "../../src/outputs/vod_path.ts";
+} from "../../src/vod/vod_path.ts";
 
 /** A VOD root with clip.flv, sub/deep.flv, a folder named dir.flv and a file outside the root. */
 async function withRoot(fn: (root: string, outside: string) => Promise<void>): Promise<void> {

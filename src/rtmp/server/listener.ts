@@ -23,8 +23,8 @@ export class RtmpListener {
   }
 
   listen(): void {
-    const { host, rtmpPort } = this.#ctx.config;
-    this.#listener = Deno.listen({ hostname: host, port: rtmpPort, transport: "tcp" });
+    const { host, port } = this.#ctx.config.rtmp;
+    this.#listener = Deno.listen({ hostname: host, port, transport: "tcp" });
     this.#loop = this.#accept(this.#listener);
   }
 

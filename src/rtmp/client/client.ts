@@ -40,11 +40,11 @@
  *
  * @module
  */
-import { closeReasonOf, ProtocolError } from "../errors.ts";
-import { classify, FrameKind } from "../media/frame.ts";
-import { ChunkReader, DEFAULT_MAX_MESSAGE_LENGTH } from "../wasm/chunk_reader.ts";
-import { encodeMessage } from "../wasm/chunk_writer.ts";
-import { type AmfObject, type AmfValue, EcmaArray } from "./amf0.ts";
+import { closeReasonOf, ProtocolError } from "../../errors.ts";
+import { classify, FrameKind } from "../../media/frame.ts";
+import { ChunkReader, DEFAULT_MAX_MESSAGE_LENGTH } from "../../wasm/chunk_reader.ts";
+import { encodeMessage } from "../../wasm/chunk_writer.ts";
+import { type AmfObject, type AmfValue, EcmaArray } from "../../amf/amf0.ts";
 import {
   type Command,
   CommandName,
@@ -55,11 +55,11 @@ import {
   encodeData,
   StatusCode,
   StatusLevel,
-} from "./command.ts";
-import * as control from "./control.ts";
-import { ClientHandshake } from "./handshake.ts";
-import { ChunkStreamId, MessageType, type RtmpMessage } from "./message.ts";
-import { concatBytes } from "../bytes.ts";
+} from "../command.ts";
+import * as control from "../control.ts";
+import { ClientHandshake } from "../handshake.ts";
+import { ChunkStreamId, MessageType, type RtmpMessage } from "../message.ts";
+import { concatBytes } from "../../bytes.ts";
 
 /** The RTMP port when a URL names none. */
 export const DEFAULT_RTMP_PORT = 1935;

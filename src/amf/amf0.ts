@@ -20,7 +20,7 @@
  * @module
  */
 
-import { AmfCursor, AmfErrorCode, type AmfLimits, hexByte } from "./amf_cursor.ts";
+import { AmfCursor, AmfErrorCode, type AmfLimits, hexByte } from "./cursor.ts";
 import {
   type AmfObject,
   type AmfValue,
@@ -29,19 +29,12 @@ import {
   TypedObject,
   Unsupported,
   XmlDocument,
-} from "./amf_value.ts";
+} from "./value.ts";
 import { readAmf3Value } from "./amf3.ts";
 import { ProtocolError } from "../errors.ts";
 
-export { type AmfLimits, DEFAULT_AMF_LIMITS } from "./amf_cursor.ts";
-export {
-  type AmfObject,
-  type AmfValue,
-  EcmaArray,
-  TypedObject,
-  Unsupported,
-  XmlDocument,
-} from "./amf_value.ts";
+export { type AmfLimits, DEFAULT_AMF_LIMITS } from "./cursor.ts";
+export { type AmfObject, type AmfValue, EcmaArray, TypedObject, Unsupported, XmlDocument } from "./value.ts";
 
 /** AMF0 type markers (AMF0 spec 2.1, with the section that defines each). */
 export const Amf0Marker = {

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
-import { decodeAmf0 } from "../../src/rtmp/amf0.ts";
-import { readAmf3Value } from "../../src/rtmp/amf3.ts";
-import { AmfCursor } from "../../src/rtmp/amf_cursor.ts";
+import { decodeAmf0 } from "../../src/amf/amf0.ts";
+import { readAmf3Value } from "../../src/amf/amf3.ts";
+import { AmfCursor } from "../../src/amf/cursor.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { amf3BadCases, amf3Cases } from "../fixtures/amf3_fixtures.ts";
 import { hex } from "../fixtures/annotated_hex.ts";

@@ -51,7 +51,7 @@ import type { Logger } from "../log.ts";
 import { type FlvTag, TagType } from "../media/flv.ts";
 import { type ByteSource, FlvIndex, FlvTagCursor, type SeekPoint, type TagRef } from "../media/flv_index.ts";
 import { classify } from "../media/frame.ts";
-import type { AmfObject } from "../rtmp/amf_value.ts";
+import type { AmfObject } from "../amf/value.ts";
 import {
   type Command,
   CommandName,

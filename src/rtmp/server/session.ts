@@ -10,18 +10,18 @@
  *
  * @module
  */
-import type { Config } from "../config/config.ts";
-import { closeReasonOf, ProtocolError, StreamBusyError, StreamNotFoundError } from "../errors.ts";
-import type { StreamHub } from "../hub/stream_hub.ts";
-import { type StreamEvent, Subscriber } from "../hub/subscriber.ts";
-import type { Logger } from "../log.ts";
-import { FlvPublisher } from "../ingest/flv_publisher.ts";
-import type { TagType } from "../media/flv.ts";
-import { RtmpPacker } from "../outputs/rtmp_play.ts";
-import { VodPlay, vodPlayPath } from "../outputs/rtmp_vod.ts";
-import { ChunkReader } from "../wasm/chunk_reader.ts";
-import { encodeMessage } from "../wasm/chunk_writer.ts";
-import { type AmfObject, encodeAmf0 } from "./amf0.ts";
+import type { Config } from "../../config/config.ts";
+import { closeReasonOf, ProtocolError, StreamBusyError, StreamNotFoundError } from "../../errors.ts";
+import type { StreamHub } from "../../hub/stream_hub.ts";
+import { type StreamEvent, Subscriber } from "../../hub/subscriber.ts";
+import type { Logger } from "../../log.ts";
+import { FlvPublisher } from "../../ingest/flv_publisher.ts";
+import type { TagType } from "../../media/flv.ts";
+import { RtmpPacker } from "../../outputs/rtmp_play.ts";
+import { VodPlay, vodPlayPath } from "../../vod/rtmp_vod.ts";
+import { ChunkReader } from "../../wasm/chunk_reader.ts";
+import { encodeMessage } from "../../wasm/chunk_writer.ts";
+import { type AmfObject, encodeAmf0 } from "../../amf/amf0.ts";
 import {
   CommandName,
   decodeCommand,
@@ -32,10 +32,10 @@ import {
   encodeResult,
   statusInfo,
   StatusLevel,
-} from "./command.ts";
-import * as control from "./control.ts";
-import { ServerHandshake } from "./handshake.ts";
-import { ChunkStreamId, MessageType, type RtmpMessage } from "./message.ts";
+} from "../command.ts";
+import * as control from "../control.ts";
+import { ServerHandshake } from "../handshake.ts";
+import { ChunkStreamId, MessageType, type RtmpMessage } from "../message.ts";
 
 /** What a session needs from the server (STYLE 10: the consumer declares it). */
 export interface SessionContext {

@@ -10,7 +10,7 @@ import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import type { HttpContext } from "../../src/http/context.ts";
 import { makeRouter } from "../../src/http/router.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
-import { parseRange, serveVod } from "../../src/outputs/http_vod.ts";
+import { parseRange, serveVod } from "../../src/vod/http_vod.ts";
 
 /** Larger than one read chunk (64 KiB), so ranges cross chunk edges. */
 const FILE_SIZE = 200_003;
