@@ -16,7 +16,7 @@
 
 import { type AmfLimits, decodeAmf0, encodeAmf0 } from "../amf/amf0.ts";
 import { type AmfObject, type AmfValue, EcmaArray } from "../amf/value.ts";
-import { MessageType, type RtmpMessage } from "./message.ts";
+import { ChunkStreamId, MessageType, type RtmpMessage } from "./message.ts";
 import { ProtocolError } from "../errors.ts";
 
 /** Command names Sluice handles or sends (RTMP spec 7.2, plus the de facto ones encoders use). */
@@ -386,6 +386,29 @@ export function encodeError(transactionId: number, info: AmfObject): Uint8Array 
 /** Encodes `onStatus` (7.2.2): transaction id 0, null command object, the info object. */
 export function encodeOnStatus(info: AmfObject): Uint8Array {
   return encodeCommand(CommandName.OnStatus, 0, null, info);
+}
+
+// ---- whole messages: what the server session, the client and RTMP VOD send (one copy for all three)
+
+/** A command message (type 20) on the command chunk stream; timestamp 0. */
+export function commandMessage(streamId: number, payload: Uint8Array): RtmpMessage {
+  return { csid: ChunkStreamId.Command, typeId: MessageType.CommandAmf0, streamId, timestamp: 0, payload };
+}
+
+/** An `onStatus` command message on `streamId`: `{ level, code, description, ...extra }`. */
+export function statusMessage(
+  streamId: number,
+  level: StatusLevel,
+  code: StatusCode | string,
+  description: string,
+  extra?: AmfObject,
+): RtmpMessage {
+  return commandMessage(streamId, encodeOnStatus(statusInfo(level, code, description, extra)));
+}
+
+/** A data message (type 18) on the data chunk stream, e.g. `|RtmpSampleAccess` or onMetaData. */
+export function dataMessage(streamId: number, payload: Uint8Array, timestamp = 0): RtmpMessage {
+  return { csid: ChunkStreamId.Data, typeId: MessageType.DataAmf0, streamId, timestamp, payload };
 }
 
 function kindOf(v: AmfValue): string {

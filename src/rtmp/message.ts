@@ -60,6 +60,18 @@ export const ChunkStreamId = {
 export type ChunkStreamId = typeof ChunkStreamId[keyof typeof ChunkStreamId];
 
 /**
+ * The chunk stream an audio (8), video (9) or data (18) message goes out on: one per kind, so each
+ * kind's delta headers follow its own timestamps.
+ */
+export function mediaChunkStream(typeId: number): ChunkStreamId {
+  return typeId === MessageType.Audio
+    ? ChunkStreamId.Audio
+    : typeId === MessageType.Video
+    ? ChunkStreamId.Video
+    : ChunkStreamId.Data;
+}
+
+/**
  * One whole RTMP message: the chunk layer's `ChunkMessage` (the WASM demux and mux speak it, so it is
  * declared there, on the layer below), under the name the protocol code uses.
  */

@@ -51,27 +51,28 @@ import type { Logger } from "../log.ts";
 import { type FlvTag, TagType } from "../media/flv.ts";
 import { type ByteSource, FlvIndex, FlvTagCursor, type SeekPoint, type TagRef } from "../media/flv_index.ts";
 import { classify } from "../media/frame.ts";
-import type { AmfObject } from "../amf/value.ts";
 import {
   type Command,
   CommandName,
+  dataMessage,
   DataName,
   encodeData,
-  encodeOnStatus,
   StatusCode,
-  statusInfo,
+  statusMessage,
   StatusLevel,
 } from "../rtmp/command.ts";
 import * as control from "../rtmp/control.ts";
-import { ChunkStreamId, MessageType, type RtmpMessage } from "../rtmp/message.ts";
-import { encodeMessage } from "../wasm/chunk_writer.ts";
+import { mediaChunkStream, type RtmpMessage } from "../rtmp/message.ts";
 import { parsePlayPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
-import { concatBytes } from "../bytes.ts";
 
 /** What a VOD play needs from its RTMP session (STYLE 10: the consumer declares it). */
 export interface VodSession {
-  /** Writes bytes to the socket after everything written before; rejects when the connection is gone. */
-  write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Sends messages in one write after everything sent before, audio and video with a type 1 (delta)
+   * header where the previous message on their chunk stream allows (the connection core decides);
+   * rejects when the connection is gone.
+   */
+  send(msgs: RtmpMessage[]): Promise<void>;
   /** Closes the connection once what was written has gone out; the session logs `reason` once. */
   close(reason: string): void;
 }
@@ -84,8 +85,6 @@ export interface VodPlayOptions {
   app: string;
   /** The message stream id the player plays on. */
   streamId: number;
-  /** The session's outgoing chunk size. */
-  chunkSize: number;
   log: Logger;
   /** How far ahead of the wall clock tags are sent, ms. Default 1,000. */
   leadMs?: number;
@@ -176,8 +175,6 @@ export class VodPlay {
   #video = true;
   #sleepTimer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | undefined;
-  /** Per chunk stream, the timestamp of the last media message sent (for type 1 headers). */
-  readonly #prevTimestamp = new Map<number, number>();
   #bytesSent = 0;
 
   constructor(session: VodSession, opts: VodPlayOptions) {
@@ -187,7 +184,7 @@ export class VodPlay {
     this.#leadMs = opts.leadMs ?? DEFAULT_LEAD_MS;
   }
 
-  /** Media bytes written so far (statuses included). */
+  /** Message payload bytes sent so far (statuses included). */
   get bytesSent(): number {
     return this.#bytesSent;
   }
@@ -310,7 +307,7 @@ export class VodPlay {
 
   /** Answers the play with an error status and closes the connection. */
   async #refuse(code: string, description: string): Promise<void> {
-    await this.#write(this.#pack([this.#status(code, description, StatusLevel.Error)]));
+    await this.#send([this.#status(code, description, StatusLevel.Error)]);
     this.stop();
     this.#session.close(`play refused: ${description}`);
   }
@@ -329,7 +326,6 @@ export class VodPlay {
   ): Promise<void> {
     const index = this.#index!;
     const source = this.#source!;
-    this.#prevTimestamp.clear();
     const msgs = [...head];
     if (point) {
       for (const ref of index.sequenceHeadersBefore(point.offset)) {
@@ -342,7 +338,7 @@ export class VodPlay {
       skip,
       done: false,
     };
-    await this.#write(this.#pack(msgs));
+    await this.#send(msgs);
     if (!this.#paused) await this.#pump(gen);
   }
 
@@ -371,7 +367,7 @@ export class VodPlay {
       this.#paused = true;
       this.#pausedAt = performance.now();
     }
-    await this.#write(this.#pack([this.#status(StatusCode.PauseNotify, `Paused ${this.#name}.`)]));
+    await this.#send([this.#status(StatusCode.PauseNotify, `Paused ${this.#name}.`)]);
   }
 
   async #unpause(gen: number): Promise<void> {
@@ -380,7 +376,7 @@ export class VodPlay {
       const run = this.#run;
       if (run?.clockBase !== undefined) run.clockBase += performance.now() - this.#pausedAt;
     }
-    await this.#write(this.#pack([this.#status(StatusCode.UnpauseNotify, `Unpaused ${this.#name}.`)]));
+    await this.#send([this.#status(StatusCode.UnpauseNotify, `Unpaused ${this.#name}.`)]);
     await this.#pump(gen);
   }
 
@@ -392,10 +388,10 @@ export class VodPlay {
     let batchBytes = 0;
     const flush = async () => {
       if (batch.length === 0 || gen !== this.#gen) return;
-      const bytes = this.#pack(batch.map((t) => this.#media(t)));
+      const msgs = batch.map((t) => this.#media(t));
       batch.length = 0;
       batchBytes = 0;
-      await this.#write(bytes);
+      await this.#send(msgs);
     };
     while (gen === this.#gen) {
       const tag = await this.#next(run);
@@ -438,7 +434,7 @@ export class VodPlay {
     run.done = true;
     const { streamId } = this.#opts;
     const duration = (this.#index?.durationMs ?? 0) / 1000;
-    await this.#write(this.#pack([
+    await this.#send([
       control.streamEof(streamId),
       this.#data(encodeData(VodDataName.OnPlayStatus, {
         level: StatusLevel.Status,
@@ -447,7 +443,7 @@ export class VodPlay {
         bytes: this.#bytesSent,
       })),
       this.#status(StatusCode.PlayStop, `Stopped playing ${this.#name}.`),
-    ]));
+    ]);
     this.#log.debug(`played ${this.#name} to its end`);
   }
 
@@ -474,55 +470,27 @@ export class VodPlay {
   }
 
   #status(code: string, description: string, level: StatusLevel = StatusLevel.Status): RtmpMessage {
-    const extra: AmfObject = { details: this.#name };
-    return {
-      csid: ChunkStreamId.Command,
-      typeId: MessageType.CommandAmf0,
-      streamId: this.#opts.streamId,
-      timestamp: 0,
-      payload: encodeOnStatus(statusInfo(level, code, description, extra)),
-    };
+    return statusMessage(this.#opts.streamId, level, code, description, { details: this.#name });
   }
 
   #data(payload: Uint8Array, timestamp = 0): RtmpMessage {
-    return {
-      csid: ChunkStreamId.Data,
-      typeId: MessageType.DataAmf0,
-      streamId: this.#opts.streamId,
-      timestamp,
-      payload,
-    };
+    return dataMessage(this.#opts.streamId, payload, timestamp);
   }
 
   /** A tag as a message on its kind's chunk stream; `timestamp` overrides the tag's (re-timed sequence headers). */
   #media(tag: FlvTag, timestamp = tag.timestamp): RtmpMessage {
-    const csid = tag.type === TagType.Audio
-      ? ChunkStreamId.Audio
-      : tag.type === TagType.Video
-      ? ChunkStreamId.Video
-      : ChunkStreamId.Data;
-    return { csid, typeId: tag.type, streamId: this.#opts.streamId, timestamp, payload: tag.data };
+    return {
+      csid: mediaChunkStream(tag.type),
+      typeId: tag.type,
+      streamId: this.#opts.streamId,
+      timestamp,
+      payload: tag.data,
+    };
   }
 
-  /**
-   * Packs messages into one buffer: media with a type 1 (delta) header when
-   * the previous message on its chunk stream was earlier or at the same time,
-   * everything else with a type 0 header.
-   */
-  #pack(msgs: RtmpMessage[]): Uint8Array {
-    const parts = msgs.map((m) => {
-      const media = m.typeId === MessageType.Audio || m.typeId === MessageType.Video;
-      const prev = media ? this.#prevTimestamp.get(m.csid) : undefined;
-      if (media) this.#prevTimestamp.set(m.csid, m.timestamp);
-      const delta = prev !== undefined && m.timestamp >= prev;
-      return encodeMessage(m, this.#opts.chunkSize, delta ? "delta" : "full", prev ?? 0);
-    });
-    return parts.length === 1 ? parts[0] : concatBytes(parts);
-  }
-
-  async #write(bytes: Uint8Array): Promise<void> {
-    await this.#session.write(bytes);
-    this.#bytesSent += bytes.length;
+  async #send(msgs: RtmpMessage[]): Promise<void> {
+    await this.#session.send(msgs);
+    for (const m of msgs) this.#bytesSent += m.payload.length;
   }
 
   /** Resolves after `ms`, or at once when a command or stop() interrupts. */

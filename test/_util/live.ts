@@ -17,7 +17,13 @@ import {
   VideoCodecId,
   VideoFrameType,
 } from "../../src/media/frame.ts";
-import type { MediaEvent, OutgoingFrame, Player, PlayerEvent } from "../../src/rtmp/client/client.ts";
+import {
+  type MediaEvent,
+  type OutgoingFrame,
+  type Player,
+  type PlayerEvent,
+  RtmpClient,
+} from "../../src/rtmp/client/client.ts";
 import { Sluice } from "../../src/sluice.ts";
 
 /** How long a test waits for one event before it fails instead of hanging. */
@@ -293,4 +299,23 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`Cannot see ${what}: not within ${timeoutMs} ms`);
     await sleep(10);
   }
+}
+
+/** A Sluice server with one RtmpClient publishing `cam` and one playing it; `frames` builds the batches to send. */
+export async function publishAndPlay(frames: (syn: SyntheticStream) => OutgoingFrame[][], marker = 0xa5) {
+  const server = await startServer({ hub: { playWaitMs: 5_000 } });
+  const viewer = await RtmpClient.connect(`${server.app}/cam`);
+  const playing = viewer.play();
+  const pc = await RtmpClient.connect(`${server.app}/cam`);
+  const pub = await pc.publish();
+  const player = await playing;
+  const syn = new SyntheticStream({ marker, keyBytes: 70_000, interBytes: 3_000 });
+  const batches = frames(syn);
+  return { server, pub, player, batches };
+}
+
+/** Closes `ends` in order, then stops the server. */
+export async function stopAll(server: { stop(): Promise<void> }, ...ends: { close(): Promise<void> }[]) {
+  for (const e of ends) await e.close();
+  await server.stop();
 }

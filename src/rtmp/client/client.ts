@@ -1,7 +1,10 @@
 /**
  * RtmpClient: Sluice's own RTMP client, for tests, the benchmark and relays.
- * It owns one socket; the protocol code below it (handshake, chunk reader and
- * writer, AMF, commands, control) never touches it.
+ * The socket and its plumbing (handshake loop, chunk reader and writer, write
+ * chain, control and acknowledgements) are the connection core
+ * (`../conn.ts`), the same one the server session runs on; this file is the
+ * client's state machine: calls and their answers, statuses, players' and
+ * publishers' streams.
  *
  * ```ts
  * const client = await RtmpClient.connect("rtmp://127.0.0.1:1935/live");
@@ -20,49 +23,58 @@
  *   `connect` command in one write; resolves on NetConnection.Connect.Success.
  * - **Publish**: releaseStream, FCPublish, createStream, publish; resolves on
  *   NetStream.Publish.Start, rejects with {@linkcode RtmpStatusError} (e.g.
- *   NetStream.Publish.BadName). Media goes out with a type 1 (delta) header
- *   whenever the previous message on its chunk stream allows it.
+ *   NetStream.Publish.BadName). See `publisher.ts`.
  * - **Play**: createStream, SetBufferLength, play; resolves on
- *   NetStream.Play.Start. The {@linkcode Player} is an async iterator of
- *   {@linkcode PlayerEvent}s, including the statuses that came before.
+ *   NetStream.Play.Start. The {@linkcode Player} (`player.ts`) is an async
+ *   iterator of {@linkcode PlayerEvent}s, including the statuses that came
+ *   before.
  *
- * Bounds: inbound messages are capped by the ChunkReader
+ * Bounds: inbound messages are capped by the chunk reader
  * (`maxMessageLength`); a player's unread events are capped in bytes
  * (`maxQueueBytes`), past which the client stops reading the socket until the
  * consumer catches up. Every wait for the server has `timeoutMs`. Bytes that
  * break the protocol close the connection; the error is kept as
  * {@linkcode RtmpClient.error} and rethrown by a player's iterator.
  *
- * URL form: `rtmp://host[:port]/app[/more]/stream`. The last path segment (with
- * any query) is the stream name and everything before it the app, as ffmpeg
- * splits simple URLs (`rtmp://h/live/cam`: app "live", stream "cam"). A URL
- * with one segment (`rtmp://h/live`) names the app only.
+ * URLs: see `url.ts`.
  *
  * @module
  */
 import { closeReasonOf, ProtocolError } from "../../errors.ts";
 import { classify, FrameKind } from "../../media/frame.ts";
-import { ChunkReader, DEFAULT_MAX_MESSAGE_LENGTH } from "../../wasm/chunk_reader.ts";
-import { encodeMessage } from "../../wasm/chunk_writer.ts";
-import { type AmfObject, type AmfValue, EcmaArray } from "../../amf/amf0.ts";
+import { DEFAULT_MAX_MESSAGE_LENGTH } from "../../wasm/chunk_reader.ts";
+import type { AmfValue } from "../../amf/value.ts";
 import {
   type Command,
   CommandName,
-  DataName,
+  commandMessage,
   decodeCommand,
   decodeData,
   encodeCommand,
-  encodeData,
   StatusCode,
   StatusLevel,
 } from "../command.ts";
+import { DeltaHeaders, RtmpConn } from "../conn.ts";
 import * as control from "../control.ts";
 import { ClientHandshake } from "../handshake.ts";
-import { ChunkStreamId, MessageType, type RtmpMessage } from "../message.ts";
-import { concatBytes } from "../../bytes.ts";
+import { MessageType, type RtmpMessage } from "../message.ts";
+import { DEFAULT_PLAYER_QUEUE_BYTES, type MediaEvent, Player, PlayerFeed } from "./player.ts";
+import { Publisher } from "./publisher.ts";
+import { RtmpStatusError, type StatusEvent, statusOf } from "./status.ts";
+import { parseRtmpUrl, type RtmpUrl } from "./url.ts";
+import { within } from "./within.ts";
 
-/** The RTMP port when a URL names none. */
-export const DEFAULT_RTMP_PORT = 1935;
+export { DEFAULT_RTMP_PORT, parseRtmpUrl, type RtmpUrl } from "./url.ts";
+export { RtmpStatusError, type StatusEvent } from "./status.ts";
+export { type OutgoingFrame, Publisher } from "./publisher.ts";
+export {
+  type ControlEvent,
+  DEFAULT_PLAYER_QUEUE_BYTES,
+  type MediaEvent,
+  Player,
+  type PlayerEvent,
+  type PlayerStats,
+} from "./player.ts";
 
 /** The chunk size the client announces and sends with, in bytes. */
 export const DEFAULT_CLIENT_CHUNK_SIZE = 4096;
@@ -73,68 +85,14 @@ export const DEFAULT_CLIENT_TIMEOUT_MS = 10_000;
 /** The Window Acknowledgement Size the client announces (as nginx-rtmp and SRS), in bytes. */
 export const DEFAULT_CLIENT_WINDOW = 2_500_000;
 
-/** A player's unread events, in bytes, before the client stops reading the socket. */
-export const DEFAULT_PLAYER_QUEUE_BYTES = 16 * 1024 * 1024;
-
-/** Bytes counted per queued event on top of its payload, so a flood of small events is bounded too. */
-const EVENT_OVERHEAD = 64;
-
-/** A player's queue drops its read slots after this many reads. */
-const COMPACT_AFTER = 1024;
-
 /** The largest chunk size the client sends with: the cap of Sluice's chunk reader (the WASM ABI's MAX_CHUNK_SIZE). */
 const MAX_CLIENT_CHUNK_SIZE = 0xffffff;
-
-/** A publisher's statuses kept after Publish.Start. */
-const MAX_KEPT_STATUSES = 32;
-
-/** The handshake read buffer: S0 + S1 + S2 is 3073 bytes. */
-const HANDSHAKE_READ = 4096;
-
-/** The chunk size both sides start with (5.4.1). */
-const INITIAL_CHUNK_SIZE = 128;
 
 /** The flashVer the client reports in `connect` (7.2.1.1), in the form encoders use. */
 const FLASH_VER = "FMLE/3.0 (compatible; Sluice)";
 
 /** 7.2.2.1 `play` Start argument: -2 plays a live stream, or a recorded one if there is no live one. */
 const PLAY_START_LIVE_OR_RECORDED = -2;
-
-/** A timestamp step below 2^31 (mod 2^32) counts as forward, so it may go out as a delta. */
-const HALF_RANGE = 0x8000_0000;
-
-/** Where a URL points. */
-export interface RtmpUrl {
-  hostname: string;
-  port: number;
-  /** The app, e.g. "live"; "" when the URL has no path. */
-  app: string;
-  /** The stream name with any query, e.g. "cam?key=1"; "" when the URL names the app only. */
-  stream: string;
-  /** `rtmp://host[:port]/app`, as sent in `connect`. */
-  tcUrl: string;
-}
-
-/** Splits an RTMP URL (see the module doc). Throws TypeError for something else. */
-export function parseRtmpUrl(url: string): RtmpUrl {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch (e) {
-    throw new TypeError(`Cannot parse RTMP URL ${url}: current value is not a URL`, { cause: e });
-  }
-  if (u.protocol !== "rtmp:" || u.hostname === "") {
-    throw new TypeError(
-      `Cannot parse RTMP URL ${url}: current scheme is ${u.protocol}, expected rtmp://host`,
-    );
-  }
-  const segments = u.pathname.split("/").filter((s) => s !== "").map(decodeURIComponent);
-  const app = segments.length > 1 ? segments.slice(0, -1).join("/") : segments.join("/");
-  const stream = segments.length > 1 ? segments[segments.length - 1] + u.search : "";
-  const port = u.port === "" ? DEFAULT_RTMP_PORT : Number(u.port);
-  const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
-  return { hostname, port, app, stream, tcUrl: `rtmp://${u.host}/${app}` };
-}
 
 /** Options for {@linkcode RtmpClient.connect}. */
 export interface RtmpClientOptions {
@@ -154,67 +112,6 @@ export interface RtmpClientOptions {
   maxMessageLength?: number;
 }
 
-/** A status info object from `onStatus` or `_error` (7.2.1.1, 7.2.2). */
-export interface StatusEvent {
-  type: "status";
-  /** e.g. "NetStream.Play.Start" (see StatusCode). */
-  code: string;
-  /** "status", "warning" or "error". */
-  level: string;
-  description: string;
-  /** The whole info object. */
-  info: AmfObject;
-}
-
-/** An audio, video or data message of a played stream. */
-export interface MediaEvent {
-  type: "media";
-  kind: FrameKind;
-  /** The message timestamp, 32-bit as on the wire. */
-  timestamp: number;
-  /** The message body (an FLV tag body); owned by the receiver. */
-  payload: Uint8Array;
-  /** A video keyframe that is not a sequence header. */
-  keyframe: boolean;
-  /** An AVC/AAC sequence header or enhanced sequence start. */
-  sequenceHeader: boolean;
-  /** For data messages (kind 18): the data name, e.g. "onMetaData"; undefined if it does not decode. */
-  name?: string;
-}
-
-/** A user control event (7.1.7) about a played stream: StreamBegin, StreamEOF, StreamDry, ... */
-export interface ControlEvent {
-  type: "control";
-  control: control.Control;
-}
-
-/** What a {@linkcode Player} yields, in arrival order. */
-export type PlayerEvent = StatusEvent | MediaEvent | ControlEvent;
-
-/** A frame for {@linkcode Publisher.sendFrames}. */
-export interface OutgoingFrame {
-  kind: FrameKind;
-  /** Milliseconds; taken mod 2^32. */
-  timestamp: number;
-  payload: Uint8Array;
-}
-
-/** The server answered a command with an error status (`_error`, or `onStatus` with level "error"). */
-export class RtmpStatusError extends Error {
-  /** e.g. "NetStream.Publish.BadName". */
-  readonly code: string;
-  readonly level: string;
-  readonly description: string;
-
-  constructor(what: string, status: StatusEvent, options?: ErrorOptions) {
-    super(`Cannot ${what}: current status ${status.code} (${status.description})`, options);
-    this.name = "RtmpStatusError";
-    this.code = status.code;
-    this.level = status.level;
-    this.description = status.description;
-  }
-}
-
 interface Pending {
   what: string;
   resolve: (cmd: Command) => void;
@@ -232,29 +129,17 @@ interface StatusWaiter {
 /** One RTMP connection to a server. */
 export class RtmpClient {
   readonly url: RtmpUrl;
-  /** Bytes read from and written to the socket, handshake included. */
-  bytesIn = 0;
-  bytesOut = 0;
 
-  readonly #conn: Deno.TcpConn;
-  readonly #reader: ChunkReader;
+  readonly #conn: RtmpConn;
   readonly #timeoutMs: number;
   readonly #opts: RtmpClientOptions;
-  #chunkSize = INITIAL_CHUNK_SIZE;
-  #ourWindow: number;
-  #peerWindow = 0;
-  #lastAck = 0;
   #nextTid = 1;
   readonly #pending = new Map<number, Pending>();
   readonly #statusWaiters = new Set<StatusWaiter>();
   readonly #feeds = new Map<number, PlayerFeed>();
   readonly #publishers = new Map<number, Publisher>();
-  /** Per chunk stream: the message stream id and timestamp of the last message sent on it. */
-  readonly #lastOut = new Map<number, { streamId: number; timestamp: number }>();
-  #writeTail: Promise<void> = Promise.resolve();
   #loop: Promise<void> = Promise.resolve();
   #paused = false;
-  #wakeRead: (() => void) | undefined;
   #closed = false;
   #closeReason = "";
   #error: Error | undefined;
@@ -262,12 +147,15 @@ export class RtmpClient {
   readonly #onAbort = () => this.#end(`aborted: ${closeReasonOf(this.#opts.signal?.reason)}`);
 
   private constructor(conn: Deno.TcpConn, url: RtmpUrl, opts: RtmpClientOptions) {
-    this.#conn = conn;
     this.url = url;
     this.#opts = opts;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
-    this.#ourWindow = opts.windowAckSize ?? DEFAULT_CLIENT_WINDOW;
-    this.#reader = new ChunkReader({ maxMessageLength: opts.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH });
+    this.#conn = new RtmpConn(conn, {
+      maxMessageLength: opts.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH,
+      windowAckSize: opts.windowAckSize ?? DEFAULT_CLIENT_WINDOW,
+      peerName: "the server",
+    });
+    this.#conn.onWriteError = (reason) => this.#end(reason);
   }
 
   /**
@@ -305,6 +193,16 @@ export class RtmpClient {
     return client;
   }
 
+  /** Bytes read from the socket, handshake included. */
+  get bytesIn(): number {
+    return this.#conn.bytesIn;
+  }
+
+  /** Bytes written to the socket, handshake included. */
+  get bytesOut(): number {
+    return this.#conn.bytesOut;
+  }
+
   /** The local end of the socket (the server sees this address). */
   get localAddr(): Deno.NetAddr {
     return this.#conn.localAddr;
@@ -331,12 +229,12 @@ export class RtmpClient {
 
   /** The chunk size the client sends with. */
   get chunkSize(): number {
-    return this.#chunkSize;
+    return this.#conn.chunkSize;
   }
 
   /** The server's chunk size (as its Set Chunk Size told the reader). */
   get peerChunkSize(): number {
-    return this.#reader.chunkSize;
+    return this.#conn.peerChunkSize;
   }
 
   /**
@@ -344,12 +242,12 @@ export class RtmpClient {
    * NetStream.Publish.Start; rejects with RtmpStatusError for an error status
    * (e.g. NetStream.Publish.BadName).
    */
-  async publish(name: string = this.url.stream): Promise<Publisher> {
+  async publish(name: string = this.url.stream): Promise<Publisher<RtmpClient>> {
     if (!name) throw new TypeError("Cannot publish: current stream name is empty");
     this.#sendCommand(0, encodeCommand(CommandName.ReleaseStream, this.#nextTid++, null, name));
     this.#sendCommand(0, encodeCommand(CommandName.FcPublish, this.#nextTid++, null, name));
     const streamId = await this.createStream();
-    const publisher = new Publisher(this, streamId, name);
+    const publisher = new Publisher<RtmpClient>(this, streamId, name);
     this.#publishers.set(streamId, publisher);
     const started = this.#awaitStatus(streamId, StatusCode.PublishStart, `publish ${name}`);
     this.#sendCommand(streamId, encodeCommand(CommandName.Publish, 0, null, name, "live"));
@@ -370,10 +268,13 @@ export class RtmpClient {
   async play(
     name: string = this.url.stream,
     opts: { bufferMs?: number; maxQueueBytes?: number } = {},
-  ): Promise<Player> {
+  ): Promise<Player<RtmpClient>> {
     if (!name) throw new TypeError("Cannot play: current stream name is empty");
     const streamId = await this.createStream();
-    const feed = new PlayerFeed(opts.maxQueueBytes ?? DEFAULT_PLAYER_QUEUE_BYTES, () => this.#wake());
+    const feed = new PlayerFeed(
+      opts.maxQueueBytes ?? DEFAULT_PLAYER_QUEUE_BYTES,
+      () => this.#conn.resumeReading(),
+    );
     this.#feeds.set(streamId, feed);
     const started = this.#awaitStatus(streamId, StatusCode.PlayStart, `play ${name}`);
     this.#send([control.setBufferLength(streamId, opts.bufferMs ?? 1000)]).catch(() => {});
@@ -387,7 +288,7 @@ export class RtmpClient {
       this.#feeds.delete(streamId);
       throw e;
     }
-    return new Player(this, streamId, name, feed);
+    return new Player<RtmpClient>(this, streamId, name, feed);
   }
 
   /** createStream (7.2.1.3): resolves with the new message stream id. */
@@ -410,10 +311,7 @@ export class RtmpClient {
   call(name: string, commandObject: AmfValue, ...args: AmfValue[]): Promise<Command> {
     const tid = this.#nextTid++;
     const what = `call ${name}`;
-    const answer = new Promise<Command>((resolve, reject) => {
-      if (this.#closed) return reject(this.#closedError(what));
-      this.#pending.set(tid, { what, resolve, reject });
-    });
+    const answer = this.#awaitAnswer(tid, what);
     this.#sendCommand(0, encodeCommand(name, tid, commandObject, ...args));
     return within(answer, this.#timeoutMs, what, undefined, undefined, () => this.#pending.delete(tid));
   }
@@ -429,7 +327,7 @@ export class RtmpClient {
    * before this returns. Rejects when the connection is closed or the write fails.
    */
   sendMessages(msgs: readonly RtmpMessage[]): Promise<void> {
-    return this.#send(msgs, true);
+    return this.#send(msgs, DeltaHeaders.All);
   }
 
   /** Stops reading the socket (the server's writes then back up); the connection stays open. */
@@ -440,7 +338,7 @@ export class RtmpClient {
   /** Reads the socket again after pauseReading(). */
   resumeReading(): void {
     this.#paused = false;
-    this.#wake();
+    this.#conn.resumeReading();
   }
 
   /** Closes the socket at once; players end, pending calls reject. Resolves when the read loop is done. */
@@ -452,12 +350,11 @@ export class RtmpClient {
   // ---- connect
 
   async #start(chunkSize: number): Promise<void> {
-    const rest = await this.#handshake();
+    const hs = new ClientHandshake({ digest: this.#opts.digest ?? false });
+    const rest = await this.#conn.handshake(hs, hs.start());
+    if (rest === null) throw new Error("Cannot handshake: current state is closed by the server");
     if (this.#closed) throw this.#closedError("connect");
-    if (rest) {
-      for (const msg of this.#reader.push(rest)) this.#handle(msg);
-    }
-    this.#loop = this.#readLoop();
+    this.#loop = this.#readLoop(rest);
     const app = this.url.app;
     const tid = this.#nextTid++;
     const connect = encodeCommand(CommandName.Connect, tid, {
@@ -473,18 +370,10 @@ export class RtmpClient {
       objectEncoding: this.#opts.objectEncoding ?? 0,
     });
     const what = `connect to app ${app}`;
-    const answer = new Promise<Command>((resolve, reject) => {
-      if (this.#closed) return reject(this.#closedError(what));
-      this.#pending.set(tid, { what, resolve, reject });
-    });
-    // Set Chunk Size goes out in the old chunk size; everything after it in the new one.
-    const setChunkSize = encodeMessage(control.setChunkSize(chunkSize), this.#chunkSize);
-    this.#chunkSize = chunkSize;
-    const windowAndConnect = this.#encode([
-      control.windowAckSize(this.#ourWindow),
-      commandMessage(0, connect),
-    ], false);
-    this.#write(concatBytes([setChunkSize, windowAndConnect])).catch(() => {});
+    const answer = this.#awaitAnswer(tid, what);
+    // One write: Set Chunk Size (in the initial size), then the window and connect in the new size.
+    this.#send([control.setChunkSize(chunkSize), this.#windowAckSize(), commandMessage(0, connect)])
+      .catch(() => {});
     let result: Command;
     try {
       result = await answer;
@@ -497,41 +386,20 @@ export class RtmpClient {
     }
   }
 
-  async #handshake(): Promise<Uint8Array | undefined> {
-    const hs = new ClientHandshake({ digest: this.#opts.digest ?? false });
-    await this.#write(hs.start());
-    const buf = new Uint8Array(HANDSHAKE_READ);
-    while (true) {
-      const n = await this.#conn.read(buf);
-      if (n === null) throw new Error("Cannot handshake: current state is closed by the server");
-      this.bytesIn += n;
-      const step = hs.feed(buf.subarray(0, n));
-      for (const out of step.output) await this.#write(out);
-      if (step.done) return step.rest;
-    }
+  #windowAckSize(): RtmpMessage {
+    return control.windowAckSize(this.#opts.windowAckSize ?? DEFAULT_CLIENT_WINDOW);
   }
 
   // ---- reading
 
-  async #readLoop(): Promise<void> {
+  async #readLoop(rest: Uint8Array): Promise<void> {
     try {
-      while (!this.#closed) {
-        if (this.#paused || this.#feedsFull()) {
-          await new Promise<void>((resolve) => this.#wakeRead = resolve);
-          continue;
-        }
-        const n = await this.#conn.read(this.#reader.readable());
-        if (n === null) {
-          this.#end("closed by the server");
-          return;
-        }
-        this.bytesIn += n;
-        for (const msg of this.#reader.commit(n)) {
-          if (this.#closed) return;
-          this.#handle(msg);
-        }
-        this.#acknowledge();
-      }
+      await this.#conn.run({
+        onMessage: (msg) => this.#handle(msg),
+        onUserControl: (c) => this.#feeds.get(c.streamId)?.push({ type: "control", control: c }, 0),
+        readPaused: () => this.#paused || this.#feedsFull(),
+      }, rest);
+      this.#end("closed by the server");
     } catch (e) {
       this.#end(closeReasonOf(e, "the server"), e instanceof ProtocolError ? e : undefined);
     }
@@ -542,23 +410,7 @@ export class RtmpClient {
     return false;
   }
 
-  #wake(): void {
-    const wake = this.#wakeRead;
-    this.#wakeRead = undefined;
-    wake?.();
-  }
-
-  /** 5.4.3: an Acknowledgement each time another window of bytes has come in. */
-  #acknowledge(): void {
-    const received = this.#reader.bytesReceived;
-    if (this.#peerWindow > 0 && received - this.#lastAck >= this.#peerWindow) {
-      this.#lastAck = received;
-      this.#send([control.acknowledgement(received % 0x1_0000_0000)]).catch(() => {});
-    }
-  }
-
   #handle(msg: RtmpMessage): void {
-    if (control.isControlType(msg.typeId)) return this.#onControl(msg);
     switch (msg.typeId) {
       case MessageType.Audio:
       case MessageType.Video:
@@ -570,33 +422,6 @@ export class RtmpClient {
         return this.#onCommand(msg);
       default:
         return; // shared objects, aggregates: nothing a live client needs
-    }
-  }
-
-  #onControl(msg: RtmpMessage): void {
-    const c = control.parseControl(msg);
-    switch (c.kind) {
-      case "windowAckSize":
-        this.#peerWindow = c.windowSize;
-        return;
-      case "setPeerBandwidth":
-        // 5.4.5: answer with a Window Acknowledgement Size when the window differs from the one sent.
-        if (c.windowSize !== this.#ourWindow) {
-          this.#ourWindow = c.windowSize;
-          this.#send([control.windowAckSize(c.windowSize)]).catch(() => {});
-        }
-        return;
-      case "pingRequest":
-        this.#send([control.pingResponse(c.timestamp)]).catch(() => {});
-        return;
-      case "streamBegin":
-      case "streamEof":
-      case "streamDry":
-      case "streamIsRecorded":
-        this.#feeds.get(c.streamId)?.push({ type: "control", control: c }, 0);
-        return;
-      default:
-        return; // Set Chunk Size and Abort are applied by the reader; acks need nothing
     }
   }
 
@@ -662,6 +487,13 @@ export class RtmpClient {
     this.#publishers.get(streamId)?.keepStatus(status);
   }
 
+  #awaitAnswer(tid: number, what: string): Promise<Command> {
+    return new Promise<Command>((resolve, reject) => {
+      if (this.#closed) return reject(this.#closedError(what));
+      this.#pending.set(tid, { what, resolve, reject });
+    });
+  }
+
   #awaitStatus(streamId: number, okCode: string, what: string): Promise<void> {
     let waiter: StatusWaiter | undefined;
     const p = new Promise<void>((resolve, reject) => {
@@ -674,49 +506,15 @@ export class RtmpClient {
     });
   }
 
-  // ---- writing: every byte goes through one chain, so writes never interleave
+  // ---- writing
 
   #sendCommand(streamId: number, payload: Uint8Array): void {
     this.#send([commandMessage(streamId, payload)]).catch(() => {});
   }
 
-  #send(msgs: readonly RtmpMessage[], delta = false): Promise<void> {
+  #send(msgs: readonly RtmpMessage[], delta: DeltaHeaders = DeltaHeaders.None): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closedError("send"));
-    return this.#write(this.#encode(msgs, delta));
-  }
-
-  /** Packs messages in order, in the current chunk size; they must be written in this same order. */
-  #encode(msgs: readonly RtmpMessage[], delta: boolean): Uint8Array {
-    const parts: Uint8Array[] = [];
-    for (const msg of msgs) {
-      const timestamp = msg.timestamp >>> 0;
-      const prev = this.#lastOut.get(msg.csid);
-      const useDelta = delta && prev !== undefined && prev.streamId === msg.streamId &&
-        ((timestamp - prev.timestamp) >>> 0) < HALF_RANGE;
-      this.#lastOut.set(msg.csid, { streamId: msg.streamId, timestamp });
-      parts.push(
-        encodeMessage(
-          { ...msg, timestamp },
-          this.#chunkSize,
-          useDelta ? "delta" : "full",
-          prev?.timestamp ?? 0,
-        ),
-      );
-    }
-    return parts.length === 1 ? parts[0] : concatBytes(parts);
-  }
-
-  #write(bytes: Uint8Array): Promise<void> {
-    const p = this.#writeTail.then(() => this.#writeAll(bytes));
-    this.#writeTail = p.catch((e) => this.#end(`write failed: ${closeReasonOf(e, "the server")}`));
-    return p;
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) throw this.#closedError("write");
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(off === 0 ? bytes : bytes.subarray(off));
-    this.bytesOut += bytes.length;
+    return this.#conn.send(msgs, delta);
   }
 
   // ---- closing
@@ -734,330 +532,12 @@ export class RtmpClient {
     this.#closeReason = reason;
     this.#error = error;
     this.#opts.signal?.removeEventListener("abort", this.#onAbort);
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    this.#conn.close();
     for (const p of this.#pending.values()) p.reject(this.#closedError(p.what));
     this.#pending.clear();
     for (const w of this.#statusWaiters) w.reject(this.#closedError(w.what));
     this.#statusWaiters.clear();
     for (const f of this.#feeds.values()) f.end(error);
-    this.#wake();
     this.#closedSignal.resolve(reason);
   }
-}
-
-/** A stream being published: media goes out with delta headers where possible. */
-export class Publisher {
-  readonly client: RtmpClient;
-  /** The message stream id createStream gave. */
-  readonly streamId: number;
-  readonly name: string;
-  /** Messages and payload bytes sent. */
-  readonly stats = { messages: 0, bytes: 0 };
-  /** The latest statuses on this stream after Publish.Start (at most 32). */
-  readonly statuses: StatusEvent[] = [];
-
-  constructor(client: RtmpClient, streamId: number, name: string) {
-    this.client = client;
-    this.streamId = streamId;
-    this.name = name;
-  }
-
-  /** Sends `@setDataFrame onMetaData` (7.1.2) with `metadata` as an ECMA array, as encoders do. */
-  sendMetadata(metadata: AmfObject | EcmaArray, timestamp = 0): Promise<void> {
-    const value = metadata instanceof EcmaArray ? metadata : new EcmaArray(metadata);
-    const payload = encodeData(DataName.SetDataFrame, DataName.OnMetaData, value);
-    return this.sendFrames([{ kind: FrameKind.Data, timestamp, payload }]);
-  }
-
-  /** Sends one audio message (an FLV AUDIODATA body). */
-  sendAudio(timestamp: number, payload: Uint8Array): Promise<void> {
-    return this.sendFrames([{ kind: FrameKind.Audio, timestamp, payload }]);
-  }
-
-  /** Sends one video message (an FLV VIDEODATA body). */
-  sendVideo(timestamp: number, payload: Uint8Array): Promise<void> {
-    return this.sendFrames([{ kind: FrameKind.Video, timestamp, payload }]);
-  }
-
-  /**
-   * Sends several frames in one socket write, in order. Payloads are copied
-   * before this returns; await it for backpressure. Rejects when the
-   * connection is closed.
-   */
-  sendFrames(frames: readonly OutgoingFrame[]): Promise<void> {
-    const msgs = frames.map((f): RtmpMessage => {
-      this.stats.messages++;
-      this.stats.bytes += f.payload.length;
-      return {
-        csid: CSID_OF_KIND[f.kind],
-        typeId: f.kind,
-        streamId: this.streamId,
-        timestamp: f.timestamp >>> 0,
-        payload: f.payload,
-      };
-    });
-    return this.client.sendMessages(msgs);
-  }
-
-  /** Keeps a status that arrived after Publish.Start (the client calls this). */
-  keepStatus(status: StatusEvent): void {
-    this.statuses.push(status);
-    if (this.statuses.length > MAX_KEPT_STATUSES) this.statuses.shift();
-  }
-
-  /** FCUnpublish and deleteStream, then closes the connection. */
-  async close(): Promise<void> {
-    if (!this.client.closed) {
-      try {
-        await this.client.sendStreamCommand(0, CommandName.FcUnpublish, this.name);
-        await this.client.sendStreamCommand(0, CommandName.DeleteStream, this.streamId);
-      } catch {
-        // the connection went away meanwhile: nothing left to tell the server
-      }
-    }
-    await this.client.close();
-  }
-}
-
-/** A stream being played: an async iterator of its events, in arrival order. */
-export class Player implements AsyncIterable<PlayerEvent> {
-  readonly client: RtmpClient;
-  /** The message stream id createStream gave. */
-  readonly streamId: number;
-  readonly name: string;
-  readonly #feed: PlayerFeed;
-
-  constructor(client: RtmpClient, streamId: number, name: string, feed: PlayerFeed) {
-    this.client = client;
-    this.streamId = streamId;
-    this.name = name;
-    this.#feed = feed;
-  }
-
-  /** Counters over every event received (read or not). */
-  get stats(): Readonly<PlayerStats> {
-    return this.#feed.stats;
-  }
-
-  /** Bytes of events received and not read yet. */
-  get queuedBytes(): number {
-    return this.#feed.bytes;
-  }
-
-  /**
-   * The next event; undefined once the connection has ended and every event
-   * was read. Rejects with Deno.errors.TimedOut after `timeoutMs` (if given)
-   * without one, and with the protocol error that ended the connection, if one did.
-   */
-  read(timeoutMs?: number): Promise<PlayerEvent | undefined> {
-    return this.#feed.read(timeoutMs);
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<PlayerEvent> {
-    while (true) {
-      const ev = await this.read();
-      if (ev === undefined) return;
-      yield ev;
-    }
-  }
-
-  /** Stops reading the socket (for stalled-player tests); events already received stay readable. */
-  pauseReading(): void {
-    this.client.pauseReading();
-  }
-
-  resumeReading(): void {
-    this.client.resumeReading();
-  }
-
-  /** deleteStream, then closes the connection. */
-  async close(): Promise<void> {
-    if (!this.client.closed) {
-      try {
-        await this.client.sendStreamCommand(0, CommandName.DeleteStream, this.streamId);
-      } catch {
-        // the connection went away meanwhile
-      }
-    }
-    await this.client.close();
-  }
-}
-
-/** Player counters. */
-export interface PlayerStats {
-  events: number;
-  statuses: number;
-  audio: number;
-  video: number;
-  data: number;
-  keyframes: number;
-  /** Payload bytes of media events. */
-  bytes: number;
-}
-
-/** A player's queue of received events, bounded in bytes (the client stops reading while it is full). */
-class PlayerFeed {
-  readonly stats: PlayerStats = {
-    events: 0,
-    statuses: 0,
-    audio: 0,
-    video: 0,
-    data: 0,
-    keyframes: 0,
-    bytes: 0,
-  };
-  bytes = 0;
-  readonly #maxBytes: number;
-  readonly #onDrain: () => void;
-  #events: ({ ev: PlayerEvent; size: number } | undefined)[] = [];
-  #head = 0;
-  #waiter: (() => void) | undefined;
-  #ended = false;
-  #error: Error | undefined;
-
-  constructor(maxBytes: number, onDrain: () => void) {
-    this.#maxBytes = maxBytes;
-    this.#onDrain = onDrain;
-  }
-
-  get full(): boolean {
-    return this.bytes > this.#maxBytes;
-  }
-
-  push(ev: PlayerEvent, payloadBytes: number): void {
-    if (this.#ended) return;
-    const s = this.stats;
-    s.events++;
-    if (ev.type === "status") s.statuses++;
-    else if (ev.type === "media") {
-      s.bytes += payloadBytes;
-      if (ev.kind === FrameKind.Audio) s.audio++;
-      else if (ev.kind === FrameKind.Video) s.video++;
-      else s.data++;
-      if (ev.keyframe) s.keyframes++;
-    }
-    const size = payloadBytes + EVENT_OVERHEAD;
-    this.#events.push({ ev, size });
-    this.bytes += size;
-    this.#wakeReader();
-  }
-
-  end(error?: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#error = error;
-    this.#wakeReader();
-  }
-
-  async read(timeoutMs?: number): Promise<PlayerEvent | undefined> {
-    while (true) {
-      if (this.#head < this.#events.length) {
-        const { ev, size } = this.#events[this.#head]!;
-        this.#events[this.#head++] = undefined;
-        if (this.#head === this.#events.length || this.#head > COMPACT_AFTER) {
-          this.#events = this.#events.slice(this.#head);
-          this.#head = 0;
-        }
-        const wasFull = this.full;
-        this.bytes -= size;
-        if (wasFull && !this.full) this.#onDrain();
-        return ev;
-      }
-      if (this.#ended) {
-        if (this.#error) throw this.#error;
-        return undefined;
-      }
-      if (this.#waiter) throw new TypeError("Cannot read a player twice at once: current read is pending");
-      const arrived = new Promise<void>((resolve) => this.#waiter = resolve);
-      if (timeoutMs === undefined) await arrived;
-      else {
-        await within(arrived, timeoutMs, "read the next player event", undefined, undefined, () => {
-          this.#waiter = undefined;
-        });
-      }
-    }
-  }
-
-  #wakeReader(): void {
-    const w = this.#waiter;
-    this.#waiter = undefined;
-    w?.();
-  }
-}
-
-const CSID_OF_KIND: Record<FrameKind, number> = {
-  [FrameKind.Audio]: ChunkStreamId.Audio,
-  [FrameKind.Video]: ChunkStreamId.Video,
-  [FrameKind.Data]: ChunkStreamId.Data,
-};
-
-function commandMessage(streamId: number, payload: Uint8Array): RtmpMessage {
-  return { csid: ChunkStreamId.Command, typeId: MessageType.CommandAmf0, streamId, timestamp: 0, payload };
-}
-
-/** A status event from an info object (or an ECMA array, as some servers send); missing fields read as "". */
-function statusOf(value: AmfValue): StatusEvent {
-  let info: AmfObject = {};
-  if (value instanceof EcmaArray) info = value.properties;
-  else if (value !== null && typeof value === "object") {
-    const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) info = value as AmfObject;
-  }
-  const str = (v: AmfValue) => typeof v === "string" ? v : "";
-  return {
-    type: "status",
-    code: str(info.code),
-    level: str(info.level),
-    description: str(info.description),
-    info,
-  };
-}
-
-/**
- * `p`, or a rejection with Deno.errors.TimedOut after `ms`, or with the
- * signal's reason when it aborts. `onLate` gets a value that arrives after the
- * timeout (to close it); `onGiveUp` runs when the wait is abandoned.
- */
-function within<T>(
-  p: Promise<T>,
-  ms: number,
-  what: string,
-  signal?: AbortSignal,
-  onLate?: (value: T) => void,
-  onGiveUp?: () => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    const giveUp = (e: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      onGiveUp?.();
-      reject(e);
-    };
-    const onAbort = () => giveUp(signal?.reason);
-    const timer = setTimeout(
-      () => giveUp(new Deno.errors.TimedOut(`Cannot ${what}: no answer within ${ms} ms`)),
-      ms,
-    );
-    signal?.addEventListener("abort", onAbort, { once: true });
-    p.then((v) => {
-      if (settled) return onLate?.(v);
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(v);
-    }, (e) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      reject(e);
-    });
-  });
 }

@@ -1,12 +1,18 @@
 /**
- * RtmpSession: one RTMP connection, from handshake to close. It owns the
- * socket; the protocol code below it (handshake, chunk reader/writer, AMF,
- * commands, control) never touches it.
+ * RtmpSession: the server's state machine for one RTMP connection. The socket,
+ * the chunk reader and writer, the write chain, control and acknowledgements
+ * live in the connection core (`../conn.ts`); this file only decides what each
+ * command means.
  *
  * handshake -> connect -> releaseStream / FCPublish -> createStream ->
- * publish (frames into the hub) or play (a Subscriber with an RtmpPacker) ->
- * FCUnpublish / deleteStream / closeStream. Each session logs exactly one
- * close line: who, what, bytes, duration, reason.
+ * publish (frames into the hub) or play (a Subscriber with an RtmpPacker, or
+ * a file from the VOD folder) -> FCUnpublish / deleteStream / closeStream.
+ *
+ * - **Order**: a command before `connect` closes the connection, and so does
+ *   `publish` or `play` on a message stream that `createStream` did not hand
+ *   out, as nginx-rtmp does; the reason is logged.
+ * - Each session logs exactly one close line: who, what, bytes, duration,
+ *   reason.
  *
  * @module
  */
@@ -19,23 +25,25 @@ import { FlvPublisher } from "../../ingest/flv_publisher.ts";
 import type { TagType } from "../../media/flv.ts";
 import { RtmpPacker } from "../../outputs/rtmp_play.ts";
 import { VodPlay, vodPlayPath } from "../../vod/rtmp_vod.ts";
-import { ChunkReader } from "../../wasm/chunk_reader.ts";
-import { encodeMessage } from "../../wasm/chunk_writer.ts";
-import { type AmfObject, encodeAmf0 } from "../../amf/amf0.ts";
+import { encodeAmf0 } from "../../amf/amf0.ts";
 import {
+  type Command,
   CommandName,
+  dataMessage,
+  DataName,
   decodeCommand,
   encodeConnectResult,
   encodeData,
   encodeError,
-  encodeOnStatus,
   encodeResult,
+  StatusCode,
   statusInfo,
   StatusLevel,
 } from "../command.ts";
+import { DeltaHeaders, RtmpConn } from "../conn.ts";
 import * as control from "../control.ts";
 import { ServerHandshake } from "../handshake.ts";
-import { ChunkStreamId, MessageType, type RtmpMessage } from "../message.ts";
+import { MessageType, type RtmpMessage } from "../message.ts";
 
 /** What a session needs from the server (STYLE 10: the consumer declares it). */
 export interface SessionContext {
@@ -46,10 +54,20 @@ export interface SessionContext {
 
 type Role = "new" | "publisher" | "player";
 
-const HANDSHAKE_READ = 4096;
-
 /** The message stream id createStream hands out first; players share packed bytes only with the same id. */
 const FIRST_STREAM_ID = 1;
+
+/** Message streams one connection may create (ffmpeg and OBS use one; nginx-rtmp allows a handful). */
+const MAX_STREAMS = 16;
+
+/** Commands that librtmp, ffmpeg and OBS send before a publish or play and that need only a `_result`. */
+const ACKNOWLEDGED_ONLY: ReadonlySet<string> = new Set([
+  CommandName.ReleaseStream,
+  // librtmp (rtmpdump) sends FCSubscribe before a live play; an _error answer makes it print
+  // "ERROR: rtmp server sent error". Like releaseStream, it needs nothing but a _result.
+  "FCSubscribe",
+  "_checkbw",
+]);
 
 export class RtmpSession {
   readonly id: string;
@@ -58,47 +76,53 @@ export class RtmpSession {
   role: Role = "new";
   app = "";
   streamName = "";
-  bytesIn = 0;
-  bytesOut = 0;
 
-  #conn: Deno.Conn;
-  #ctx: SessionContext;
-  #log: Logger;
-  #reader: ChunkReader;
-  #chunkSize: number;
+  readonly #conn: RtmpConn;
+  readonly #ctx: SessionContext;
+  readonly #log: Logger;
+  #connected = false;
   #closed = false;
-  /** A refusal was sent; the socket closes once it is written. */
+  /** A refusal was sent; the socket closes once it is written, and messages meanwhile are ignored. */
   #closing = false;
   #closeReason = "";
-  #writeTail: Promise<void> = Promise.resolve();
+  readonly #streamIds = new Set<number>();
   #nextStreamId = FIRST_STREAM_ID;
-  #peerWindow = 0;
-  #lastAck = 0;
-  #objectEncoding = 0;
   /** The publish side: the same FlvPublisher HTTP push and file sources use. */
   #publisher: FlvPublisher | undefined;
   #publishStreamId = 0;
   #subscriber: Subscriber | undefined;
   #packer: RtmpPacker | undefined;
-  /** A play of a file from the VOD folder (outputs/rtmp_vod.ts) instead of the hub. */
+  /** A play of a file from the VOD folder (vod/rtmp_vod.ts) instead of the hub. */
   #vod: VodPlay | undefined;
   #playStreamId = 0;
   #lastMediaAt = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
 
   constructor(conn: Deno.Conn, ctx: SessionContext) {
-    this.#conn = conn;
     this.#ctx = ctx;
-    const addr = conn.remoteAddr as Deno.NetAddr;
+    const cfg = ctx.config.rtmp;
+    this.#conn = new RtmpConn(conn, {
+      maxMessageLength: cfg.maxMessageLength,
+      windowAckSize: cfg.windowAckSize,
+      chunkSize: cfg.chunkSize,
+    });
+    this.#conn.onWriteError = (reason) => this.close(reason);
+    const addr = this.#conn.remoteAddr;
     this.remote = `${addr.hostname}:${addr.port}`;
     this.id = `rtmp ${this.remote}`;
     this.#log = ctx.log.child(`conn ${this.remote}`);
-    this.#reader = new ChunkReader({ maxMessageLength: ctx.config.rtmp.maxMessageLength });
-    this.#chunkSize = ctx.config.rtmp.chunkSize;
   }
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get bytesIn(): number {
+    return this.#conn.bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.#conn.bytesOut;
   }
 
   /** Runs the connection to its end; never throws. */
@@ -110,38 +134,25 @@ export class RtmpSession {
         cfg.handshakeTimeoutMs,
       );
       this.#timers.push(handshakeTimer);
-      const rest = await this.#handshake();
+      const rest = await this.#conn.handshake(new ServerHandshake());
       clearTimeout(handshakeTimer);
+      if (rest === null) return this.close("peer closed during handshake");
       if (this.#closed) return;
+      this.#log.debug("handshake done");
       this.#timers.push(setTimeout(() => {
         if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
       }, cfg.startTimeoutMs));
-      // The handshake already counted these bytes in bytesIn.
-      if (rest && rest.length > 0) this.#handleAll(this.#reader.push(rest), 0);
-      while (!this.#closed) {
-        const view = this.#reader.readable();
-        const n = await this.#conn.read(view);
-        if (n === null) {
-          this.close("peer closed the connection");
-          break;
-        }
-        this.#handleAll(this.#reader.commit(n), n);
-      }
+      const end = await this.#conn.run({ onMessage: (m) => this.#handle(m) }, rest);
+      this.close(end === "peer closed" ? "peer closed the connection" : this.#closeReason || "ended");
     } catch (e) {
-      if (!this.#closed) this.close(closeReasonOf(e));
-    } finally {
-      this.close(this.#closeReason || "ended");
+      this.close(closeReasonOf(e));
     }
   }
 
-  /**
-   * Closes once everything already queued is written (a refusal's status must
-   * reach the peer before the socket closes); messages that arrive meanwhile
-   * are ignored.
-   */
+  /** Closes once everything already queued is written (a refusal's status must reach the peer first). */
   #closeAfterWrites(reason: string): void {
     this.#closing = true;
-    this.#writeTail.then(() => this.close(reason));
+    this.#conn.drained.then(() => this.close(reason));
   }
 
   /** Ends the session: leaves the hub, closes the socket, logs one line. Idempotent. */
@@ -156,88 +167,21 @@ export class RtmpSession {
     this.#timers = [];
     this.#endPublish();
     this.#endPlay();
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    this.#conn.close();
     const what = this.role === "new" ? "no stream" : `${this.role} ${this.app}/${this.streamName}`;
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     this.#log.info(`closed: ${what}, in ${this.bytesIn} B, out ${this.bytesOut} B, ${secs} s: ${reason}`);
   }
 
-  async #handshake(): Promise<Uint8Array | undefined> {
-    const hs = new ServerHandshake();
-    const buf = new Uint8Array(HANDSHAKE_READ);
-    while (!this.#closed) {
-      const n = await this.#conn.read(buf);
-      if (n === null) {
-        this.close("peer closed during handshake");
-        return undefined;
-      }
-      this.bytesIn += n;
-      const step = hs.feed(buf.subarray(0, n));
-      for (const out of step.output) await this.#writeRaw(out);
-      if (step.done) {
-        this.#log.debug(`handshake done (${hs.kind})`);
-        return step.rest;
-      }
-    }
-    return undefined;
-  }
-
-  // ---- writing: every byte to the socket goes through one chain, so writes never interleave
-
-  #writeRaw(bytes: Uint8Array): Promise<void> {
-    const p = this.#writeTail.then(() => this.#writeAll(bytes));
-    this.#writeTail = p.catch(() => {});
-    return p;
-  }
-
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) throw new Error("connection closed");
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(off === 0 ? bytes : bytes.subarray(off));
-    this.bytesOut += bytes.length;
-  }
-
-  /** Sends one message with a full header on its chunk stream; errors close the session. */
-  #send(msg: RtmpMessage): void {
-    this.#writeRaw(encodeMessage(msg, this.#chunkSize, "full")).catch((e) =>
-      this.close(`write failed: ${closeReasonOf(e)}`)
-    );
-  }
-
-  #sendCommand(streamId: number, payload: Uint8Array): void {
-    this.#send({
-      csid: ChunkStreamId.Command,
-      typeId: MessageType.CommandAmf0,
-      streamId,
-      timestamp: 0,
-      payload,
-    });
-  }
-
-  #onStatus(streamId: number, level: string, code: string, description: string, extra?: AmfObject): void {
-    this.#sendCommand(streamId, encodeOnStatus(statusInfo(level as StatusLevel, code, description, extra)));
+  /** Refuses a command that breaks the protocol's order: the connection closes, the reason is logged. */
+  #violation(reason: string): void {
+    this.close(`protocol violation: ${reason}`);
   }
 
   // ---- reading
 
-  #handleAll(msgs: RtmpMessage[], n: number): void {
-    this.bytesIn += n;
-    for (const m of msgs) {
-      if (this.#closed || this.#closing) return;
-      this.#handle(m);
-    }
-    if (this.#peerWindow > 0 && this.#reader.bytesReceived - this.#lastAck >= this.#peerWindow) {
-      this.#lastAck = this.#reader.bytesReceived;
-      this.#send(control.acknowledgement(this.#reader.bytesReceived >>> 0));
-    }
-  }
-
   #handle(msg: RtmpMessage): void {
-    if (control.isControlType(msg.typeId)) return this.#onControl(msg);
+    if (this.#closed || this.#closing) return;
     switch (msg.typeId) {
       case MessageType.Audio:
       case MessageType.Video:
@@ -255,52 +199,37 @@ export class RtmpSession {
     }
   }
 
-  #onControl(msg: RtmpMessage): void {
-    const c = control.parseControl(msg);
-    switch (c.kind) {
-      case "windowAckSize":
-        this.#peerWindow = c.windowSize;
-        break;
-      case "pingRequest":
-        this.#send(control.pingResponse(c.timestamp));
-        break;
-      default:
-        break; // Set Chunk Size and Abort are applied by the chunk reader; acks need nothing
-    }
-  }
-
   #onCommand(msg: RtmpMessage): void {
     const cmd = decodeCommand(msg);
+    if (!this.#connected && cmd.name !== CommandName.Connect) {
+      return this.#violation(`${cmd.name} before connect`);
+    }
     if (this.#vod?.command(cmd)) return; // seek (7.2.2.7), pause, receiveAudio/Video of a VOD play
     const tid = cmd.transactionId;
+    if (ACKNOWLEDGED_ONLY.has(cmd.name)) {
+      if (tid > 0) this.#conn.sendCommand(0, encodeResult(tid, null, undefined));
+      return;
+    }
     switch (cmd.name) {
       case CommandName.Connect:
         return this.#onConnect(tid, cmd.commandObject);
-      case CommandName.ReleaseStream:
-      case CommandName.FcPublish: {
-        if (cmd.name === CommandName.FcPublish) {
-          this.#sendCommand(
-            0,
-            encodeAmf0(CommandName.OnFcPublish, 0, null, {
-              code: "NetStream.Publish.Start",
-              description: String(cmd.args[0] ?? ""),
-            }),
-          );
-        }
-        if (tid > 0) this.#sendCommand(0, encodeResult(tid, null, undefined));
+      case CommandName.FcPublish:
+        this.#conn.sendCommand(
+          0,
+          encodeAmf0(CommandName.OnFcPublish, 0, null, {
+            code: StatusCode.PublishStart,
+            description: String(cmd.args[0] ?? ""),
+          }),
+        );
+        if (tid > 0) this.#conn.sendCommand(0, encodeResult(tid, null, undefined));
         return;
-      }
-      case CommandName.CreateStream: {
-        const id = this.#nextStreamId++;
-        this.#sendCommand(0, encodeResult(tid, null, id));
-        return;
-      }
+      case CommandName.CreateStream:
+        return this.#onCreateStream(tid);
       case CommandName.Publish:
-        return this.#onPublish(msg.streamId, String(cmd.args[0] ?? ""));
       case CommandName.Play:
-        return void this.#onPlay(msg.streamId, String(cmd.args[0] ?? ""), cmd.args[1]);
+        return this.#onPublishOrPlay(msg.streamId, cmd);
       case CommandName.FcUnpublish:
-        if (tid > 0) this.#sendCommand(0, encodeResult(tid, null, undefined));
+        if (tid > 0) this.#conn.sendCommand(0, encodeResult(tid, null, undefined));
         return this.#endPublish(true);
       case CommandName.DeleteStream:
       case CommandName.CloseStream:
@@ -308,7 +237,7 @@ export class RtmpSession {
         this.#endPlay();
         return;
       case CommandName.GetStreamLength:
-        if (tid > 0) this.#sendCommand(0, encodeResult(tid, null, 0));
+        if (tid > 0) this.#conn.sendCommand(0, encodeResult(tid, null, 0));
         return;
       case CommandName.ReceiveAudio:
       case CommandName.ReceiveVideo: {
@@ -320,20 +249,14 @@ export class RtmpSession {
       }
       case CommandName.Pause:
         return this.#onPause(msg.streamId, cmd.args[0] === true);
-      case "_checkbw":
-      // librtmp (rtmpdump) sends FCSubscribe before a live play; an _error answer makes it print
-      // "ERROR: rtmp server sent error". Like releaseStream, it needs nothing but a _result.
-      case "FCSubscribe":
-        if (tid > 0) this.#sendCommand(0, encodeResult(tid, null, undefined));
-        return;
       default:
         this.#log.debug(`unknown command ${cmd.name}`);
         if (tid > 0) {
-          this.#sendCommand(
+          this.#conn.sendCommand(
             0,
             encodeError(
               tid,
-              statusInfo(StatusLevel.Error, "NetConnection.Call.Failed", `Method not found (${cmd.name})`),
+              statusInfo(StatusLevel.Error, StatusCode.CallFailed, `Method not found (${cmd.name})`),
             ),
           );
         }
@@ -341,15 +264,35 @@ export class RtmpSession {
   }
 
   #onConnect(tid: number, obj: unknown): void {
+    if (this.#connected) return this.#violation("a second connect");
+    this.#connected = true;
     const o = (obj ?? {}) as Record<string, unknown>;
     const app = typeof o.app === "string" ? o.app : "";
     this.app = app.split("?")[0].replace(/\/+$/, "");
-    this.#objectEncoding = typeof o.objectEncoding === "number" ? o.objectEncoding : 0;
+    const objectEncoding = typeof o.objectEncoding === "number" ? o.objectEncoding : 0;
     const cfg = this.#ctx.config.rtmp;
-    this.#send(control.windowAckSize(cfg.windowAckSize));
-    this.#send(control.setPeerBandwidth(cfg.windowAckSize, control.PeerBandwidthLimit.Dynamic));
-    this.#send(control.setChunkSize(this.#chunkSize));
-    this.#sendCommand(0, encodeConnectResult(tid, { objectEncoding: this.#objectEncoding }));
+    this.#conn.sendControl(control.windowAckSize(cfg.windowAckSize));
+    this.#conn.sendControl(control.setPeerBandwidth(cfg.windowAckSize, control.PeerBandwidthLimit.Dynamic));
+    this.#conn.sendControl(control.setChunkSize(this.#conn.chunkSize));
+    this.#conn.sendCommand(0, encodeConnectResult(tid, { objectEncoding }));
+  }
+
+  #onCreateStream(tid: number): void {
+    if (this.#streamIds.size >= MAX_STREAMS) {
+      return this.#violation(`createStream past ${MAX_STREAMS} streams on one connection`);
+    }
+    const id = this.#nextStreamId++;
+    this.#streamIds.add(id);
+    this.#conn.sendCommand(0, encodeResult(tid, null, id));
+  }
+
+  #onPublishOrPlay(streamId: number, cmd: Command): void {
+    if (!this.#streamIds.has(streamId)) {
+      return this.#violation(`${cmd.name} on message stream ${streamId}, which createStream did not create`);
+    }
+    const name = String(cmd.args[0] ?? "");
+    if (cmd.name === CommandName.Publish) return this.#onPublish(streamId, name);
+    void this.#onPlay(streamId, name, cmd.args[1]);
   }
 
   #key(name: string): string {
@@ -358,10 +301,10 @@ export class RtmpSession {
 
   #onPublish(streamId: number, name: string): void {
     if (this.role !== "new" || !name) {
-      this.#onStatus(
+      this.#conn.sendStatus(
         streamId,
-        "error",
-        "NetStream.Publish.BadName",
+        StatusLevel.Error,
+        StatusCode.PublishBadName,
         `Cannot publish ${name}: current session is ${this.role}`,
       );
       return;
@@ -373,7 +316,12 @@ export class RtmpSession {
       publisher.start();
     } catch (e) {
       if (e instanceof StreamBusyError) {
-        this.#onStatus(streamId, "error", "NetStream.Publish.BadName", `${key} is already published`);
+        this.#conn.sendStatus(
+          streamId,
+          StatusLevel.Error,
+          StatusCode.PublishBadName,
+          `${key} is already published`,
+        );
         this.#closeAfterWrites(`publish refused: ${key} already has a publisher`);
         return;
       }
@@ -384,8 +332,8 @@ export class RtmpSession {
     this.streamName = name.split("?")[0];
     this.#publishStreamId = streamId;
     this.#lastMediaAt = Date.now();
-    this.#send(control.streamBegin(streamId));
-    this.#onStatus(streamId, "status", "NetStream.Publish.Start", `${key} is now published.`, {
+    this.#conn.sendControl(control.streamBegin(streamId));
+    this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PublishStart, `${key} is now published.`, {
       details: name,
     });
     this.#log.info(`publishing ${key}`);
@@ -436,10 +384,10 @@ export class RtmpSession {
     this.#publisher = undefined;
     publisher.stop();
     if (sayUnpublished && !this.#closed) {
-      this.#onStatus(
+      this.#conn.sendStatus(
         this.#publishStreamId,
-        "status",
-        "NetStream.Unpublish.Success",
+        StatusLevel.Status,
+        StatusCode.UnpublishSuccess,
         `${publisher.key} is now unpublished.`,
       );
     }
@@ -449,10 +397,10 @@ export class RtmpSession {
 
   async #onPlay(streamId: number, name: string, start?: unknown): Promise<void> {
     if (this.role !== "new" || !name) {
-      this.#onStatus(
+      this.#conn.sendStatus(
         streamId,
-        "error",
-        "NetStream.Play.Failed",
+        StatusLevel.Error,
+        StatusCode.PlayFailed,
         `Cannot play ${name}: current session is ${this.role}`,
       );
       return;
@@ -463,11 +411,11 @@ export class RtmpSession {
     this.role = "player";
     this.streamName = name.split("?")[0];
     this.#playStreamId = streamId;
-    const packer = new RtmpPacker(streamId, this.#chunkSize);
+    const packer = new RtmpPacker(streamId, this.#conn.chunkSize);
     const sub = new Subscriber(
       this.id,
       packer,
-      { write: (b) => this.#writeRaw(b) },
+      { write: (b) => this.#conn.write(b) },
       this.#ctx.config.player,
       this.#log,
     );
@@ -478,35 +426,24 @@ export class RtmpSession {
 
     const live = this.#ctx.hub.get(key);
     if (!live && this.#ctx.config.hub.playWaitMs <= 0) {
-      this.#onStatus(streamId, "error", "NetStream.Play.StreamNotFound", `${key} is not published`, {
-        details: name,
-      });
+      this.#notFound(streamId, key, name);
       this.#closeAfterWrites(`play refused: ${key} not found`);
       return;
     }
-    this.#send(control.streamBegin(streamId));
-    this.#onStatus(streamId, "status", "NetStream.Play.Reset", `Playing and resetting ${key}.`, {
-      details: name,
-    });
-    this.#onStatus(streamId, "status", "NetStream.Play.Start", `Started playing ${key}.`, { details: name });
-    this.#send({
-      csid: ChunkStreamId.Data,
-      typeId: MessageType.DataAmf0,
-      streamId,
-      timestamp: 0,
-      payload: encodeData("|RtmpSampleAccess", true, true),
-    });
+    this.#conn.sendControl(control.streamBegin(streamId));
+    const details = { details: name };
+    this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PlayReset, `Playing and resetting ${key}.`, details);
+    this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PlayStart, `Started playing ${key}.`, details);
+    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(() => {});
     this.#log.info(`playing ${key}`);
     try {
-      await this.#writeTail; // status messages go out before any media
+      await this.#conn.drained; // status messages go out before any media
       if (this.#closed) return;
       await this.#ctx.hub.play(key, sub);
     } catch (e) {
       if (e instanceof StreamNotFoundError && !this.#closed) {
-        this.#onStatus(streamId, "error", "NetStream.Play.StreamNotFound", `${key} is not published`, {
-          details: name,
-        });
-        await this.#writeTail;
+        this.#notFound(streamId, key, name);
+        await this.#conn.drained;
         this.close(`play of ${key}: no publisher within ${this.#ctx.config.hub.playWaitMs} ms`);
         return;
       }
@@ -514,19 +451,31 @@ export class RtmpSession {
     }
   }
 
+  #notFound(streamId: number, key: string, name: string): void {
+    this.#conn.sendStatus(
+      streamId,
+      StatusLevel.Error,
+      StatusCode.PlayStreamNotFound,
+      `${key} is not published`,
+      { details: name },
+    );
+  }
+
   #onStreamEvent(ev: StreamEvent): void {
     const key = this.#key(this.streamName);
     const sid = this.#playStreamId;
+    const status = (code: StatusCode, description: string) =>
+      this.#conn.sendStatus(sid, StatusLevel.Status, code, description);
     if (ev === "unpublish") {
-      this.#onStatus(sid, "status", "NetStream.Play.UnpublishNotify", `${key} is now unpublished.`);
+      status(StatusCode.PlayUnpublishNotify, `${key} is now unpublished.`);
     } else if (ev === "publish") {
-      this.#send(control.streamBegin(sid));
-      this.#onStatus(sid, "status", "NetStream.Play.PublishNotify", `${key} is now published.`);
+      this.#conn.sendControl(control.streamBegin(sid));
+      status(StatusCode.PlayPublishNotify, `${key} is now published.`);
     } else {
-      this.#send(control.streamEof(sid));
-      this.#onStatus(sid, "status", "NetStream.Play.Stop", `Stopped playing ${key}.`);
+      this.#conn.sendControl(control.streamEof(sid));
+      status(StatusCode.PlayStop, `Stopped playing ${key}.`);
       this.#subscriber = undefined;
-      this.#writeTail.then(() => this.close(`stream ${key} ended`));
+      this.#conn.drained.then(() => this.close(`stream ${key} ended`));
     }
   }
 
@@ -536,10 +485,10 @@ export class RtmpSession {
     const key = this.#key(this.streamName);
     if (pause) {
       this.#ctx.hub.leave(key, sub);
-      this.#onStatus(streamId, "status", "NetStream.Pause.Notify", `Paused ${key}.`);
+      this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PauseNotify, `Paused ${key}.`);
     } else {
       this.#packer?.reset();
-      this.#onStatus(streamId, "status", "NetStream.Unpause.Notify", `Unpaused ${key}.`);
+      this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.UnpauseNotify, `Unpaused ${key}.`);
       this.#ctx.hub.get(key)?.addSubscriber(sub);
     }
   }
@@ -549,13 +498,15 @@ export class RtmpSession {
     this.role = "player";
     this.streamName = name.split("?")[0];
     this.#playStreamId = streamId;
-    this.#vod = new VodPlay({ write: (b) => this.#writeRaw(b), close: (r) => this.#closeAfterWrites(r) }, {
-      root: this.#ctx.config.vod.root!,
-      app: this.#ctx.config.vod.app,
-      streamId,
-      chunkSize: this.#chunkSize,
-      log: this.#log,
-    });
+    this.#vod = new VodPlay(
+      { send: (msgs) => this.#conn.send(msgs, DeltaHeaders.Media), close: (r) => this.#closeAfterWrites(r) },
+      {
+        root: this.#ctx.config.vod.root!,
+        app: this.#ctx.config.vod.app,
+        streamId,
+        log: this.#log,
+      },
+    );
     this.#vod.start(path, typeof start === "number" ? start : 0);
   }
 

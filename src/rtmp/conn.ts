@@ -1,0 +1,346 @@
+/**
+ * RtmpConn: the one RTMP connection core. The server session
+ * (`server/session.ts`), Sluice's client (`client/client.ts`) and RTMP VOD
+ * (`../vod/rtmp_vod.ts`, through the session) all run on it; the state machines
+ * above it only decide what a message means.
+ *
+ * It owns the socket and everything that is the same on both sides of a
+ * connection:
+ * - **the handshake loop**: feed a `ServerHandshake` or `ClientHandshake`
+ *   what the socket gives until it is done, writing what it answers;
+ * - **the read loop**: socket bytes straight into the connection's WASM chunk
+ *   reader, whole messages handed up in order, reading paused while the owner
+ *   asks (the client's bounded player queues);
+ * - **protocol control** (5.4, 7.1.7): Window Acknowledgement Size is kept and
+ *   an Acknowledgement sent each time another window has come in; Set Peer
+ *   Bandwidth is answered with our window when it differs; Ping Request is
+ *   answered; Set Chunk Size and Abort are applied inside the chunk reader;
+ *   other user control events go up to the owner;
+ * - **the write chain**: every byte goes through one promise chain, so writes
+ *   never interleave, and a failed write is reported once (`onWriteError`);
+ * - **message encoding**: messages are chunked in the current outgoing chunk
+ *   size (a Set Chunk Size message switches it for everything after it, in the
+ *   same write), with a type 1 (delta) header when asked and the previous
+ *   message on that chunk stream allows it: same message stream and a forward
+ *   step (below 2^31 mod 2^32). Live play does not come through here: its
+ *   packer (`outputs/rtmp_play.ts`) shares one packing per frame between all
+ *   players and decides its delta headers by the stream's frame sequence.
+ *
+ * Byte counters include the handshake. The core never logs: its owner logs the
+ * connection's close reason once.
+ *
+ * @module
+ */
+import { concatBytes } from "../bytes.ts";
+import { closeReasonOf } from "../errors.ts";
+import { ChunkReader } from "../wasm/chunk_reader.ts";
+import { encodeMessage } from "../wasm/chunk_writer.ts";
+import type { AmfObject } from "../amf/value.ts";
+import { commandMessage, statusMessage, type StatusLevel } from "./command.ts";
+import * as control from "./control.ts";
+import type { HandshakeStep } from "./handshake.ts";
+import { MessageType, type RtmpMessage } from "./message.ts";
+
+/** Either side of the handshake, as the core drives it. */
+export interface Handshaker {
+  feed(bytes: Uint8Array): HandshakeStep;
+}
+
+/** The user control events (7.1.7) about a stream that the core hands up. */
+export type StreamControl = Extract<
+  control.Control,
+  { kind: "streamBegin" | "streamEof" | "streamDry" | "streamIsRecorded" }
+>;
+
+/** What an owner hears from its connection. */
+export interface ConnHandler {
+  /** Every message except the protocol control messages the core handles itself. */
+  onMessage(msg: RtmpMessage): void;
+  /** A user control event (7.1.7) about a stream: StreamBegin, StreamEOF, StreamDry, StreamIsRecorded. */
+  onUserControl?(event: StreamControl): void;
+  /** While this says true the core stops reading the socket; `resumeReading()` makes it look again. */
+  readPaused?(): boolean;
+}
+
+/** Settings of one connection. */
+export interface RtmpConnOptions {
+  /** Largest message the peer may send, in bytes (the chunk reader's cap). */
+  maxMessageLength: number;
+  /** The Window Acknowledgement Size this side announces, in bytes; Set Peer Bandwidth is answered against it. */
+  windowAckSize: number;
+  /** The outgoing chunk size to start with. Default 128, every connection's initial size (5.4.1). */
+  chunkSize?: number;
+  /** Names the other side in close reasons: "peer" on the server (default), "the server" in the client. */
+  peerName?: string;
+}
+
+/** Which messages of a `send` may go with a type 1 (delta) header. */
+export const DeltaHeaders = {
+  /** None: every message with a type 0 header. */
+  None: "none",
+  /** Every message whose previous one on its chunk stream allows it (the client's publish). */
+  All: "all",
+  /** Audio and video only; commands and data with type 0 (RTMP VOD, as nginx-rtmp). */
+  Media: "media",
+} as const;
+export type DeltaHeaders = typeof DeltaHeaders[keyof typeof DeltaHeaders];
+
+/** The chunk size both sides start with (5.4.1). */
+export const INITIAL_CHUNK_SIZE = 128;
+
+/** The handshake read buffer: S0 + S1 + S2 is 3073 bytes. */
+const HANDSHAKE_READ = 4096;
+
+/** A timestamp step below 2^31 (mod 2^32) counts as forward, so it may go out as a delta. */
+const HALF_RANGE = 0x8000_0000;
+
+/** Set Chunk Size's payload keeps the top bit zero (5.4.1). */
+const CHUNK_SIZE_MASK = 0x7fff_ffff;
+
+/** One RTMP connection's socket and its shared plumbing (see the module doc). */
+export class RtmpConn {
+  /** Bytes read from and written to the socket, handshake included. */
+  bytesIn = 0;
+  bytesOut = 0;
+  /** Called once, with a close reason, when a write fails; the owner closes the connection. */
+  onWriteError: (reason: string) => void = () => {};
+
+  readonly #conn: Deno.Conn;
+  readonly #reader: ChunkReader;
+  readonly #peerName: string;
+  #chunkSize: number;
+  #ourWindow: number;
+  #peerWindow = 0;
+  #lastAck = 0;
+  /** Per chunk stream: the message stream id and timestamp of the last message sent on it. */
+  readonly #lastOut = new Map<number, { streamId: number; timestamp: number }>();
+  #writeTail: Promise<void> = Promise.resolve();
+  #writeFailed = false;
+  #closed = false;
+  #wakeRead: (() => void) | undefined;
+
+  constructor(conn: Deno.Conn, opts: RtmpConnOptions) {
+    this.#conn = conn;
+    this.#reader = new ChunkReader({ maxMessageLength: opts.maxMessageLength });
+    this.#chunkSize = opts.chunkSize ?? INITIAL_CHUNK_SIZE;
+    this.#ourWindow = opts.windowAckSize;
+    this.#peerName = opts.peerName ?? "peer";
+  }
+
+  /** The peer's address. */
+  get remoteAddr(): Deno.NetAddr {
+    return this.#conn.remoteAddr as Deno.NetAddr;
+  }
+
+  /** This side's address. */
+  get localAddr(): Deno.NetAddr {
+    return this.#conn.localAddr as Deno.NetAddr;
+  }
+
+  /** The chunk size this side sends with. */
+  get chunkSize(): number {
+    return this.#chunkSize;
+  }
+
+  /** The peer's chunk size, as its Set Chunk Size told the reader. */
+  get peerChunkSize(): number {
+    return this.#reader.chunkSize;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Resolves once every write queued so far has gone out (or failed). */
+  get drained(): Promise<void> {
+    return this.#writeTail;
+  }
+
+  /**
+   * Runs the handshake: writes `first` (the client's C0+C1), then feeds the
+   * handshake what the socket gives and writes what it answers until it is
+   * done. Resolves with the bytes read past it (the first chunks), or null
+   * when the peer closed the connection first.
+   */
+  async handshake(hs: Handshaker, first?: Uint8Array): Promise<Uint8Array | null> {
+    if (first) await this.write(first);
+    const buf = new Uint8Array(HANDSHAKE_READ);
+    while (!this.#closed) {
+      const n = await this.#conn.read(buf);
+      if (n === null) return null;
+      this.bytesIn += n;
+      const step = hs.feed(buf.subarray(0, n));
+      for (const out of step.output) await this.write(out);
+      if (step.done) return step.rest ?? new Uint8Array(0);
+    }
+    return null;
+  }
+
+  /**
+   * Reads and hands up messages until the connection closes: resolves when
+   * the peer closed it (or `close()` was called), rejects with the error that
+   * broke it (a ProtocolError for bad bytes, a Deno error for the socket).
+   * `rest`: the bytes the handshake read past its end (already counted).
+   */
+  async run(handler: ConnHandler, rest?: Uint8Array): Promise<"peer closed" | "closed"> {
+    if (rest && rest.length > 0) this.#dispatch(this.#reader.push(rest), handler);
+    while (!this.#closed) {
+      if (handler.readPaused?.()) {
+        await new Promise<void>((resolve) => this.#wakeRead = resolve);
+        continue;
+      }
+      const n = await this.#conn.read(this.#reader.readable());
+      if (n === null) return this.#closed ? "closed" : "peer closed";
+      this.bytesIn += n;
+      this.#dispatch(this.#reader.commit(n), handler);
+      this.#acknowledge();
+    }
+    return "closed";
+  }
+
+  /** Makes a read loop paused by `readPaused()` look again. */
+  resumeReading(): void {
+    const wake = this.#wakeRead;
+    this.#wakeRead = undefined;
+    wake?.();
+  }
+
+  // ---- writing
+
+  /** Writes bytes after everything queued before; rejects when the connection is gone or the write fails. */
+  write(bytes: Uint8Array): Promise<void> {
+    const p = this.#writeTail.then(() => this.#writeAll(bytes));
+    this.#writeTail = p.catch((e) => this.#failed(e));
+    return p;
+  }
+
+  /**
+   * Chunks `msgs` in order and writes them in one write. A message that
+   * `delta` admits goes with a type 1 header where the previous one on its
+   * chunk stream allows (module doc); the others with a type 0 header.
+   * Payloads are copied before this returns.
+   */
+  send(msgs: readonly RtmpMessage[], delta: DeltaHeaders = DeltaHeaders.None): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError("send"));
+    return this.write(this.#encode(msgs, delta));
+  }
+
+  /** Sends a command message (type 20) on `streamId`; a failure reaches `onWriteError`. */
+  sendCommand(streamId: number, payload: Uint8Array): void {
+    this.send([commandMessage(streamId, payload)]).catch(() => {});
+  }
+
+  /** Sends `onStatus` on `streamId`; a failure reaches `onWriteError`. */
+  sendStatus(
+    streamId: number,
+    level: StatusLevel,
+    code: string,
+    description: string,
+    extra?: AmfObject,
+  ): void {
+    this.send([statusMessage(streamId, level, code, description, extra)]).catch(() => {});
+  }
+
+  /** Sends a protocol or user control message; a failure reaches `onWriteError`. */
+  sendControl(msg: RtmpMessage): void {
+    this.send([msg]).catch(() => {});
+  }
+
+  /** Closes the socket at once. Idempotent; the read loop ends. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.resumeReading();
+  }
+
+  // ---- inside
+
+  #dispatch(msgs: RtmpMessage[], handler: ConnHandler): void {
+    for (const msg of msgs) {
+      if (this.#closed) return;
+      if (control.isControlType(msg.typeId)) this.#onControl(msg, handler);
+      else handler.onMessage(msg);
+    }
+  }
+
+  #onControl(msg: RtmpMessage, handler: ConnHandler): void {
+    const c = control.parseControl(msg);
+    switch (c.kind) {
+      case "windowAckSize":
+        this.#peerWindow = c.windowSize;
+        return;
+      case "setPeerBandwidth":
+        // 5.4.5: answer with a Window Acknowledgement Size when the window differs from the one sent.
+        if (c.windowSize !== this.#ourWindow) {
+          this.#ourWindow = c.windowSize;
+          this.sendControl(control.windowAckSize(c.windowSize));
+        }
+        return;
+      case "pingRequest":
+        this.sendControl(control.pingResponse(c.timestamp));
+        return;
+      case "streamBegin":
+      case "streamEof":
+      case "streamDry":
+      case "streamIsRecorded":
+        handler.onUserControl?.(c);
+        return;
+      default:
+        return; // Set Chunk Size and Abort are applied by the reader; acks and the rest need nothing
+    }
+  }
+
+  /** 5.4.3: an Acknowledgement each time another window of bytes has come in. */
+  #acknowledge(): void {
+    const received = this.#reader.bytesReceived;
+    if (this.#peerWindow > 0 && received - this.#lastAck >= this.#peerWindow) {
+      this.#lastAck = received;
+      this.sendControl(control.acknowledgement(received % 0x1_0000_0000));
+    }
+  }
+
+  /** Packs messages in order; they must be written in this same order. */
+  #encode(msgs: readonly RtmpMessage[], delta: DeltaHeaders): Uint8Array {
+    const parts: Uint8Array[] = [];
+    for (const msg of msgs) {
+      const timestamp = msg.timestamp >>> 0;
+      const prev = this.#lastOut.get(msg.csid);
+      const admitted = delta === DeltaHeaders.All ||
+        (delta === DeltaHeaders.Media && (msg.typeId === MessageType.Audio || msg.typeId === MessageType.Video));
+      const useDelta = admitted && prev !== undefined && prev.streamId === msg.streamId &&
+        ((timestamp - prev.timestamp) >>> 0) < HALF_RANGE;
+      this.#lastOut.set(msg.csid, { streamId: msg.streamId, timestamp });
+      parts.push(
+        encodeMessage({ ...msg, timestamp }, this.#chunkSize, useDelta ? "delta" : "full", prev?.timestamp ?? 0),
+      );
+      // Set Chunk Size goes out in the old size; everything after it in the new one (5.4.1).
+      if (msg.typeId === MessageType.SetChunkSize && msg.streamId === 0 && msg.payload.length >= 4) {
+        this.#chunkSize = new DataView(msg.payload.buffer, msg.payload.byteOffset, 4).getUint32(0) &
+          CHUNK_SIZE_MASK;
+      }
+    }
+    return parts.length === 1 ? parts[0] : concatBytes(parts);
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) throw this.#closedError("write");
+    let off = 0;
+    while (off < bytes.length) off += await this.#conn.write(off === 0 ? bytes : bytes.subarray(off));
+    this.bytesOut += bytes.length;
+  }
+
+  #failed(e: unknown): void {
+    if (this.#writeFailed) return;
+    this.#writeFailed = true;
+    this.onWriteError(`write failed: ${closeReasonOf(e, this.#peerName)}`);
+  }
+
+  #closedError(what: string): Error {
+    return new Error(`Cannot ${what}: current connection is closed`);
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Sluice: start() binds the RTMP and HTTP listeners (port 0 picks free ports),
+ * both answer, and stop() closes them; stopping twice, or before starting, is
+ * harmless. Log lines are captured and the previous sink put back.
+ */
+import { makeConfig } from "../src/config/config.ts";
+import { setLogSink } from "../src/log.ts";
+import { Sluice } from "../src/sluice.ts";
+import { assert, assertEquals, assertNotEquals, assertRejects } from "./_util/assert.ts";
+
+const HOST = "127.0.0.1";
+
+/** A Sluice on 127.0.0.1 with both listeners on port 0. */
+function makeSluice(): Sluice {
+  return new Sluice(makeConfig({ rtmp: { host: HOST, port: 0 }, http: { host: HOST, port: 0 } }));
+}
+
+/** Runs `fn` against a started Sluice, then stops it; log lines go to the returned array meanwhile. */
+async function withSluice(fn: (sluice: Sluice) => Promise<void>): Promise<string[]> {
+  const logs: string[] = [];
+  const prevSink = setLogSink((line) => logs.push(line));
+  const sluice = makeSluice();
+  try {
+    await sluice.start();
+    await fn(sluice);
+  } finally {
+    await sluice.stop();
+    setLogSink(prevSink);
+  }
+  return logs;
+}
+
+/** Reads until `n` bytes arrived or the peer closed; returns what came. */
+async function readAtLeast(conn: Deno.Conn, n: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const r = await conn.read(buf.subarray(got));
+    if (r === null) break;
+    got += r;
+  }
+  return buf.subarray(0, got);
+}
+
+Deno.test("Sluice.start() binds free RTMP and HTTP ports when the config asks for port 0", async () => {
+  const sluice = makeSluice();
+  assertEquals([sluice.rtmpPort, sluice.httpPort], [0, 0], "no ports before start()");
+  await withSluice((s) => {
+    assert(s.rtmpPort > 0, `rtmpPort ${s.rtmpPort}`);
+    assert(s.httpPort > 0, `httpPort ${s.httpPort}`);
+    assertNotEquals(s.rtmpPort, s.httpPort);
+    assert(s.rtmp !== undefined && s.sources !== undefined, "listener and sources exist once started");
+    return Promise.resolve();
+  });
+});
+
+Deno.test("Sluice.start() serves GET /health on the HTTP port with 200 and JSON status ok", async () => {
+  await withSluice(async (s) => {
+    const res = await fetch(`http://${HOST}:${s.httpPort}/health`);
+    assertEquals(res.status, 200);
+    assert(res.headers.get("content-type")?.includes("application/json"), "a JSON content type");
+    const body = await res.json();
+    assertEquals(body.status, "ok");
+    assertEquals(body.streams, 0, "a fresh server has no streams");
+  });
+});
+
+Deno.test("Sluice.start() accepts TCP connections on the RTMP port and answers an RTMP handshake", async () => {
+  await withSluice(async (s) => {
+    const conn = await Deno.connect({ hostname: HOST, port: s.rtmpPort });
+    try {
+      // C0: version 3 (RTMP 1.0 5.2.2), then C1: 1536 bytes (time, zero, random; zeros will do).
+      const c0c1 = new Uint8Array(1 + 1536);
+      c0c1[0] = 3;
+      await conn.write(c0c1);
+      const s0 = await readAtLeast(conn, 1);
+      assertEquals([...s0], [3], "S0: the server speaks RTMP version 3");
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+Deno.test("Sluice.stop() closes both listeners, so new connections are refused", async () => {
+  let rtmpPort = 0, httpPort = 0;
+  await withSluice((s) => {
+    rtmpPort = s.rtmpPort;
+    httpPort = s.httpPort;
+    return Promise.resolve();
+  });
+  await assertRejects(() => Deno.connect({ hostname: HOST, port: rtmpPort }), Deno.errors.ConnectionRefused);
+  await assertRejects(() => Deno.connect({ hostname: HOST, port: httpPort }), Deno.errors.ConnectionRefused);
+});
+
+Deno.test("Sluice.stop() after stop() is harmless", async () => {
+  const prevSink = setLogSink(() => {});
+  try {
+    const sluice = makeSluice();
+    await sluice.start();
+    const port = sluice.rtmpPort;
+    await sluice.stop();
+    await sluice.stop();
+    await assertRejects(() => Deno.connect({ hostname: HOST, port }), Deno.errors.ConnectionRefused);
+  } finally {
+    setLogSink(prevSink);
+  }
+});
+
+Deno.test("Sluice.stop() before start() is harmless", async () => {
+  const sluice = makeSluice();
+  await sluice.stop();
+  assertEquals([sluice.rtmpPort, sluice.httpPort], [0, 0]);
+});
