@@ -134,11 +134,12 @@ export class RtmpSession {
         cfg.handshakeTimeoutMs,
       );
       this.#timers.push(handshakeTimer);
-      const rest = await this.#conn.handshake(new ServerHandshake());
+      const hs = new ServerHandshake();
+      const rest = await this.#conn.handshake(hs);
       clearTimeout(handshakeTimer);
       if (rest === null) return this.close("peer closed during handshake");
       if (this.#closed) return;
-      this.#log.debug("handshake done");
+      this.#log.debug(`handshake done (${hs.kind})`);
       this.#timers.push(setTimeout(() => {
         if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
       }, cfg.startTimeoutMs));
