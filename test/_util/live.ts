@@ -315,7 +315,10 @@ export async function publishAndPlay(frames: (syn: SyntheticStream) => OutgoingF
 }
 
 /** Closes `ends` in order, then stops the server. */
-export async function stopAll(server: { stop(): Promise<void> }, ...ends: { close(): Promise<void> }[]) {
-  for (const e of ends) await e.close();
+export async function stopAll(
+  server: { stop(): Promise<void> },
+  ...ends: ({ close(): Promise<void> } | undefined)[]
+): Promise<void> {
+  for (const e of ends) await e?.close();
   await server.stop();
 }

@@ -34,6 +34,7 @@ import {
 } from "../../src/rtmp/client/client.ts";
 import { StatusCode } from "../../src/rtmp/command.ts";
 import { ClientHandshake } from "../../src/rtmp/handshake.ts";
+import { rawHandshake, readToClose, writeAll } from "../_util/raw_rtmp.ts";
 import type { Subscriber } from "../../src/hub/subscriber.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -61,14 +62,6 @@ async function sendPeriods(pub: Publisher, syn: SyntheticStream, periods: number
 }
 
 /** Closes players, publishers and clients (whatever is still open), then the server. */
-async function stopAll(
-  server: LiveServer,
-  ...ends: ({ close(): Promise<void> } | undefined)[]
-): Promise<void> {
-  for (const e of ends) await e?.close();
-  await server.stop();
-}
-
 /** Per kind, timestamps never go backwards. */
 function assertMonotonic(events: readonly MediaEvent[]): void {
   for (const kind of [FrameKind.Audio, FrameKind.Video]) {
@@ -85,53 +78,6 @@ function assertMonotonic(events: readonly MediaEvent[]): void {
 /** The marker of a synthetic payload. */
 function markerOf(m: MediaEvent): number {
   return stampOf(m.payload, headerLenOf(m.kind)).marker;
-}
-
-/** Connects, completes the handshake and returns the raw socket (no chunks sent yet). */
-async function rawHandshake(port: number): Promise<Deno.TcpConn> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  const hs = new ClientHandshake();
-  await writeAll(conn, hs.start());
-  const buf = new Uint8Array(4096);
-  while (!hs.done) {
-    const n = await conn.read(buf);
-    if (n === null) throw new Error("Cannot handshake: current state is closed by the server");
-    for (const out of hs.feed(buf.subarray(0, n)).output) await writeAll(conn, out);
-  }
-  return conn;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
-}
-
-/** Reads until the server closes the socket (null or reset); fails instead of hanging past `timeoutMs`. */
-async function readToClose(conn: Deno.Conn, timeoutMs = EVENT_TIMEOUT_MS): Promise<void> {
-  const buf = new Uint8Array(4096);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Cannot see the server close: not within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  const drain = (async () => {
-    try {
-      while (await conn.read(buf) !== null) {
-        // discard
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.ConnectionReset)) throw e;
-    }
-  })();
-  try {
-    await Promise.race([drain, timeout]);
-  } finally {
-    clearTimeout(timer);
-    conn.close();
-  }
-  await drain.catch(() => {});
 }
 
 function logged(server: LiveServer, re: RegExp): boolean {
@@ -567,29 +513,5 @@ test("RTMP session: a handshake that never completes is closed after rtmp.handsh
     await waitFor(() => logged(server, /closed: no stream, .*handshake timeout after 300 ms/), "the log");
   } finally {
     await server.stop();
-  }
-});
-
-test("RTMP listener: connections past rtmp.maxConnections are refused", async () => {
-  const server = await startServer({ rtmp: { maxConnections: 2 } });
-  const sessions = () => server.sluice.rtmp!.sessions.size;
-  const held: Deno.TcpConn[] = [];
-  let client: RtmpClient | undefined;
-  try {
-    for (let i = 0; i < 2; i++) {
-      held.push(await Deno.connect({ hostname: "127.0.0.1", port: server.sluice.rtmpPort }));
-    }
-    await waitFor(() => sessions() === 2, "two sessions");
-    const extra = await Deno.connect({ hostname: "127.0.0.1", port: server.sluice.rtmpPort });
-    await readToClose(extra);
-    assert(logged(server, /WARN .*closed: refused, 2 connections \(limit 2\)/), "the refusal is logged");
-
-    for (const c of held.splice(0)) c.close();
-    await waitFor(() => sessions() === 0, "the held sessions to end");
-    client = await RtmpClient.connect(`${server.app}/cam`);
-    assert(!client.closed, "a connection is accepted again below the limit");
-  } finally {
-    for (const c of held) c.close();
-    await stopAll(server, client);
   }
 });
