@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "./config/config.ts";
+import { validateConfig } from "./config/validate.ts";
 import { makeRouter } from "./http/router.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
 import { Sources } from "./ingest/sources.ts";
@@ -21,6 +22,7 @@ export class Sluice {
   #sources: Sources | undefined;
 
   constructor(config: Config, log: Logger = rootLog) {
+    validateConfig(config);
     this.config = config;
     this.log = log;
     this.hub = new StreamHub(config.hub, log.child("hub"));

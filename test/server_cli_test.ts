@@ -6,6 +6,8 @@
  */
 import { assert, assertEquals, assertMatch } from "./_util/assert.ts";
 import { haveTools, lines, makeSource, type Proc, publish, run } from "./_util/media.ts";
+import { HELP_FLAG } from "../src/config/cli.ts";
+import { allFlags } from "../src/config/schema.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -93,6 +95,31 @@ Deno.test("server.ts --help prints the usage and exits 0", async () => {
   assertEquals(r.code, 0, r.stderr);
   assertMatch(r.stdout, /^Usage: deno run --allow-net server\.ts \[flags\]$/m);
   assertMatch(r.stdout, /--rtmp-port N/);
+});
+
+Deno.test("server.ts --help lists every flag of the schema with its value placeholder", async () => {
+  const r = await cli(["--help"]);
+  assertEquals(r.code, 0, r.stderr);
+  // A flag's line: two spaces, the flag and its placeholder, then two spaces or more before its help.
+  const listed = [...r.stdout.matchAll(/^ {2}(-.+?)(?: {2,}|$)/gm)].map((m) => m[1]);
+  const schema = allFlags().map(({ flag }) =>
+    flag.value === undefined ? flag.name : `${flag.name} ${flag.value}`
+  );
+  assertEquals(listed.sort(), [...schema, `${HELP_FLAG.short}, ${HELP_FLAG.name}`].sort(), r.stdout);
+});
+
+Deno.test("server.ts --chunk-size 0 exits 2 naming rtmp.chunkSize and its minimum", async () => {
+  const r = await cli(["--chunk-size", "0", ...LOCAL]);
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(r.stderr.trim(), "Cannot use rtmp.chunkSize: 0 is below the minimum 128");
+  assertEquals(r.stdout, "");
+});
+
+Deno.test("server.ts --rtmp-port 70000 exits 2 naming rtmp.port and its maximum", async () => {
+  const r = await cli(["--rtmp-port", "70000"]);
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(r.stderr.trim(), "Cannot use rtmp.port: 70000 is above the maximum 65535");
+  assertEquals(r.stdout, "");
 });
 
 Deno.test("server.ts exits 2 with a message naming an unknown flag", async () => {

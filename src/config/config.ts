@@ -1,9 +1,12 @@
 /**
  * Sluice's configuration: one typed object with a documented default for every
- * field. `deno task start` runs on these defaults alone.
+ * field. `deno task start` runs on these defaults alone. The defaults, ranges
+ * and flags live in one table, `SETTINGS` in `schema.ts`; `validate.ts` checks
+ * a configuration against it.
  *
  * @module
  */
+import { SETTINGS, setValueAt } from "./schema.ts";
 
 /** RTMP listener and session settings. */
 export interface RtmpConfig {
@@ -126,41 +129,14 @@ export interface Config {
   sources: SourceConfig[];
 }
 
-/** The embedded defaults. */
+/** The embedded defaults: every setting's `default` in the schema (`src/config/schema.ts`). */
 export function defaultConfig(): Config {
-  return {
-    rtmp: {
-      host: "0.0.0.0",
-      port: 1935,
-      chunkSize: 4096,
-      maxMessageLength: 8 * 1024 * 1024,
-      windowAckSize: 2_500_000,
-      handshakeTimeoutMs: 10_000,
-      startTimeoutMs: 15_000,
-      idleTimeoutMs: 20_000,
-      maxConnections: 2_000,
-    },
-    hub: {
-      publishTakeover: false,
-      playWaitMs: 30_000,
-      reconnectGraceMs: 10_000,
-      gopCacheMaxBytes: 16 * 1024 * 1024,
-      gopCacheMaxMs: 10_000,
-      mergeWindowMs: 50,
-    },
-    player: {
-      queueMaxBytes: 8 * 1024 * 1024,
-      queueMaxMs: 3_000,
-      stallTimeoutMs: 10_000,
-      maxSkipsPerMinute: 10,
-    },
-    http: { host: "0.0.0.0", port: 8000 },
-    ingest: { maxTagBytes: 8 * 1024 * 1024, idleTimeoutMs: 20_000 },
-    vod: { root: null, app: "vod" },
-    admission: { timeoutMs: 5_000 },
-    log: { level: "info" },
-    sources: [],
-  };
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS) {
+    const value = setting.default;
+    setValueAt(out, setting.path, Array.isArray(value) ? [...value] : value);
+  }
+  return out as unknown as Config;
 }
 
 /** A partial configuration, as tests and the CLI give it. */
@@ -170,20 +146,18 @@ export type ConfigOverrides = {
     : Config[K];
 };
 
-/** The defaults with `overrides` laid over them, section by section. */
+/**
+ * The defaults with `overrides` laid over them, section by section; a list (`sources`) is replaced whole.
+ * A section or list given as something else is kept as given, for `validateConfig()` to name.
+ */
 export function makeConfig(overrides: ConfigOverrides = {}): Config {
-  const base = defaultConfig();
-  return {
-    ...base,
-    ...overrides,
-    rtmp: { ...base.rtmp, ...overrides.rtmp },
-    http: { ...base.http, ...overrides.http },
-    hub: { ...base.hub, ...overrides.hub },
-    player: { ...base.player, ...overrides.player },
-    ingest: { ...base.ingest, ...overrides.ingest },
-    vod: { ...base.vod, ...overrides.vod },
-    admission: { ...base.admission, ...overrides.admission },
-    log: { ...base.log, ...overrides.log },
-    sources: overrides.sources ? [...overrides.sources] as SourceConfig[] : base.sources,
-  } as Config;
+  const given = overrides as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...given };
+  for (const [name, base] of Object.entries(defaultConfig())) {
+    const over = given[name];
+    if (over === undefined) out[name] = base;
+    else if (Array.isArray(base)) out[name] = Array.isArray(over) ? [...over] : over;
+    else out[name] = typeof over === "object" && over !== null ? { ...base, ...over } : over;
+  }
+  return out as unknown as Config;
 }

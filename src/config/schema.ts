@@ -1,0 +1,480 @@
+/**
+ * The configuration schema: one table, `SETTINGS`, with every setting of
+ * `Config` (its path, type, unit, default, allowed range or values, help and
+ * command-line flags). The defaults (`defaultConfig()`), the validation
+ * (`validateConfig()`), the CLI parser (`parseCliArgs()`) and `--help` are all
+ * made from it, so a setting is added here and nowhere else.
+ *
+ * Rules every setting follows:
+ * - a string is never empty; a `pattern` narrows it further;
+ * - `min` and `max` are inclusive, save a `min` marked `minExclusive`;
+ * - a timer's delay is at most `TIMER_MAX_MS` (a longer `setTimeout` fires at once);
+ * - a flag on a field of a list setting (`--source-fps`) applies to every entry the command line adds.
+ *
+ * @module
+ */
+import { LogLevel } from "../log.ts";
+import { abi } from "../wasm/module.ts";
+
+/** The kinds of value a setting holds. */
+export const SettingType = {
+  /** A whole number. */
+  Integer: "integer",
+  /** A finite number. */
+  Number: "number",
+  /** true or false; its flag takes no value and sets true. */
+  Boolean: "boolean",
+  /** A non-empty string. */
+  String: "string",
+  /** One of the setting's `values`. */
+  Enum: "enum",
+  /** A file system path (non-empty), or null: the feature is off. */
+  NullablePath: "nullable path",
+  /** The list of file sources; each entry's fields are the setting's `fields`. */
+  Sources: "sources",
+} as const;
+export type SettingType = typeof SettingType[keyof typeof SettingType];
+
+/** The units a numeric setting is given in. */
+export const Unit = {
+  Bytes: "bytes",
+  Ms: "ms",
+  /** Frames per second. */
+  Fps: "fps",
+} as const;
+export type Unit = typeof Unit[keyof typeof Unit];
+
+/** The sections of the configuration, by concern, with the line `--help` heads each one with. */
+export const SECTIONS = {
+  rtmp: "RTMP listener and sessions",
+  http: "HTTP listener (HTTP-FLV, WebSocket-FLV, push ingest, VOD, the API)",
+  hub: "Stream hub: publish rules, waiting players, caches",
+  player: "Per-player delivery bounds",
+  ingest: "HTTP and WebSocket push ingest",
+  vod: "Files served on demand",
+  admission: "The admission gate (who may publish and play)",
+  log: "Logging",
+  sources: "Files played out as live streams",
+} as const;
+export type SectionName = keyof typeof SECTIONS;
+
+/** A command-line flag of a setting. */
+export interface Flag {
+  /** The flag with its dashes: "--chunk-size". */
+  readonly name: string;
+  /** The value's placeholder in `--help` ("N", "ADDR"); a Boolean setting's flag has none. */
+  readonly value?: string;
+  /** Further settings that get the same value (`--host` sets rtmp.host and http.host). */
+  readonly alsoSets?: readonly string[];
+  /** Help for this flag when it is not the setting's. */
+  readonly help?: string;
+  /** A Sources flag: the `loop` of each entry it adds. */
+  readonly loop?: boolean;
+}
+
+/** One setting: a leaf of `Config`, or a field of a list setting's entries. */
+export interface Setting {
+  /** Where it lives: "rtmp.chunkSize"; a field of a list's entries is named alone ("fps"). */
+  readonly path: string;
+  readonly type: SettingType;
+  readonly unit?: Unit;
+  /** The default; undefined for a list entry's field that has none (it must be given, or is `optional`). */
+  readonly default: number | string | boolean | null | readonly never[] | undefined;
+  /** `--help`'s words for the default where the value alone says too little. */
+  readonly defaultText?: string;
+  /** The smallest value allowed (inclusive unless `minExclusive`). */
+  readonly min?: number;
+  /** The value `min` itself is not allowed. */
+  readonly minExclusive?: boolean;
+  /** The largest value allowed (inclusive). */
+  readonly max?: number;
+  /** An Enum's values. */
+  readonly values?: readonly string[];
+  /** The form a String must have, and its name in messages ("an app/name key"). */
+  readonly pattern?: { readonly regex: RegExp; readonly what: string };
+  /** A field that may be left out (undefined). */
+  readonly optional?: boolean;
+  /** One line, lower case, no final period: what it does. */
+  readonly help: string;
+  readonly flags?: readonly Flag[];
+  /** A list setting's entry fields. */
+  readonly fields?: readonly Setting[];
+}
+
+/** setTimeout's longest delay: a signed 32-bit count of ms (HTML timers); a longer one fires at once. */
+export const TIMER_MAX_MS = 2 ** 31 - 1;
+/** The largest port number (a 16-bit field). */
+const MAX_PORT = 0xffff;
+/** The characters of a stream name or an app name, as the HTTP router matches them. */
+const NAME = "[A-Za-z0-9_.\\-~]+";
+/** A stream key: `app/name`. */
+export const STREAM_KEY: RegExp = new RegExp(`^${NAME}/${NAME}$`);
+/** The least message or tag cap that keeps a live stream working: commands, metadata, small frames. */
+const MIN_MEDIA_CAP = 64 * 1024;
+/** FLV's DataSize is 24 bits (FLV spec v10.1, E.4.1). */
+const MAX_FLV_TAG = 0xffffff;
+/** The 32-bit window size field of Window Acknowledgement Size (RTMP 5.4.4). */
+const MAX_U32 = 0xffffffff;
+
+const MiB = 1024 * 1024;
+
+/** Every setting. The first segment of a path is its section (`SECTIONS`). */
+export const SETTINGS = [
+  // ---- rtmp
+  {
+    path: "rtmp.host",
+    type: SettingType.String,
+    default: "0.0.0.0",
+    help: "address the RTMP listener binds",
+    flags: [
+      { name: "--host", value: "ADDR", alsoSets: ["http.host"], help: "address both listeners bind" },
+      { name: "--rtmp-host", value: "ADDR" },
+    ],
+  },
+  {
+    path: "rtmp.port",
+    type: SettingType.Integer,
+    default: 1935,
+    min: 0,
+    max: MAX_PORT,
+    help: "RTMP port; 0 picks a free port",
+    flags: [{ name: "--rtmp-port", value: "N" }],
+  },
+  {
+    path: "rtmp.chunkSize",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    default: 4096,
+    // nginx-rtmp's least chunk size; the chunk writer's ceiling (abi.MAX_CHUNK_SIZE) is far above 64 KiB.
+    min: 128,
+    max: Math.min(65_536, abi.MAX_CHUNK_SIZE),
+    help: "outgoing RTMP chunk size, the same for every player",
+    flags: [{ name: "--chunk-size", value: "N" }],
+  },
+  {
+    path: "rtmp.maxMessageLength",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    default: 8 * MiB,
+    min: MIN_MEDIA_CAP,
+    // The WASM demux's hard cap: the codec input region.
+    max: abi.MAX_MESSAGE_LENGTH,
+    help: "largest message a peer may send",
+    flags: [{ name: "--max-message-bytes", value: "N" }],
+  },
+  {
+    path: "rtmp.windowAckSize",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    default: 2_500_000,
+    min: 1,
+    max: MAX_U32,
+    help: "Window Acknowledgement Size sent to peers",
+    flags: [{ name: "--window-ack-size", value: "N" }],
+  },
+  {
+    path: "rtmp.handshakeTimeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 10_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    help: "time allowed for the handshake",
+    flags: [{ name: "--handshake-timeout-ms", value: "N" }],
+  },
+  {
+    path: "rtmp.startTimeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 15_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    help: "time allowed from accept to a publish or play",
+    flags: [{ name: "--start-timeout-ms", value: "N" }],
+  },
+  {
+    path: "rtmp.idleTimeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 20_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    help: "an RTMP publisher that sends no media for this long is closed",
+    flags: [{ name: "--idle-timeout-ms", value: "N" }],
+  },
+  {
+    path: "rtmp.maxConnections",
+    type: SettingType.Integer,
+    default: 2_000,
+    min: 1,
+    help: "most RTMP connections at once; more are refused at accept",
+    flags: [{ name: "--max-connections", value: "N" }],
+  },
+  // ---- http
+  {
+    path: "http.host",
+    type: SettingType.String,
+    default: "0.0.0.0",
+    help: "address the HTTP listener binds",
+    flags: [{ name: "--http-host", value: "ADDR" }],
+  },
+  {
+    path: "http.port",
+    type: SettingType.Integer,
+    default: 8000,
+    min: 0,
+    max: MAX_PORT,
+    help: "HTTP port; 0 picks a free port",
+    flags: [{ name: "--http-port", value: "N" }],
+  },
+  // ---- hub
+  {
+    path: "hub.publishTakeover",
+    type: SettingType.Boolean,
+    default: false,
+    help: "a second publisher of a live name takes the stream over instead of being refused",
+    flags: [{ name: "--takeover" }],
+  },
+  {
+    path: "hub.playWaitMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 30_000,
+    min: 0,
+    max: TIMER_MAX_MS,
+    help: "how long a play of a name with no publisher waits for one; 0 answers StreamNotFound at once",
+    flags: [{ name: "--play-wait-ms", value: "N" }],
+  },
+  {
+    path: "hub.reconnectGraceMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 10_000,
+    min: 0,
+    max: TIMER_MAX_MS,
+    help: "how long players stay attached after their publisher leaves, waiting for it to return",
+    flags: [{ name: "--grace-ms", value: "N" }],
+  },
+  {
+    path: "hub.gopCacheMaxBytes",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    default: 16 * MiB,
+    min: 0,
+    help: "GOP cache bound per stream; 0 keeps no GOP, so players start at the next keyframe",
+    flags: [{ name: "--gop-cache-bytes", value: "N" }],
+  },
+  {
+    path: "hub.gopCacheMaxMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 10_000,
+    min: 0,
+    help: "GOP cache bound in media time per stream; 0 keeps no GOP",
+    flags: [{ name: "--gop-cache-ms", value: "N" }],
+  },
+  {
+    path: "hub.mergeWindowMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 50,
+    min: 0,
+    // Every frame may wait this long: past a second it is latency, not batching.
+    max: 1_000,
+    help: "frames within this window share one write per player; 0 writes once per publisher read",
+    flags: [{ name: "--merge-ms", value: "N" }],
+  },
+  // ---- player
+  {
+    path: "player.queueMaxBytes",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    default: 8 * MiB,
+    min: 1,
+    help: "a player's queue bound; past it the player skips to the newest keyframe",
+    flags: [{ name: "--queue-bytes", value: "N" }],
+  },
+  {
+    path: "player.queueMaxMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 3_000,
+    min: 1,
+    help: "a player's queue bound in media time; past it the player skips to the newest keyframe",
+    flags: [{ name: "--queue-ms", value: "N" }],
+  },
+  {
+    path: "player.stallTimeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 10_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    help: "a player whose writes make no progress for this long is closed",
+    flags: [{ name: "--stall-timeout-ms", value: "N" }],
+  },
+  {
+    path: "player.maxSkipsPerMinute",
+    type: SettingType.Integer,
+    default: 10,
+    min: 0,
+    help: "a player that skips more often than this within a minute is closed as too slow",
+    flags: [{ name: "--max-skips-per-minute", value: "N" }],
+  },
+  // ---- ingest
+  {
+    path: "ingest.maxTagBytes",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    default: 8 * MiB,
+    min: MIN_MEDIA_CAP,
+    max: MAX_FLV_TAG,
+    help: "largest FLV tag a pusher may send",
+    flags: [{ name: "--max-tag-bytes", value: "N" }],
+  },
+  {
+    path: "ingest.idleTimeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 20_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    help: "a pusher that sends no bytes for this long is closed",
+    flags: [{ name: "--push-idle-timeout-ms", value: "N" }],
+  },
+  // ---- vod
+  {
+    path: "vod.root",
+    type: SettingType.NullablePath,
+    default: null,
+    defaultText: "none, VOD off",
+    help: "folder of FLV files served at http://host:port/{app}/{path}.flv and rtmp://host/{app}/{path}; " +
+      "needs --allow-read",
+    flags: [{ name: "--vod-root", value: "DIR" }],
+  },
+  {
+    path: "vod.app",
+    type: SettingType.String,
+    default: "vod",
+    // One name, as the HTTP router matches an app; not "." or "..".
+    pattern: { regex: new RegExp(`^(?!\\.+$)${NAME}$`), what: "an app name (letters, digits, _ . - ~)" },
+    help: "the RTMP app and the HTTP path prefix for VOD",
+    flags: [{ name: "--vod-app", value: "NAME" }],
+  },
+  // ---- admission
+  {
+    path: "admission.timeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 5_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    help: "how long the admission policy may take to answer; past it the request is denied",
+    flags: [{ name: "--admission-timeout-ms", value: "N" }],
+  },
+  // ---- log
+  {
+    path: "log.level",
+    type: SettingType.Enum,
+    default: "info",
+    values: Object.keys(LogLevel),
+    help: "the most verbose level printed",
+    flags: [{ name: "--log-level", value: "LEVEL" }],
+  },
+  // ---- sources
+  {
+    path: "sources",
+    type: SettingType.Sources,
+    default: [],
+    help: "files played out as live streams",
+    flags: [
+      {
+        name: "--source",
+        value: "KEY=PATH",
+        loop: true,
+        help: "play a file as the live stream KEY (app/name), looped: an H.264 Annex B stream (.h264) or " +
+          "an FLV file; repeatable; needs --allow-read",
+      },
+      { name: "--source-once", value: "KEY=PATH", loop: false, help: "the same, played once" },
+    ],
+    fields: [
+      {
+        path: "key",
+        type: SettingType.String,
+        default: undefined,
+        pattern: { regex: STREAM_KEY, what: "an app/name key" },
+        help: "stream key, app/name",
+      },
+      {
+        path: "path",
+        type: SettingType.String,
+        default: undefined,
+        help: "path of an H.264 Annex B elementary stream (.h264/.264) or an FLV file",
+      },
+      {
+        path: "loop",
+        type: SettingType.Boolean,
+        default: true,
+        help: "start again at the end, with continuous timestamps",
+      },
+      {
+        path: "fps",
+        type: SettingType.Number,
+        unit: Unit.Fps,
+        default: undefined,
+        defaultText: "the SPS timing, else 25",
+        optional: true,
+        min: 0,
+        minExclusive: true,
+        max: 300,
+        help: "frame rate of Annex B sources; FLV tags carry their own timestamps",
+        flags: [{ name: "--source-fps", value: "N" }],
+      },
+    ],
+  },
+] as const satisfies readonly Setting[];
+
+/** The path of every setting in `SETTINGS`. */
+export type SettingPath = typeof SETTINGS[number]["path"];
+
+/** The section a setting path belongs to: its first segment. */
+export function sectionOf(path: string): SectionName {
+  return path.split(".")[0] as SectionName;
+}
+
+/** A flag with the setting it belongs to, and the list setting when that is a field of its entries. */
+export interface FlagEntry {
+  readonly flag: Flag;
+  readonly setting: Setting;
+  readonly list?: Setting;
+}
+
+/** Every flag of the schema in table order, fields' flags after their list's. */
+export function allFlags(settings: readonly Setting[] = SETTINGS): FlagEntry[] {
+  const out: FlagEntry[] = [];
+  for (const setting of settings) {
+    for (const flag of setting.flags ?? []) out.push({ flag, setting });
+    for (const field of setting.fields ?? []) {
+      for (const flag of field.flags ?? []) out.push({ flag, setting: field, list: setting });
+    }
+  }
+  return out;
+}
+
+/** The value at a dotted `path` of `root`, or undefined when a step is missing. */
+export function valueAt(root: unknown, path: string): unknown {
+  let at = root;
+  for (const step of path.split(".")) {
+    if (typeof at !== "object" || at === null) return undefined;
+    at = (at as Record<string, unknown>)[step];
+  }
+  return at;
+}
+
+/** Sets the value at a dotted `path` of `root`, making the objects on the way. */
+export function setValueAt(root: Record<string, unknown>, path: string, value: unknown): void {
+  const steps = path.split(".");
+  let at = root;
+  for (const step of steps.slice(0, -1)) at = (at[step] ??= {}) as Record<string, unknown>;
+  at[steps[steps.length - 1]] = value;
+}

@@ -1,0 +1,210 @@
+/**
+ * Checks a configuration against the schema (`SETTINGS` in `schema.ts`): each
+ * setting's type, range, values and form, each source entry's fields, and no
+ * key that is not a setting. The first problem throws a `ConfigError` with a
+ * one-line message that names the setting, the value and the rule:
+ *
+ * ```text
+ * Cannot use rtmp.chunkSize: 0 is below the minimum 128
+ * Cannot use http.port: 70000 is above the maximum 65535
+ * Cannot use rtmp.port: "abc" is not an integer
+ * Cannot use log.level: "loud" is not one of error, warn, info, debug
+ * Cannot use sources[0].key: "cam" is not an app/name key
+ * ```
+ *
+ * @module
+ */
+import type { Config } from "./config.ts";
+import { type Setting, SETTINGS, SettingType, valueAt } from "./schema.ts";
+
+/** The rules a setting's value can break. */
+export const ConfigRule = {
+  /** The value is not of the setting's type ("is not an integer"). */
+  Type: "type",
+  /** Below `min` (or at it, when the minimum is exclusive). */
+  Minimum: "minimum",
+  /** Above `max`. */
+  Maximum: "maximum",
+  /** Not one of an Enum's values. */
+  OneOf: "one of",
+  /** A string that does not have the setting's form (`pattern`). */
+  Form: "form",
+  /** An empty string. */
+  NonEmpty: "non-empty",
+  /** A second list entry with the same key. */
+  Unique: "unique",
+  /** A key that is no setting. */
+  Known: "known",
+} as const;
+export type ConfigRule = typeof ConfigRule[keyof typeof ConfigRule];
+
+/** A configuration value breaks a rule of the schema; the server refuses to start with it. */
+export class ConfigError extends Error {
+  /** The setting, as a path: "rtmp.chunkSize", "sources[1].fps". */
+  readonly path: string;
+  /** The value given. */
+  readonly value: unknown;
+  readonly rule: ConfigRule;
+
+  constructor(path: string, value: unknown, problem: Problem, options?: ErrorOptions) {
+    super(`Cannot use ${path}: ${problem.detail}`, options);
+    this.name = "ConfigError";
+    this.path = path;
+    this.value = value;
+    this.rule = problem.rule;
+  }
+}
+
+/** A broken rule and the words for it, with the value: `0 is below the minimum 128`. */
+export interface Problem {
+  readonly rule: ConfigRule;
+  readonly detail: string;
+}
+
+/** A value as messages show it: strings quoted, numbers plain. */
+export function showValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value !== "object" || value === null) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The type's name in "is not ..." messages. */
+const TYPE_WORDS: Readonly<Record<SettingType, string>> = {
+  [SettingType.Integer]: "an integer",
+  [SettingType.Number]: "a number",
+  [SettingType.Boolean]: "a boolean",
+  [SettingType.String]: "a string",
+  [SettingType.Enum]: "a string",
+  [SettingType.NullablePath]: "a string or null",
+  [SettingType.Sources]: "a list",
+};
+
+function isType(setting: Setting, value: unknown): boolean {
+  switch (setting.type) {
+    case SettingType.Integer:
+      return Number.isInteger(value);
+    case SettingType.Number:
+      return Number.isFinite(value);
+    case SettingType.Boolean:
+      return typeof value === "boolean";
+    case SettingType.String:
+    case SettingType.Enum:
+      return typeof value === "string";
+    case SettingType.NullablePath:
+      return value === null || typeof value === "string";
+    case SettingType.Sources:
+      return Array.isArray(value);
+  }
+}
+
+/** Whether `value` is of the setting's type (an Enum's values are checked here too); undefined when it is. */
+export function typeProblem(setting: Setting, value: unknown): Problem | undefined {
+  if (setting.type === SettingType.Enum && !setting.values?.includes(value as string)) {
+    return {
+      rule: ConfigRule.OneOf,
+      detail: `${showValue(value)} is not one of ${setting.values?.join(", ")}`,
+    };
+  }
+  if (isType(setting, value)) return undefined;
+  return { rule: ConfigRule.Type, detail: `${showValue(value)} is not ${TYPE_WORDS[setting.type]}` };
+}
+
+/** A value of the right type against the setting's range and form; undefined when it keeps them. */
+function boundsProblem(setting: Setting, value: unknown): Problem | undefined {
+  if (typeof value === "number") {
+    const { min, max } = setting;
+    if (min !== undefined && setting.minExclusive && value <= min) {
+      return { rule: ConfigRule.Minimum, detail: `${value} is not greater than ${min}` };
+    }
+    if (min !== undefined && value < min) {
+      return { rule: ConfigRule.Minimum, detail: `${value} is below the minimum ${min}` };
+    }
+    if (max !== undefined && value > max) {
+      return { rule: ConfigRule.Maximum, detail: `${value} is above the maximum ${max}` };
+    }
+  }
+  if (typeof value === "string") {
+    if (value === "") return { rule: ConfigRule.NonEmpty, detail: `"" is empty` };
+    if (setting.pattern && !setting.pattern.regex.test(value)) {
+      return { rule: ConfigRule.Form, detail: `${showValue(value)} is not ${setting.pattern.what}` };
+    }
+  }
+  return undefined;
+}
+
+/** Every rule of one setting (a list's entries aside); undefined when `value` keeps them all. */
+export function settingProblem(setting: Setting, value: unknown): Problem | undefined {
+  if (setting.optional && value === undefined) return undefined;
+  return typeProblem(setting, value) ?? boundsProblem(setting, value);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const NOT_AN_OBJECT = (value: unknown): Problem => ({
+  rule: ConfigRule.Type,
+  detail: `${showValue(value)} is not an object`,
+});
+const NOT_A_SETTING: Problem = { rule: ConfigRule.Known, detail: "there is no such setting" };
+
+/** Throws a ConfigError for the first entry of a list setting (`sources`) that breaks a rule of its fields. */
+function checkEntries(list: Setting, entries: readonly unknown[]): void {
+  const fields = list.fields ?? [];
+  const seen = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    const at = `${list.path}[${i}]`;
+    if (!isPlainObject(entry)) throw new ConfigError(at, entry, NOT_AN_OBJECT(entry));
+    for (const field of fields) {
+      const problem = settingProblem(field, entry[field.path]);
+      if (problem) throw new ConfigError(`${at}.${field.path}`, entry[field.path], problem);
+    }
+    for (const key of Object.keys(entry)) {
+      if (!fields.some((f) => f.path === key)) {
+        throw new ConfigError(`${at}.${key}`, entry[key], NOT_A_SETTING);
+      }
+    }
+    const key = String(entry.key);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ConfigError(`${at}.key`, entry.key, {
+        rule: ConfigRule.Unique,
+        detail: `${showValue(entry.key)} is already the key of ${list.path}[${first}]`,
+      });
+    }
+    seen.set(key, i);
+  });
+}
+
+/**
+ * Throws a ConfigError for the first setting of `config` that breaks a rule of the schema, in table order,
+ * then for the first key that is no setting (a plain object read from elsewhere may have one).
+ */
+export function validateConfig(config: Config): void {
+  const root: unknown = config;
+  if (!isPlainObject(root)) throw new ConfigError("config", root, NOT_AN_OBJECT(root));
+  for (const setting of SETTINGS) {
+    const section = setting.path.split(".")[0];
+    if (section !== setting.path && !isPlainObject(root[section])) {
+      throw new ConfigError(section, root[section], NOT_AN_OBJECT(root[section]));
+    }
+    const value = valueAt(root, setting.path);
+    const problem = settingProblem(setting, value);
+    if (problem) throw new ConfigError(setting.path, value, problem);
+    if (setting.type === SettingType.Sources) checkEntries(setting, value as unknown[]);
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.path));
+  for (const [name, section] of Object.entries(root)) {
+    if (known.has(name)) continue;
+    if (!isPlainObject(section) || ![...known].some((p) => p.startsWith(`${name}.`))) {
+      throw new ConfigError(name, section, NOT_A_SETTING);
+    }
+    for (const [key, value] of Object.entries(section)) {
+      if (!known.has(`${name}.${key}`)) throw new ConfigError(`${name}.${key}`, value, NOT_A_SETTING);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
+import { HELP_FLAG, helpText, parseCliArgs } from "../../src/config/cli.ts";
+import { makeConfig } from "../../src/config/config.ts";
+import { allFlags, type Setting, SETTINGS, SettingType, valueAt } from "../../src/config/schema.ts";
+import { validateConfig } from "../../src/config/validate.ts";
+
+/** A valid value for a setting, other than its default, as typed on the command line. */
+function sample(s: Setting): string {
+  switch (s.type) {
+    case SettingType.Integer:
+    case SettingType.Number:
+      return String(s.max ?? (s.min ?? 0) + 7);
+    case SettingType.Enum:
+      return s.values!.find((v) => v !== s.default)!;
+    case SettingType.String:
+      return s.pattern ? "media" : "127.0.0.2";
+    default:
+      return "/srv/files";
+  }
+}
+
+Deno.test("parseCliArgs() reads every flag of the schema into its setting", () => {
+  for (const { flag, setting, list } of allFlags()) {
+    if (list || setting.type === SettingType.Sources) continue; // the sources flags have their own tests
+    const raw = flag.value === undefined ? undefined : sample(setting);
+    const o = parseCliArgs(raw === undefined ? [flag.name] : [flag.name, raw]);
+    assert(o !== "help");
+    const want = raw === undefined ? true : setting.type === SettingType.Integer ? Number(raw) : raw;
+    for (const path of [setting.path, ...flag.alsoSets ?? []]) {
+      assertEquals(valueAt(o, path), want, flag.name);
+    }
+    validateConfig(makeConfig(o));
+  }
+});
+
+Deno.test("parseCliArgs() reads --flag=value as --flag value", () => {
+  assertEquals(parseCliArgs(["--rtmp-port=1936", "--log-level=debug"]), {
+    rtmp: { port: 1936 },
+    log: { level: "debug" },
+  });
+});
+
+Deno.test("parseCliArgs() with no flags returns no overrides", () => {
+  assertEquals(parseCliArgs([]), {});
+});
+
+Deno.test("parseCliArgs() sets rtmp.host and http.host from --host, and a later --rtmp-host wins for RTMP", () => {
+  assertEquals(parseCliArgs(["--host", "127.0.0.1"]), {
+    rtmp: { host: "127.0.0.1" },
+    http: { host: "127.0.0.1" },
+  });
+  assertEquals(parseCliArgs(["--host", "127.0.0.1", "--rtmp-host", "::1"]), {
+    rtmp: { host: "::1" },
+    http: { host: "127.0.0.1" },
+  });
+});
+
+Deno.test("parseCliArgs() keeps the last value of a flag given twice", () => {
+  assertEquals(parseCliArgs(["--chunk-size", "256", "--chunk-size", "512"]), { rtmp: { chunkSize: 512 } });
+});
+
+Deno.test("parseCliArgs() adds one source per --source (looped) and --source-once, in order", () => {
+  assertEquals(
+    parseCliArgs([
+      "--source",
+      "live/a=./a.h264",
+      "--source-once=live/b=/x/b=c.flv",
+      "--source",
+      "live/c=c.flv",
+    ]),
+    {
+      sources: [
+        { key: "live/a", path: "./a.h264", loop: true },
+        { key: "live/b", path: "/x/b=c.flv", loop: false },
+        { key: "live/c", path: "c.flv", loop: true },
+      ],
+    },
+  );
+});
+
+Deno.test("parseCliArgs() applies --source-fps to every source, wherever it stands", () => {
+  assertEquals(
+    parseCliArgs(["--source-fps", "29.97", "--source", "live/a=a.h264", "--source-once", "live/b=b"]),
+    {
+      sources: [
+        { key: "live/a", path: "a.h264", loop: true, fps: 29.97 },
+        { key: "live/b", path: "b", loop: false, fps: 29.97 },
+      ],
+    },
+  );
+  assertEquals(parseCliArgs(["--source-fps", "30"]), {});
+});
+
+Deno.test("parseCliArgs() returns help for -h and --help", () => {
+  assertEquals(parseCliArgs(["-h"]), "help");
+  assertEquals(parseCliArgs(["--rtmp-port", "1", "--help"]), "help");
+});
+
+Deno.test("parseCliArgs() leaves ranges to validateConfig()", () => {
+  const o = parseCliArgs(["--chunk-size", "0", "--rtmp-port", "-1"]);
+  assertEquals(o, { rtmp: { chunkSize: 0, port: -1 } });
+});
+
+Deno.test("parseCliArgs() throws a TypeError naming the flag and the value it cannot read", () => {
+  const cases: [string[], string][] = [
+    [["--chunk-size", "abc"], 'Cannot parse --chunk-size: "abc" is not an integer'],
+    [["--rtmp-port", "1.5"], "Cannot parse --rtmp-port: 1.5 is not an integer"],
+    [["--http-port", ""], 'Cannot parse --http-port: "" is not an integer'],
+    [["--chunk-size"], "Cannot parse --chunk-size: current value is missing (--chunk-size N)"],
+    [["--log-level", "loud"], 'Cannot parse --log-level: "loud" is not one of error, warn, info, debug'],
+    [["--source", "a.h264"], 'Cannot parse --source: "a.h264" is not app/name=PATH'],
+    [["--source-once", "live/a="], 'Cannot parse --source-once: "live/a=" is not app/name=PATH'],
+    [["--source-fps", "0"], "Cannot parse --source-fps: 0 is not greater than 0"],
+    [["--source-fps", "301"], "Cannot parse --source-fps: 301 is above the maximum 300"],
+    [["--source-fps", "fast"], 'Cannot parse --source-fps: "fast" is not a number'],
+    [["--takeover=yes"], 'Cannot parse --takeover: current value "yes" is not allowed (it takes none)'],
+    [["--bogus-flag"], "Cannot parse arguments: current flag --bogus-flag is unknown (see --help)"],
+    [["-x"], "Cannot parse arguments: current flag -x is unknown (see --help)"],
+    [["1935"], 'Cannot parse arguments: current argument "1935" is not a flag (see --help)'],
+  ];
+  for (const [args, message] of cases) {
+    assertEquals(assertThrows(() => parseCliArgs(args), TypeError).message, message, args.join(" "));
+  }
+});
+
+Deno.test("helpText() has the usage line and lists every flag of the schema with its placeholder", () => {
+  const text = helpText();
+  assert(text.split("\n").includes("Usage: deno run --allow-net server.ts [flags]"), text);
+  for (const { flag } of allFlags()) {
+    const left = flag.value === undefined ? flag.name : `${flag.name} ${flag.value}`;
+    assert(
+      new RegExp(`^  ${left.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} `, "m").test(text),
+      `${left}:\n${text}`,
+    );
+  }
+  assert(text.includes(`${HELP_FLAG.short}, ${HELP_FLAG.name}`), text);
+});
+
+Deno.test("helpText() gives each flag's help, unit, range and default, in lines of at most 110 characters", () => {
+  const text = helpText();
+  for (const line of text.split("\n")) assert(line.length <= 110, line);
+  const unwrapped = text.replace(/\n {2,}/g, " ");
+  for (const { flag, setting } of allFlags()) {
+    assert(unwrapped.includes(flag.help ?? setting.help), flag.name);
+  }
+  assert(
+    unwrapped.includes(
+      "outgoing RTMP chunk size, the same for every player (bytes; 128..65536; default 4096)",
+    ),
+  );
+  assert(unwrapped.includes("the most verbose level printed (error | warn | info | debug; default info)"));
+  assert(unwrapped.includes("instead of being refused (default off)"));
+  assert(unwrapped.includes("(fps; > 0 and <= 300; default the SPS timing, else 25)"));
+  for (const s of SETTINGS) assert(allFlags().some((e) => e.setting === s), s.path);
+});

@@ -1,0 +1,284 @@
+import { assertEquals, assertThrows } from "../_util/assert.ts";
+import { type Config, type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
+import { ConfigError, ConfigRule, showValue, validateConfig } from "../../src/config/validate.ts";
+
+/** A bad configuration and exactly what validateConfig() says about it. */
+interface Case {
+  overrides: ConfigOverrides | Record<string, unknown>;
+  path: string;
+  value: unknown;
+  rule: ConfigRule;
+  message: string;
+}
+
+const CASES: Case[] = [
+  {
+    overrides: { rtmp: { chunkSize: 0 } },
+    path: "rtmp.chunkSize",
+    value: 0,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use rtmp.chunkSize: 0 is below the minimum 128",
+  },
+  {
+    overrides: { rtmp: { chunkSize: 65_537 } },
+    path: "rtmp.chunkSize",
+    value: 65_537,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use rtmp.chunkSize: 65537 is above the maximum 65536",
+  },
+  {
+    overrides: { http: { port: 70_000 } },
+    path: "http.port",
+    value: 70_000,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use http.port: 70000 is above the maximum 65535",
+  },
+  {
+    overrides: { rtmp: { port: -1 } },
+    path: "rtmp.port",
+    value: -1,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use rtmp.port: -1 is below the minimum 0",
+  },
+  {
+    overrides: { rtmp: { port: "abc" } },
+    path: "rtmp.port",
+    value: "abc",
+    rule: ConfigRule.Type,
+    message: 'Cannot use rtmp.port: "abc" is not an integer',
+  },
+  {
+    overrides: { rtmp: { chunkSize: 4096.5 } },
+    path: "rtmp.chunkSize",
+    value: 4096.5,
+    rule: ConfigRule.Type,
+    message: "Cannot use rtmp.chunkSize: 4096.5 is not an integer",
+  },
+  {
+    overrides: { rtmp: { maxMessageLength: 16 * 1024 * 1024 } },
+    path: "rtmp.maxMessageLength",
+    value: 16 * 1024 * 1024,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use rtmp.maxMessageLength: 16777216 is above the maximum 9437184",
+  },
+  {
+    overrides: { rtmp: { handshakeTimeoutMs: 0 } },
+    path: "rtmp.handshakeTimeoutMs",
+    value: 0,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use rtmp.handshakeTimeoutMs: 0 is below the minimum 1",
+  },
+  {
+    overrides: { rtmp: { idleTimeoutMs: 2 ** 31 } },
+    path: "rtmp.idleTimeoutMs",
+    value: 2 ** 31,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use rtmp.idleTimeoutMs: 2147483648 is above the maximum 2147483647",
+  },
+  {
+    overrides: { rtmp: { host: "" } },
+    path: "rtmp.host",
+    value: "",
+    rule: ConfigRule.NonEmpty,
+    message: 'Cannot use rtmp.host: "" is empty',
+  },
+  {
+    overrides: { hub: { publishTakeover: "yes" } },
+    path: "hub.publishTakeover",
+    value: "yes",
+    rule: ConfigRule.Type,
+    message: 'Cannot use hub.publishTakeover: "yes" is not a boolean',
+  },
+  {
+    overrides: { hub: { playWaitMs: -5 } },
+    path: "hub.playWaitMs",
+    value: -5,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use hub.playWaitMs: -5 is below the minimum 0",
+  },
+  {
+    overrides: { player: { queueMaxBytes: 0 } },
+    path: "player.queueMaxBytes",
+    value: 0,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use player.queueMaxBytes: 0 is below the minimum 1",
+  },
+  {
+    overrides: { player: { queueMaxMs: Number.NaN } },
+    path: "player.queueMaxMs",
+    value: Number.NaN,
+    rule: ConfigRule.Type,
+    message: "Cannot use player.queueMaxMs: NaN is not an integer",
+  },
+  {
+    overrides: { ingest: { maxTagBytes: 0x1000000 } },
+    path: "ingest.maxTagBytes",
+    value: 0x1000000,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use ingest.maxTagBytes: 16777216 is above the maximum 16777215",
+  },
+  {
+    overrides: { vod: { root: "" } },
+    path: "vod.root",
+    value: "",
+    rule: ConfigRule.NonEmpty,
+    message: 'Cannot use vod.root: "" is empty',
+  },
+  {
+    overrides: { vod: { root: 7 } },
+    path: "vod.root",
+    value: 7,
+    rule: ConfigRule.Type,
+    message: "Cannot use vod.root: 7 is not a string or null",
+  },
+  {
+    overrides: { vod: { app: "a/b" } },
+    path: "vod.app",
+    value: "a/b",
+    rule: ConfigRule.Form,
+    message: 'Cannot use vod.app: "a/b" is not an app name (letters, digits, _ . - ~)',
+  },
+  {
+    overrides: { vod: { app: ".." } },
+    path: "vod.app",
+    value: "..",
+    rule: ConfigRule.Form,
+    message: 'Cannot use vod.app: ".." is not an app name (letters, digits, _ . - ~)',
+  },
+  {
+    overrides: { log: { level: "loud" } },
+    path: "log.level",
+    value: "loud",
+    rule: ConfigRule.OneOf,
+    message: 'Cannot use log.level: "loud" is not one of error, warn, info, debug',
+  },
+  {
+    overrides: { sources: "live/a=a.h264" },
+    path: "sources",
+    value: "live/a=a.h264",
+    rule: ConfigRule.Type,
+    message: 'Cannot use sources: "live/a=a.h264" is not a list',
+  },
+  {
+    overrides: { sources: [{ key: "cam", path: "a.h264", loop: true }] },
+    path: "sources[0].key",
+    value: "cam",
+    rule: ConfigRule.Form,
+    message: 'Cannot use sources[0].key: "cam" is not an app/name key',
+  },
+  {
+    overrides: { sources: [{ key: "live/a", path: "", loop: true }] },
+    path: "sources[0].path",
+    value: "",
+    rule: ConfigRule.NonEmpty,
+    message: 'Cannot use sources[0].path: "" is empty',
+  },
+  {
+    overrides: { sources: [{ key: "live/a", path: "a.h264" }] },
+    path: "sources[0].loop",
+    value: undefined,
+    rule: ConfigRule.Type,
+    message: "Cannot use sources[0].loop: undefined is not a boolean",
+  },
+  {
+    overrides: {
+      sources: [{ key: "live/a", path: "a.h264", loop: true }, {
+        key: "live/b",
+        path: "b",
+        loop: true,
+        fps: 0,
+      }],
+    },
+    path: "sources[1].fps",
+    value: 0,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use sources[1].fps: 0 is not greater than 0",
+  },
+  {
+    overrides: { sources: [{ key: "live/a", path: "a.h264", loop: true, fps: 301 }] },
+    path: "sources[0].fps",
+    value: 301,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use sources[0].fps: 301 is above the maximum 300",
+  },
+  {
+    overrides: {
+      sources: [{ key: "live/a", path: "a", loop: true }, { key: "live/a", path: "b", loop: false }],
+    },
+    path: "sources[1].key",
+    value: "live/a",
+    rule: ConfigRule.Unique,
+    message: 'Cannot use sources[1].key: "live/a" is already the key of sources[0]',
+  },
+  {
+    overrides: { sources: [7] },
+    path: "sources[0]",
+    value: 7,
+    rule: ConfigRule.Type,
+    message: "Cannot use sources[0]: 7 is not an object",
+  },
+  {
+    overrides: { rtmp: 1935 },
+    path: "rtmp",
+    value: 1935,
+    rule: ConfigRule.Type,
+    message: "Cannot use rtmp: 1935 is not an object",
+  },
+  {
+    overrides: { rtmp: { chunksize: 4096 } },
+    path: "rtmp.chunksize",
+    value: 4096,
+    rule: ConfigRule.Known,
+    message: "Cannot use rtmp.chunksize: there is no such setting",
+  },
+  {
+    overrides: { rmtp: { port: 1 } },
+    path: "rmtp",
+    value: { port: 1 },
+    rule: ConfigRule.Known,
+    message: "Cannot use rmtp: there is no such setting",
+  },
+  {
+    overrides: { sources: [{ key: "live/a", path: "a", loop: true, speed: 2 }] },
+    path: "sources[0].speed",
+    value: 2,
+    rule: ConfigRule.Known,
+    message: "Cannot use sources[0].speed: there is no such setting",
+  },
+];
+
+for (const c of CASES) {
+  Deno.test(`validateConfig() refuses ${c.path} = ${showValue(c.value)} (rule: ${c.rule})`, () => {
+    const config = makeConfig(c.overrides as ConfigOverrides);
+    const e = assertThrows(() => validateConfig(config), ConfigError);
+    assertEquals(e.message, c.message);
+    assertEquals([e.path, e.value, e.rule], [c.path, c.value, c.rule]);
+  });
+}
+
+Deno.test("validateConfig() accepts the edges of every range and a full source", () => {
+  validateConfig(makeConfig({
+    rtmp: { port: 0, chunkSize: 128, maxMessageLength: 9_437_184, handshakeTimeoutMs: 1 },
+    http: { port: 65_535 },
+    hub: { playWaitMs: 0, reconnectGraceMs: 0, mergeWindowMs: 0, gopCacheMaxBytes: 0 },
+    player: { maxSkipsPerMinute: 0, queueMaxBytes: 1 },
+    ingest: { maxTagBytes: 0xffffff },
+    vod: { root: "/srv/vod", app: "files" },
+    log: { level: "debug" },
+    sources: [
+      { key: "live/a", path: "a.h264", loop: true, fps: 300 },
+      { key: "live/b", path: "b.flv", loop: false, fps: 0.5 },
+    ],
+  }));
+  validateConfig(makeConfig({ rtmp: { chunkSize: 65_536 } }));
+});
+
+Deno.test("validateConfig() names the first bad setting in table order", () => {
+  const config = makeConfig({ log: { level: "loud" as Config["log"]["level"] }, rtmp: { port: 1e6 } });
+  assertEquals(assertThrows(() => validateConfig(config), ConfigError).path, "rtmp.port");
+});
+
+Deno.test("validateConfig() refuses a value that is not an object at all", () => {
+  const e = assertThrows(() => validateConfig(null as unknown as Config), ConfigError);
+  assertEquals(e.message, "Cannot use config: null is not an object");
+});
