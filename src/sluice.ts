@@ -6,7 +6,7 @@
  */
 import type { Config } from "./config/config.ts";
 import { validateConfig } from "./config/validate.ts";
-import { makeRouter } from "./http/router.ts";
+import { makeRouter } from "./http/routes.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";

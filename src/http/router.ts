@@ -1,79 +1,55 @@
 /**
- * The one HTTP router on the HTTP port: a pure `Request -> Response` function,
- * tested without a socket. Unknown paths get a 404 with a one-line JSON reason.
+ * Router: the HTTP port's dispatcher, a pure `Request -> Response` function
+ * over a route table (the table itself is `routes.ts`), tested without a
+ * socket.
  *
- * Routes (URLs follow nginx-rtmp / node-media-server habits):
- * - `GET /health`, `/api/v1/health`, `/api/v1/streams`
- * - `GET /{app}/{stream}.flv`: HTTP-FLV; the same URL upgraded to a WebSocket: WebSocket-FLV
- * - `POST`/`PUT /{app}/{stream}[.flv]`: publish an FLV body; a WebSocket to `/{app}/{stream}` (no .flv): publish
- * - `GET`/`HEAD /{vod app}/{path}.flv`: a file from the VOD folder, with Range
+ * - A route names its methods and a path pattern. A request that asks to
+ *   upgrade to a WebSocket is decided here, once: it matches only routes with
+ *   the pseudo-method `WS`, so no handler looks at the Upgrade header.
+ * - `OPTIONS` on any path is the CORS preflight.
+ * - The first route whose method and pattern match handles the request; no
+ *   match is a 404 with a one-line JSON reason.
  *
  * @module
  */
-import { serveFlvPush } from "../ingest/http_flv_ingest.ts";
-import { serveFlvPlay } from "../outputs/http_flv.ts";
-import { serveVod } from "../vod/http_vod.ts";
-import { type HttpContext, json, jsonError } from "./context.ts";
+import { jsonError, preflight } from "./responses.ts";
+import { isWebSocketUpgrade } from "./websocket.ts";
 
-const STREAM_PATH = /^\/([A-Za-z0-9_.\-~]+)\/([A-Za-z0-9_.\-~]+?)(\.flv)?$/;
+/** The pseudo-method of a WebSocket upgrade request (a GET that asks to upgrade). */
+export const WS = "WS";
 
-/** CORS preflight answer: players and pushers on other origins may use every route. */
-function preflight(): Response {
-  return new Response(null, {
-    status: 204,
-    headers: {
-      "access-control-allow-origin": "*",
-      "access-control-allow-methods": "GET, HEAD, POST, PUT, OPTIONS",
-      "access-control-allow-headers": "range, content-type",
-      "access-control-max-age": "86400",
-    },
-  });
+/** What a handler gets besides the request. */
+export interface RouteMatch {
+  url: URL;
+  /** The pattern's capture groups. */
+  groups: readonly (string | undefined)[];
+  /** The peer's address (Deno.serve's `info.remoteAddr`), when known. */
+  remote?: Deno.Addr;
 }
 
-/** The router; Deno.serve passes `info`, whose remoteAddr names players in logs. */
-export function makeRouter(
-  ctx: HttpContext,
-): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
-  const vodPrefix = `/${ctx.config.vod.app}/`;
+/** One row of the route table. */
+export interface Route {
+  /** HTTP methods, or `WS` for a WebSocket upgrade. */
+  methods: readonly string[];
+  /** Matched against the whole path (`^...$`). */
+  path: RegExp;
+  handle(req: Request, match: RouteMatch): Response | Promise<Response>;
+}
+
+/** Deno.serve's handler: the routes in order, the preflight, the 404. */
+export type Handler = (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
+
+/** A handler over `routes`, tried in order. */
+export function makeHandler(routes: readonly Route[]): Handler {
   return (req, info) => {
-    const url = new URL(req.url);
-    const path = url.pathname;
     if (req.method === "OPTIONS") return preflight();
-    if (path === "/health" || path === "/api/v1/health") {
-      const m = Deno.memoryUsage();
-      return json({
-        status: "ok",
-        uptimeMs: Date.now() - ctx.startedAt,
-        streams: ctx.hub.streams().length,
-        memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external },
-      });
+    const url = new URL(req.url);
+    const method = isWebSocketUpgrade(req) ? WS : req.method;
+    for (const route of routes) {
+      if (!route.methods.includes(method)) continue;
+      const m = route.path.exec(url.pathname);
+      if (m) return route.handle(req, { url, groups: m.slice(1), remote: info?.remoteAddr });
     }
-    if (path === "/api/v1/streams") {
-      return json({
-        streams: ctx.hub.streams().map((s) => ({
-          key: s.key,
-          state: s.state,
-          publisher: s.publisher?.id ?? null,
-          players: s.subscribers.size,
-          ...s.stats,
-        })),
-      });
-    }
-    if (path.startsWith(vodPrefix) && (req.method === "GET" || req.method === "HEAD")) {
-      return serveVod(req, path.slice(vodPrefix.length), ctx);
-    }
-    const m = path.match(STREAM_PATH);
-    if (m) {
-      const key = `${m[1]}/${m[2]}`;
-      const isFlv = m[3] !== undefined;
-      const upgrade = req.headers.get("upgrade")?.toLowerCase() === "websocket";
-      if ((req.method === "POST" || req.method === "PUT") || (upgrade && !isFlv)) {
-        return serveFlvPush(req, key, ctx, info?.remoteAddr);
-      }
-      if ((req.method === "GET" || req.method === "HEAD") && isFlv) {
-        return serveFlvPlay(req, key, ctx, info?.remoteAddr);
-      }
-    }
-    return jsonError(404, `Cannot ${req.method} ${path}: no such route`);
+    return jsonError(404, `Cannot ${req.method} ${url.pathname}: no such route`);
   };
 }

@@ -33,28 +33,12 @@
  * @module
  */
 import { ProtocolError, StreamBusyError } from "../errors.ts";
-import { type HttpContext, json, jsonError } from "../http/context.ts";
+import type { HttpContext } from "../http/context.ts";
+import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
+import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import type { Logger } from "../log.ts";
 import { FlvReader } from "../media/flv.ts";
 import { FlvPublisher } from "./flv_publisher.ts";
-
-/** WebSocket close codes sent to pushers (RFC 6455 7.4.1). */
-export const WsCloseCode = {
-  /** 1001 going away: the server ended the publisher (shutdown, takeover). */
-  GoingAway: 1001,
-  /** 1003 unsupported data: a text message, where FLV bytes come in binary messages. */
-  UnsupportedData: 1003,
-  /** 1007 invalid frame payload data: the bytes are not well-formed FLV. */
-  InvalidPayload: 1007,
-  /** 1008 policy violation: the name is already published, or the pusher went idle. */
-  PolicyViolation: 1008,
-  /** 1011 internal error: a bug met while handling the push. */
-  InternalError: 1011,
-} as const;
-export type WsCloseCode = typeof WsCloseCode[keyof typeof WsCloseCode];
-
-/** RFC 6455 5.5: a control frame's payload is at most 125 bytes, 2 of them the code. */
-const WS_REASON_MAX_BYTES = 123;
 
 /** HTTP statuses of a push (RFC 9110 15). */
 const Status = {
@@ -76,19 +60,26 @@ type Status = typeof Status[keyof typeof Status];
 let pushCount = 0;
 
 /**
- * Publishes stream `key` from the request body (POST/PUT) or from WebSocket
- * messages, as FLV. `remote` (Deno.serve's `info.remoteAddr`) names the pusher
- * in logs and in the stream's publisher id.
+ * Publishes stream `key` from the request body (POST/PUT), as FLV. `remote`
+ * (Deno.serve's `info.remoteAddr`) names the pusher in logs and in the
+ * stream's publisher id.
  */
 export function serveFlvPush(
   req: Request,
   key: string,
   ctx: HttpContext,
   remote?: Deno.Addr,
-): Response | Promise<Response> {
-  const who = remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : `#${++pushCount}`;
-  if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return serveWebSocket(req, key, ctx, who);
-  return servePost(req, key, ctx, who);
+): Promise<Response> {
+  return servePost(req, key, ctx, pusherName(remote));
+}
+
+/** Publishes stream `key` from the binary messages of a WebSocket (the request asks to upgrade). */
+export function serveWsFlvPush(req: Request, key: string, ctx: HttpContext, remote?: Deno.Addr): Response {
+  return serveWebSocket(req, key, ctx, pusherName(remote));
+}
+
+function pusherName(remote: Deno.Addr | undefined): string {
+  return remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : `#${++pushCount}`;
 }
 
 /** Why a push ended, as the pusher is told. */
@@ -295,7 +286,7 @@ function resettingJsonError(status: number, message: string): Response {
     headers: {
       "content-type": "application/json; charset=utf-8",
       "content-length": String(line.length + 1),
-      "access-control-allow-origin": "*",
+      ...CORS_ALLOW_ORIGIN,
     },
   });
 }
@@ -315,7 +306,10 @@ function serveWebSocket(req: Request, key: string, ctx: HttpContext, who: string
   const session = new PushSession("ws", key, ctx, who);
   const closeSocket = (ending: Ending) => {
     if (socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED) return;
-    socket.close(ending.wsCode ?? WsCloseCode.PolicyViolation, wsReason(ending.error ?? ending.reason));
+    socket.close(
+      ending.wsCode ?? WsCloseCode.PolicyViolation,
+      closeReasonText(ending.error ?? ending.reason),
+    );
   };
   session.onEnd = closeSocket;
   socket.onopen = () => void session.begin();
@@ -338,12 +332,4 @@ function serveWebSocket(req: Request, key: string, ctx: HttpContext, who: string
 
 function reasonOf(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
-
-/** A close reason cut to what a close frame can carry. */
-function wsReason(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  if (bytes.length <= WS_REASON_MAX_BYTES) return text;
-  // Cut on a character boundary: decode a prefix and drop a split last character.
-  return new TextDecoder().decode(bytes.subarray(0, WS_REASON_MAX_BYTES)).replace(/\uFFFD$/, "");
 }

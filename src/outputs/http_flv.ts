@@ -29,12 +29,12 @@
  *
  * @module
  */
-import { type HttpContext, jsonError } from "../http/context.ts";
+import type { HttpContext } from "../http/context.ts";
+import { CORS_ALLOW_ORIGIN, jsonError } from "../http/responses.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
 import { FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
-import { serveWsFlvPlay } from "./ws_flv.ts";
 
 /**
  * Response headers of an FLV play: streamed (no content-length), never cached, readable from any origin
@@ -43,17 +43,16 @@ import { serveWsFlvPlay } from "./ws_flv.ts";
 const FLV_PLAY_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "video/x-flv",
   "cache-control": "no-cache, no-store",
-  "access-control-allow-origin": "*",
+  ...CORS_ALLOW_ORIGIN,
 };
 
-/** Plays stream `key` as FLV over the response body, or over a WebSocket when the request asks to upgrade. */
+/** Plays stream `key` as FLV over the response body (the router sends WebSocket upgrades to `ws_flv.ts`). */
 export function serveFlvPlay(
   req: Request,
   key: string,
   ctx: HttpContext,
   peer?: Deno.Addr,
 ): Response | Promise<Response> {
-  if (req.headers.get("upgrade")?.toLowerCase() === "websocket") return serveWsFlvPlay(req, key, ctx, peer);
   const stream = ctx.hub.get(key);
   if (!stream && (req.method === "HEAD" || ctx.config.hub.playWaitMs <= 0)) return notFound(key);
   // An empty body rather than none: Deno would add content-length 0, which a GET never has.

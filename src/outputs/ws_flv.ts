@@ -19,7 +19,9 @@
  *
  * @module
  */
-import { type HttpContext, jsonError } from "../http/context.ts";
+import type { HttpContext } from "../http/context.ts";
+import { jsonError } from "../http/responses.ts";
+import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
@@ -29,13 +31,6 @@ import { FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
 export const LOW_WATER_BYTES = 64 * 1024;
 /** How often a write above the low-water mark looks at `bufferedAmount` again, in ms. */
 export const POLL_MS = 10;
-/** RFC 6455 5.5.1: a close frame's reason is at most 123 bytes of UTF-8. */
-const MAX_CLOSE_REASON_BYTES = 123;
-/** RFC 6455 7.4.1 status codes. */
-const CloseCode = {
-  /** 1000: normal closure (the stream ended). */
-  Normal: 1000,
-} as const;
 
 /** Plays stream `key` as FLV over a WebSocket (the request asks to upgrade). */
 export async function serveWsFlvPlay(
@@ -160,7 +155,7 @@ export class WsTransport implements FlvTransport {
       return;
     }
     this.#gone = true;
-    socket.close(CloseCode.Normal, closeReason(reason));
+    socket.close(WsCloseCode.Normal, closeReasonText(reason));
   }
 
   /** The socket closed or failed; when the peer did it, the player hears of it. */
@@ -182,13 +177,4 @@ export class WsTransport implements FlvTransport {
     if (p && error) p.reject(error);
     else p?.resolve();
   }
-}
-
-/** `reason` cut to fit a close frame (whole UTF-8 characters only). */
-function closeReason(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  if (bytes.length <= MAX_CLOSE_REASON_BYTES) return reason;
-  let cut = MAX_CLOSE_REASON_BYTES;
-  while (cut > 0 && (bytes[cut] & 0xc0) === 0x80) cut--;
-  return new TextDecoder().decode(bytes.subarray(0, cut));
 }

@@ -30,7 +30,8 @@
  *
  * @module
  */
-import { type HttpContext, json, jsonError } from "../http/context.ts";
+import type { HttpContext } from "../http/context.ts";
+import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { parseUrlPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
 
 /** Bytes read from the file per pull of the response body. */
@@ -38,7 +39,7 @@ const READ_CHUNK = 64 * 1024;
 
 /** Headers every VOD answer carries: readable from other origins, the range headers included. */
 const CORS: Readonly<Record<string, string>> = {
-  "access-control-allow-origin": "*",
+  ...CORS_ALLOW_ORIGIN,
   "access-control-expose-headers": "content-length, content-range, accept-ranges, etag, last-modified",
 };
 

@@ -18,6 +18,7 @@ import {
   sleep,
   stampOf,
   startServer,
+  stopAll,
   SyntheticStream,
   test,
   waitFor,

@@ -9,7 +9,7 @@ import { waitFor } from "../_util/live.ts";
 import { concat } from "../fixtures/nal_fixtures.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import type { HttpContext } from "../../src/http/context.ts";
-import { makeRouter } from "../../src/http/router.ts";
+import { makeRouter } from "../../src/http/routes.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { serveFlvPush } from "../../src/ingest/http_flv_ingest.ts";
 import { TagType } from "../../src/media/flv.ts";
@@ -67,7 +67,7 @@ async function withHub(
 ) {
   const config = makeConfig(o);
   const log = new RecordingLogger();
-  const hub = new StreamHub(config.hub, log);
+  const hub = new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log);
   try {
     await fn({ hub, config, log, startedAt: Date.now() });
   } finally {

@@ -69,7 +69,7 @@ Deno.test("FlvPacker.pack() packs a frame once and caches the tag on the frame",
 });
 
 Deno.test("FlvPacker: two subscribers of one stream write the identical Uint8Array for a frame", async () => {
-  const hub = new StreamHub(makeConfig().hub, new RecordingLogger());
+  const hub = new StreamHub({ ...makeConfig().hub, mergeWindowMs: 0 }, new RecordingLogger());
   const stream = hub.publish("live/x", new FakePublisher());
   const sinks = [new FakeSink(), new FakeSink()];
   for (const [i, sink] of sinks.entries()) {

@@ -43,7 +43,7 @@ class FakeTransport implements FlvTransport {
 function setup(overrides: ConfigOverrides = {}) {
   const config = makeConfig({ ...overrides, hub: { playWaitMs: 0, reconnectGraceMs: 0, ...overrides.hub } });
   const log = new RecordingLogger();
-  const hub = new StreamHub(config.hub, log);
+  const hub = new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log);
   const ctx: HttpContext = { hub, config, log, startedAt: 0 };
   const transport = new FakeTransport();
   const player = new FlvPlayer("http-flv test", "live/x", ctx, transport);

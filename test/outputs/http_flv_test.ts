@@ -14,7 +14,7 @@ import {
 import { FakePublisher, frames, RecordingLogger } from "../_util/hub_fakes.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import type { HttpContext } from "../../src/http/context.ts";
-import { makeRouter } from "../../src/http/router.ts";
+import { makeRouter } from "../../src/http/routes.ts";
 import type { Stream } from "../../src/hub/stream.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import type { Subscriber } from "../../src/hub/subscriber.ts";
@@ -42,7 +42,7 @@ interface Setup {
 function setup(overrides: ConfigOverrides = {}): Setup {
   const config = makeConfig({ ...overrides, hub: { playWaitMs: 0, ...overrides.hub } });
   const log = new RecordingLogger();
-  const hub = new StreamHub(config.hub, log);
+  const hub = new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log);
   const ctx: HttpContext = { hub, config, log, startedAt: Date.now() };
   const router = makeRouter(ctx);
   return { hub, log, handle: async (req) => await router(req) };

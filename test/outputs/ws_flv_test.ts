@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertStrictEquals } from "../_util/assert.ts";
 import { FakePublisher, frames, RecordingLogger } from "../_util/hub_fakes.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
-import { makeRouter } from "../../src/http/router.ts";
+import { makeRouter } from "../../src/http/routes.ts";
 import type { Stream } from "../../src/hub/stream.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { FlvReader, type FlvTag, TagType } from "../../src/media/flv.ts";
@@ -141,7 +141,7 @@ interface Served {
 async function serve(overrides: ConfigOverrides = {}): Promise<Served> {
   const config = makeConfig({ ...overrides, hub: { playWaitMs: 0, ...overrides.hub } });
   const log = new RecordingLogger();
-  const hub = new StreamHub(config.hub, log);
+  const hub = new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log);
   const ready = Promise.withResolvers<number>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: (addr) => ready.resolve(addr.port) },
@@ -274,7 +274,12 @@ test("WebSocket-FLV: the socket closes with 1000 after the last tag when the str
 test("WebSocket-FLV: a stream not published answers 404 JSON instead of upgrading", async () => {
   const config = makeConfig({ hub: { playWaitMs: 0 } });
   const log = new RecordingLogger();
-  const router = makeRouter({ hub: new StreamHub(config.hub, log), config, log, startedAt: 0 });
+  const router = makeRouter({
+    hub: new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log),
+    config,
+    log,
+    startedAt: 0,
+  });
   const res = await router(
     new Request("http://sluice.test/live/x.flv", {
       headers: { upgrade: "websocket", connection: "Upgrade", "sec-websocket-version": "13" },
@@ -287,7 +292,7 @@ test("WebSocket-FLV: a stream not published answers 404 JSON instead of upgradin
 test("WebSocket-FLV: a malformed upgrade answers 400 JSON and leaves no player behind", async () => {
   const config = makeConfig({ hub: { playWaitMs: 0 } });
   const log = new RecordingLogger();
-  const hub = new StreamHub(config.hub, log);
+  const hub = new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log);
   const stream = publishWithGop(hub);
   const router = makeRouter({ hub, config, log, startedAt: 0 });
   // No "connection: Upgrade" and no sec-websocket-key: Deno.upgradeWebSocket refuses it.

@@ -8,7 +8,7 @@ import { assert, assertEquals, assertMatch, assertStrictEquals } from "../_util/
 import { RecordingLogger } from "../_util/hub_fakes.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import type { HttpContext } from "../../src/http/context.ts";
-import { makeRouter } from "../../src/http/router.ts";
+import { makeRouter } from "../../src/http/routes.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { parseRange, serveVod } from "../../src/vod/http_vod.ts";
 
@@ -45,7 +45,12 @@ async function withVod(fn: (s: Setup) => Promise<void>, overrides: ConfigOverrid
     await Deno.writeFile(`${outside}/secret.flv`, Uint8Array.of(1, 2, 3));
     const config = makeConfig({ ...overrides, vod: { root, ...overrides.vod } });
     const log = new RecordingLogger();
-    const ctx: HttpContext = { hub: new StreamHub(config.hub, log), config, log, startedAt: Date.now() };
+    const ctx: HttpContext = {
+      hub: new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log),
+      config,
+      log,
+      startedAt: Date.now(),
+    };
     await fn({ root, outside, bytes, ctx, log });
   } finally {
     await Deno.remove(base, { recursive: true });
@@ -278,7 +283,12 @@ test("makeRouter() keeps encoded escapes away from the file system (404 JSON)", 
 test("serveVod() answers 404 JSON naming that VOD is off when there is no root", async () => {
   const config = makeConfig();
   const log = new RecordingLogger();
-  const ctx: HttpContext = { hub: new StreamHub(config.hub, log), config, log, startedAt: Date.now() };
+  const ctx: HttpContext = {
+    hub: new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log),
+    config,
+    log,
+    startedAt: Date.now(),
+  };
   const res = await get(ctx, "clip.flv");
   assertEquals(res.status, 404);
   assertMatch(await errorOf(res), /VOD is off/);
@@ -293,7 +303,12 @@ Deno.test({
     const root = `/srv/sluice-vod-${crypto.randomUUID()}`;
     const config = makeConfig({ vod: { root } });
     const log = new RecordingLogger();
-    const ctx: HttpContext = { hub: new StreamHub(config.hub, log), config, log, startedAt: Date.now() };
+    const ctx: HttpContext = {
+      hub: new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log),
+      config,
+      log,
+      startedAt: Date.now(),
+    };
     for (let i = 0; i < 2; i++) {
       const res = await get(ctx, "clip.flv");
       assertEquals(res.status, 503);

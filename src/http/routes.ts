@@ -1,0 +1,66 @@
+/**
+ * The route table of the HTTP port: every URL the server answers, in one
+ * place, in the order they are tried (URLs follow nginx-rtmp and
+ * node-media-server habits).
+ *
+ * | method    | path                          | what                                          |
+ * | --------- | ----------------------------- | --------------------------------------------- |
+ * | GET       | `/health`, `/api/v1/health`   | liveness and memory                           |
+ * | GET       | `/api/v1/streams`             | the streams, live or in grace                 |
+ * | GET, HEAD | `/{vod app}/{path}.flv`       | a file from the VOD folder, with Range        |
+ * | WS        | `/{app}/{stream}.flv`         | WebSocket-FLV play                            |
+ * | WS        | `/{app}/{stream}`             | WebSocket push (FLV in binary messages)       |
+ * | GET, HEAD | `/{app}/{stream}.flv`         | HTTP-FLV play                                 |
+ * | POST, PUT | `/{app}/{stream}[.flv]`       | HTTP push (an FLV body), as to ffserver feeds |
+ *
+ * @module
+ */
+import { serveFlvPush, serveWsFlvPush } from "../ingest/http_flv_ingest.ts";
+import { serveFlvPlay } from "../outputs/http_flv.ts";
+import { serveWsFlvPlay } from "../outputs/ws_flv.ts";
+import { serveVod } from "../vod/http_vod.ts";
+import type { HttpContext } from "./context.ts";
+import { serveHealth, serveStreams } from "./health.ts";
+import { type Handler, makeHandler, type Route, type RouteMatch, WS } from "./router.ts";
+
+/** The characters of an app or stream name in a URL path (RFC 3986 unreserved). */
+const NAME = "[A-Za-z0-9_.\\-~]+";
+
+/** `/{app}/{stream}.flv` */
+const FLV_STREAM = new RegExp(`^/(${NAME})/(${NAME}?)\\.flv$`);
+/** `/{app}/{stream}` with no `.flv` */
+const BARE_STREAM = new RegExp(`^/(${NAME})/(${NAME})$`);
+/** `/{app}/{stream}` with or without `.flv` */
+const ANY_STREAM = new RegExp(`^/(${NAME})/(${NAME}?)(?:\\.flv)?$`);
+
+/** The stream key, `app/name`, of a stream route's match. */
+function keyOf(m: RouteMatch): string {
+  return `${m.groups[0]}/${m.groups[1]}`;
+}
+
+/** Every route, in the order tried. */
+export function makeRoutes(ctx: HttpContext): Route[] {
+  const vodPrefix = new RegExp(`^/${ctx.config.vod.app.replace(/[.\-~]/g, "\\$&")}/(.+)$`);
+  return [
+    { methods: ["GET", "HEAD"], path: /^\/(?:api\/v1\/)?health$/, handle: () => serveHealth(ctx) },
+    { methods: ["GET", "HEAD"], path: /^\/api\/v1\/streams$/, handle: () => serveStreams(ctx) },
+    { methods: ["GET", "HEAD"], path: vodPrefix, handle: (req, m) => serveVod(req, m.groups[0]!, ctx) },
+    { methods: [WS], path: FLV_STREAM, handle: (req, m) => serveWsFlvPlay(req, keyOf(m), ctx, m.remote) },
+    { methods: [WS], path: BARE_STREAM, handle: (req, m) => serveWsFlvPush(req, keyOf(m), ctx, m.remote) },
+    {
+      methods: ["GET", "HEAD"],
+      path: FLV_STREAM,
+      handle: (req, m) => serveFlvPlay(req, keyOf(m), ctx, m.remote),
+    },
+    {
+      methods: ["POST", "PUT"],
+      path: ANY_STREAM,
+      handle: (req, m) => serveFlvPush(req, keyOf(m), ctx, m.remote),
+    },
+  ];
+}
+
+/** The HTTP port's handler: the routes of {@linkcode makeRoutes} (Deno.serve passes `info`). */
+export function makeRouter(ctx: HttpContext): Handler {
+  return makeHandler(makeRoutes(ctx));
+}
