@@ -11,8 +11,15 @@
  * more than a second within one publisher is rebased the same way. Payloads
  * (and so composition-time offsets) pass through byte for byte.
  *
+ * Snapshots (`snapshot()`, plain data for the admin API) cost the publisher
+ * almost nothing: a push adds its bytes to a ring of 8 per-second buckets
+ * (bitrates over the last 5 complete seconds), a video frame's timestamp to a
+ * ring of 32 (the measured frame rate) and counts the GOP; codec details are
+ * parsed from the sequence headers when a snapshot asks, once per header.
+ *
  * @module
  */
+import { type AudioCodecInfo, audioInfo, type VideoCodecInfo, videoInfo } from "../media/codec_info.ts";
 import { classify, FrameKind, type MediaFrame } from "../media/frame.ts";
 import { GopCache } from "./gop_cache.ts";
 import type { FrameSource, StreamEvent, Subscriber } from "./subscriber.ts";
@@ -21,6 +28,10 @@ import type { FrameSource, StreamEvent, Subscriber } from "./subscriber.ts";
 export interface PublisherHandle {
   /** e.g. "rtmp 127.0.0.1:50312" */
   readonly id: string;
+  /** The publisher's protocol (a `Protocol` value), for snapshots. */
+  readonly protocol?: string;
+  /** The peer, "ip:port", for snapshots; undefined for file sources. */
+  readonly remote?: string;
   /** Ends the publisher's connection (takeover, shutdown). */
   close(reason: string): void;
 }
@@ -31,6 +42,59 @@ export type StreamState = "live" | "grace" | "ended";
 const TWO_32 = 0x1_0000_0000;
 const TWO_31 = 0x8000_0000;
 const BACKWARD_JUMP_MS = 1000;
+
+/** Bitrates are averaged over this many complete seconds. */
+export const BITRATE_WINDOW_S = 5;
+/** Per-second buckets kept (a power of two above the window, so the current second never overwrites it). */
+const RATE_BUCKETS = 8;
+/** Video timestamps kept to measure the frame rate when the bitstream gives none. */
+const FPS_SAMPLES = 32;
+
+/** Options for a Stream. */
+export interface StreamOptions {
+  /** Milliseconds since the epoch, for stats and bitrates; default Date.now (tests pass a fake). */
+  clock?: () => number;
+}
+
+/** The publisher part of a snapshot. */
+export interface PublisherSnapshot {
+  id: string;
+  protocol?: string;
+  remote?: string;
+  /** When this publisher took the stream (clock ms). */
+  since: number;
+}
+
+/** A stream as plain data. */
+export interface StreamSnapshot {
+  key: string;
+  /** The key before its first "/". */
+  app: string;
+  /** The key after its first "/". */
+  name: string;
+  state: StreamState;
+  publisher: PublisherSnapshot | null;
+  /** From the video sequence header (else the latest video frame); frameRate measured when the header has none. */
+  video: VideoCodecInfo | null;
+  /** From the audio sequence header (else the latest audio frame's header). */
+  audio: AudioCodecInfo | null;
+  /** Bits per second over the last BITRATE_WINDOW_S complete seconds (fewer for a younger stream). */
+  bitrate: { video: number; audio: number };
+  /** The newest complete GOP (the current one before there is one): video frames and media time. */
+  gop: { frames: number; durationMs: number };
+  /** Time since the stream was first published, ms. */
+  uptimeMs: number;
+  /** Subscribers that are not observers, in all and by their protocol. */
+  viewers: { total: number; byProtocol: Record<string, number> };
+  /** Subscribers that are observers (recorders, muxers, relays). */
+  observers: number;
+  /** Frames dropped by slow subscribers' skips, including subscribers that left. */
+  framesDropped: number;
+  framesIn: number;
+  bytesIn: number;
+  /** Publishers the stream has had (a reconnect or takeover adds one). */
+  publishers: number;
+}
 
 /** Counters for the admin API. */
 export interface StreamStats {
@@ -51,14 +115,7 @@ export class Stream implements FrameSource {
   audioHeader: MediaFrame | undefined;
   readonly gop: GopCache;
   readonly subscribers: Set<Subscriber> = new Set();
-  readonly stats: StreamStats = {
-    bytesIn: 0,
-    framesIn: 0,
-    audioFrames: 0,
-    videoFrames: 0,
-    publishedAt: Date.now(),
-    publishers: 0,
-  };
+  readonly stats: StreamStats;
 
   #mergeWindowMs: number;
   #flushPending = false;
@@ -74,10 +131,49 @@ export class Stream implements FrameSource {
   #lastRaw: number | undefined;
   #sawVideo = false;
 
-  constructor(key: string, gopMaxBytes: number, gopMaxMs: number, mergeWindowMs = 0) {
+  // For snapshots.
+  #clock: () => number;
+  #publisherSince = 0;
+  /** Which second each rate bucket holds (-1: none), and its audio and video bits. */
+  #rateSec = new Float64Array(RATE_BUCKETS).fill(-1);
+  #rateAudio = new Float64Array(RATE_BUCKETS);
+  #rateVideo = new Float64Array(RATE_BUCKETS);
+  /** A ring of the newest video frames' timestamps. */
+  #fpsTs = new Float64Array(FPS_SAMPLES);
+  #fpsNext = 0;
+  #fpsCount = 0;
+  /** The GOP being received: its keyframe's timestamp (-1: none yet) and video frames so far. */
+  #gopStartTs = -1;
+  #gopFrames = 0;
+  #gopLastTs = -1;
+  #lastGop: { frames: number; durationMs: number } | undefined;
+  /** The latest video and audio payloads, for the codec of streams without sequence headers. */
+  #lastVideo: Uint8Array | undefined;
+  #lastAudio: Uint8Array | undefined;
+  #videoInfo: { from: Uint8Array; info: VideoCodecInfo | undefined } | undefined;
+  #audioInfo: { from: Uint8Array; info: AudioCodecInfo | undefined } | undefined;
+  /** Frames dropped by subscribers no longer attached. */
+  #droppedByGone = 0;
+
+  constructor(
+    key: string,
+    gopMaxBytes: number,
+    gopMaxMs: number,
+    mergeWindowMs = 0,
+    options: StreamOptions = {},
+  ) {
     this.key = key;
     this.gop = new GopCache(gopMaxBytes, gopMaxMs);
     this.#mergeWindowMs = mergeWindowMs;
+    this.#clock = options.clock ?? Date.now;
+    this.stats = {
+      bytesIn: 0,
+      framesIn: 0,
+      audioFrames: 0,
+      videoFrames: 0,
+      publishedAt: this.#clock(),
+      publishers: 0,
+    };
   }
 
   /** A new publisher takes the stream: the next frame starts a new timestamp base. */
@@ -85,10 +181,13 @@ export class Stream implements FrameSource {
     this.publisher = publisher;
     this.state = "live";
     this.stats.publishers++;
+    this.#publisherSince = this.#clock();
     this.#base = undefined;
     this.#lastRaw = undefined;
     this.#wrapAdd = 0;
     this.gop.clear();
+    this.#gopStartTs = -1;
+    this.#fpsCount = 0;
     for (const s of this.subscribers) s.onEvent("publish");
   }
 
@@ -97,6 +196,7 @@ export class Stream implements FrameSource {
     this.publisher = undefined;
     this.state = "grace";
     this.gop.clear();
+    this.#gopStartTs = -1;
     this.#flushNow();
     for (const s of this.subscribers) s.onEvent("unpublish");
   }
@@ -106,6 +206,7 @@ export class Stream implements FrameSource {
     this.state = "ended";
     this.#flushNow();
     for (const s of this.subscribers) s.onEvent("end");
+    for (const s of this.subscribers) this.#droppedByGone += s.stats.framesDropped;
     this.subscribers.clear();
   }
 
@@ -137,10 +238,15 @@ export class Stream implements FrameSource {
     if (kind === FrameKind.Video) {
       this.stats.videoFrames++;
       this.#sawVideo = true;
+      this.#lastVideo = payload;
       if (sequenceHeader) this.videoHeader = frame;
+      else this.#countVideo(timestamp, keyframe);
+      this.#countBits(kind, payload.length);
     } else if (kind === FrameKind.Audio) {
       this.stats.audioFrames++;
+      this.#lastAudio = payload;
       if (sequenceHeader) this.audioHeader = frame;
+      this.#countBits(kind, payload.length);
     }
     this.gop.push(frame);
     for (const s of this.subscribers) s.send(frame);
@@ -166,8 +272,9 @@ export class Stream implements FrameSource {
     sub.flush();
   }
 
+  /** Detaches a subscriber; its dropped frames stay counted in the stream's snapshot. */
   removeSubscriber(sub: Subscriber): void {
-    this.subscribers.delete(sub);
+    if (this.subscribers.delete(sub)) this.#droppedByGone += sub.stats.framesDropped;
   }
 
   gopFrames(): readonly MediaFrame[] {
@@ -178,9 +285,134 @@ export class Stream implements FrameSource {
     return this.#sawVideo;
   }
 
-  /** Checks every subscriber's write deadline. */
+  /**
+   * Checks every subscriber's write deadline, and forgets subscribers that
+   * closed themselves and were not removed by their owner (so a closed
+   * observer nobody detached does not stay in the set).
+   */
   checkStalls(now: number): void {
-    for (const s of this.subscribers) s.checkStall(now);
+    for (const s of this.subscribers) {
+      s.checkStall(now);
+      if (s.closed) this.removeSubscriber(s);
+    }
+  }
+
+  /** The stream as plain data (see StreamSnapshot); `now` on the stream's clock. */
+  snapshot(now: number = this.#clock()): StreamSnapshot {
+    const slash = this.key.indexOf("/");
+    const p = this.publisher;
+    const viewers = { total: 0, byProtocol: {} as Record<string, number> };
+    let observers = 0;
+    let framesDropped = this.#droppedByGone;
+    for (const s of this.subscribers) {
+      framesDropped += s.stats.framesDropped;
+      if (s.observer) {
+        observers++;
+        continue;
+      }
+      viewers.total++;
+      viewers.byProtocol[s.protocol] = (viewers.byProtocol[s.protocol] ?? 0) + 1;
+    }
+    return {
+      key: this.key,
+      app: slash < 0 ? "" : this.key.slice(0, slash),
+      name: slash < 0 ? this.key : this.key.slice(slash + 1),
+      state: this.state,
+      publisher: p
+        ? {
+          id: p.id,
+          ...(p.protocol !== undefined && { protocol: p.protocol }),
+          ...(p.remote !== undefined && { remote: p.remote }),
+          since: this.#publisherSince,
+        }
+        : null,
+      video: this.#videoSnapshot(),
+      audio: this.#audioSnapshot(),
+      bitrate: this.#bitrates(now),
+      gop: this.#lastGop ? { ...this.#lastGop } : {
+        frames: this.#gopStartTs < 0 ? 0 : this.#gopFrames,
+        durationMs: this.#gopStartTs < 0 ? 0 : this.#gopLastTs - this.#gopStartTs,
+      },
+      uptimeMs: Math.max(0, now - this.stats.publishedAt),
+      viewers,
+      observers,
+      framesDropped,
+      framesIn: this.stats.framesIn,
+      bytesIn: this.stats.bytesIn,
+      publishers: this.stats.publishers,
+    };
+  }
+
+  /** Frames per second measured from the newest video timestamps; undefined with fewer than two. */
+  measuredFrameRate(): number | undefined {
+    const n = this.#fpsCount;
+    if (n < 2) return undefined;
+    const newest = this.#fpsTs[(this.#fpsNext - 1 + FPS_SAMPLES) % FPS_SAMPLES];
+    const oldest = this.#fpsTs[(this.#fpsNext - n + FPS_SAMPLES) % FPS_SAMPLES];
+    if (newest <= oldest) return undefined;
+    return Math.round((n - 1) * 1000 / (newest - oldest) * 100) / 100;
+  }
+
+  #countVideo(timestamp: number, keyframe: boolean): void {
+    this.#fpsTs[this.#fpsNext] = timestamp;
+    this.#fpsNext = (this.#fpsNext + 1) % FPS_SAMPLES;
+    if (this.#fpsCount < FPS_SAMPLES) this.#fpsCount++;
+    if (keyframe) {
+      if (this.#gopStartTs >= 0) {
+        this.#lastGop = { frames: this.#gopFrames, durationMs: timestamp - this.#gopStartTs };
+      }
+      this.#gopStartTs = timestamp;
+      this.#gopFrames = 1;
+    } else if (this.#gopStartTs >= 0) {
+      this.#gopFrames++;
+    }
+    this.#gopLastTs = timestamp;
+  }
+
+  #countBits(kind: FrameKind, bytes: number): void {
+    const sec = Math.floor(this.#clock() / 1000);
+    const i = sec & (RATE_BUCKETS - 1);
+    if (this.#rateSec[i] !== sec) {
+      this.#rateSec[i] = sec;
+      this.#rateAudio[i] = 0;
+      this.#rateVideo[i] = 0;
+    }
+    if (kind === FrameKind.Video) this.#rateVideo[i] += bytes * 8;
+    else this.#rateAudio[i] += bytes * 8;
+  }
+
+  /** Bits per second over the complete seconds of the window (as many as the stream has lived, up to 5). */
+  #bitrates(now: number): { video: number; audio: number } {
+    const nowSec = Math.floor(now / 1000);
+    const seconds = Math.min(BITRATE_WINDOW_S, nowSec - Math.floor(this.stats.publishedAt / 1000));
+    if (seconds <= 0) return { video: 0, audio: 0 };
+    let video = 0;
+    let audio = 0;
+    for (let sec = nowSec - seconds; sec < nowSec; sec++) {
+      const i = sec & (RATE_BUCKETS - 1);
+      if (this.#rateSec[i] !== sec) continue;
+      video += this.#rateVideo[i];
+      audio += this.#rateAudio[i];
+    }
+    return { video: Math.round(video / seconds), audio: Math.round(audio / seconds) };
+  }
+
+  #videoSnapshot(): VideoCodecInfo | null {
+    const from = this.videoHeader?.payload ?? this.#lastVideo;
+    if (!from) return null;
+    if (this.#videoInfo?.from !== from) this.#videoInfo = { from, info: videoInfo(from) };
+    const info = this.#videoInfo.info;
+    if (!info) return null;
+    const measured = info.frameRate === undefined ? this.measuredFrameRate() : undefined;
+    return { ...info, ...(measured !== undefined && { frameRate: measured }) };
+  }
+
+  #audioSnapshot(): AudioCodecInfo | null {
+    const from = this.audioHeader?.payload ?? this.#lastAudio;
+    if (!from) return null;
+    if (this.#audioInfo?.from !== from) this.#audioInfo = { from, info: audioInfo(from) };
+    const info = this.#audioInfo.info;
+    return info ? { ...info } : null;
   }
 
   /**

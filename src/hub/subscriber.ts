@@ -15,6 +15,11 @@
  * - a player that has to skip more than `maxSkipsPerMinute` times, or whose
  *   write makes no progress for `stallTimeoutMs`, is closed with a reason.
  *
+ * Observers (recorders, HLS muxers, relays) are Subscribers too, under the
+ * same policy: `options.observer` only keeps them out of viewer counts. A
+ * subscriber's `protocol` ("rtmp", "http-flv", ...) labels it in stream
+ * snapshots; the hub never acts on it.
+ *
  * @module
  */
 import { FrameKind, type MediaFrame } from "../media/frame.ts";
@@ -70,6 +75,14 @@ interface Item {
 
 const WARN_EVERY_MS = 10_000;
 
+/** Labels for a subscriber (see the module doc). */
+export interface SubscriberOptions {
+  /** The output's protocol (a `Protocol` value), for viewer counts by protocol. Default "unknown". */
+  protocol?: string;
+  /** A consumer that is not a viewer (recorder, muxer, relay): not counted as a viewer. Default false. */
+  observer?: boolean;
+}
+
 /**
  * The last concatenated write batch that began with a given packed array, shared by every subscriber
  * whose queue held exactly the same arrays. Weak: an entry lives only while its first frame's packed
@@ -88,6 +101,10 @@ export class Subscriber {
     writes: 0,
   };
   readonly connectedAt: number = Date.now();
+  /** The output's protocol; "unknown" when the creator did not say. */
+  readonly protocol: string;
+  /** Not a viewer: a recorder, muxer or relay. */
+  readonly observer: boolean;
   /** Time of the first write, for time-to-first-frame figures; 0 until then. */
   firstWriteAt = 0;
   /** Called once when the subscriber closes itself (slow, stalled, write failed), with the reason. */
@@ -114,9 +131,26 @@ export class Subscriber {
   #droppedSinceWarn = 0;
   #closed = false;
   #closeReason = "";
+  /** Timestamp of the newest audio/video frame queued (kept through skips); -1 before the first. */
+  #newestTs = -1;
+  /** Timestamp of the newest audio/video frame in the write under way; -1 when none. */
+  #writingTs = -1;
+  /** Timestamp of the newest audio/video frame the sink finished writing; -1 before the first. */
+  #doneTs = -1;
+  /** Timestamp of the first audio/video frame ever queued: what lag counts from before any write is done. */
+  #startTs = -1;
 
-  constructor(id: string, packer: Packer, sink: FrameSink, limits: SubscriberLimits, log: Logger) {
+  constructor(
+    id: string,
+    packer: Packer,
+    sink: FrameSink,
+    limits: SubscriberLimits,
+    log: Logger,
+    options: SubscriberOptions = {},
+  ) {
     this.id = id;
+    this.protocol = options.protocol ?? "unknown";
+    this.observer = options.observer ?? false;
     this.#packer = packer;
     this.#sink = sink;
     this.#limits = limits;
@@ -134,6 +168,21 @@ export class Subscriber {
   /** Bytes queued and not yet handed to the sink. */
   get queuedBytes(): number {
     return this.#queuedBytes;
+  }
+
+  /**
+   * How far behind the stream this subscriber is, in ms of media time (an
+   * estimate): from the newest audio/video frame the sink finished writing
+   * (before any write finished, the first frame queued) to the newest one
+   * queued or being written. 0 when everything queued has been written.
+   * Frames dropped by a skip still count until a newer write completes, so a
+   * skip does not hide how far behind the player was.
+   */
+  get lagMs(): number {
+    if (this.#closed || (!this.#writing && this.#head === this.#queue.length)) return 0;
+    const from = this.#doneTs >= 0 ? this.#doneTs : this.#startTs;
+    if (from < 0 || this.#newestTs < 0) return 0;
+    return Math.max(0, this.#newestTs - from);
   }
 
   /** Attaches to a stream (the stream calls this). */
@@ -197,6 +246,8 @@ export class Subscriber {
     if (frame.kind !== FrameKind.Data && !frame.sequenceHeader) {
       if (this.#firstMediaTs < 0) this.#firstMediaTs = frame.timestamp;
       this.#lastMediaTs = frame.timestamp;
+      if (this.#startTs < 0) this.#startTs = frame.timestamp;
+      if (frame.timestamp > this.#newestTs) this.#newestTs = frame.timestamp;
     }
   }
 
@@ -275,6 +326,8 @@ export class Subscriber {
     const from = this.#head;
     const n = items.length - from;
     const total = this.#queuedBytes;
+    // Everything queued goes into this write, so its newest media frame is the newest queued.
+    this.#writingTs = this.#lastMediaTs >= 0 ? this.#newestTs : -1;
     this.#clearQueue();
     if (n === 1) return { bytes: items[from].bytes, frames: 1 };
     const first = items[from].bytes;
@@ -304,6 +357,8 @@ export class Subscriber {
         this.#writeStartedAt = Date.now();
         if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;
         await this.#sink.write(bytes);
+        if (this.#writingTs >= 0) this.#doneTs = this.#writingTs;
+        this.#writingTs = -1;
         this.stats.bytesSent += bytes.length;
         this.stats.framesSent += frames;
         this.stats.writes++;

@@ -60,12 +60,20 @@ export interface PublishCounts {
 export interface FlvPublisherOptions {
   /** Keys dropped from onMetaData (a file's `duration`, `filesize`: meaningless live). Default none. */
   readonly omitMetadataKeys?: readonly string[];
+  /** The input's protocol (a `Protocol` value: "http-push", "ws-push", "file", ...), for stream snapshots. */
+  readonly protocol?: string;
+  /** The peer, "ip:port", for stream snapshots; undefined for file sources. */
+  readonly remote?: string;
 }
 
 /** Publishes FLV tags into one stream of the hub. */
 export class FlvPublisher implements PublisherHandle {
   readonly id: string;
   readonly key: string;
+  /** PublisherHandle: the input's protocol, when the owner said. */
+  readonly protocol?: string;
+  /** PublisherHandle: the peer, when the owner said. */
+  readonly remote?: string;
   readonly counts: PublishCounts = {
     tags: 0,
     bytes: 0,
@@ -87,6 +95,8 @@ export class FlvPublisher implements PublisherHandle {
     this.id = id;
     this.#hub = hub;
     this.#omitKeys = options.omitMetadataKeys ?? [];
+    if (options.protocol !== undefined) this.protocol = options.protocol;
+    if (options.remote !== undefined) this.remote = options.remote;
   }
 
   /** True between a successful `start()` and `stop()` (or the hub's close). */

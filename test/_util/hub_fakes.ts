@@ -20,6 +20,8 @@ import { Logger } from "../../src/log.ts";
 import type { PublisherHandle } from "../../src/hub/stream.ts";
 import type { FrameSink, FrameSource, Packer, SubscriberLimits } from "../../src/hub/subscriber.ts";
 import { concatBytes } from "../../src/bytes.ts";
+import type { Admission, AdmissionDecision, AdmissionRequest } from "../../src/hub/admission.ts";
+import { hex } from "../fixtures/annotated_hex.ts";
 
 // ---------------------------------------------------------------------------------------------
 // FLV tag bodies (FLV spec v10.1 E.4.2.1 AUDIODATA, E.4.3.1 VIDEODATA; Enhanced RTMP ExVideoTagHeader)
@@ -223,11 +225,15 @@ export class FakeSource implements FrameSource {
 /** A publisher that records close() reasons and can run a callback on close (as a session would). */
 export class FakePublisher implements PublisherHandle {
   readonly id: string;
+  readonly protocol?: string;
+  readonly remote?: string;
   readonly closes: string[] = [];
   onClose: (reason: string) => void = () => {};
 
-  constructor(id = "fake 127.0.0.1:1") {
+  constructor(id = "fake 127.0.0.1:1", labels: { protocol?: string; remote?: string } = {}) {
     this.id = id;
+    if (labels.protocol !== undefined) this.protocol = labels.protocol;
+    if (labels.remote !== undefined) this.remote = labels.remote;
   }
 
   close(reason: string): void {
@@ -275,4 +281,73 @@ export const concat = concatBytes;
 /** Lets pending microtasks (a stream's flush, a sink's resolved write) run: waits one macrotask. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real media headers
+
+/**
+ * The AVC sequence header tag body ffmpeg 5.1 writes for testsrc2 640x360 at
+ * 30 frames/s, libx264 `-profile:v main -preset veryfast` (as `parseSps` reads
+ * its SPS: Main, level 3, coded 640x368 with 8 rows cropped, VUI timing
+ * num_units_in_tick 1, time_scale 60: 30 frames/s).
+ */
+export const X264_MAIN_640X360_AVC_HEADER: Uint8Array = hex(`
+  17                      # FrameType 1 (key), CodecID 7 (AVC)
+  00                      # AVCPacketType 0: sequence header
+  00 00 00                # CompositionTime 0
+  01                      # AVCDecoderConfigurationRecord: configurationVersion 1
+  4d                      # AVCProfileIndication 77 (Main)
+  40                      # profile_compatibility: constraint_set1_flag
+  1e                      # AVCLevelIndication 30 (level 3)
+  ff                      # reserved 111111, lengthSizeMinusOne 3 (4-byte NAL unit lengths)
+  e1                      # reserved 111, numOfSequenceParameterSets 1
+  00 18                   # sequenceParameterSetLength 24
+  67                      # SPS: forbidden_zero_bit 0, nal_ref_idc 3, nal_unit_type 7
+  4d 40 1e                # profile_idc 77, constraint flags 0x40, level_idc 30
+  ec a0 50 17 fc b8 08 80 # seq_parameter_set_id ... frame cropping, VUI flags (Exp-Golomb, bit-packed)
+  00 00 03 00 80 00 00 1e # num_units_in_tick 1 (an emulation prevention 03 in it), time_scale 60 ...
+  07 8b 16 cb             # ... fixed_frame_rate_flag 0, bitstream_restriction, rbsp_stop_one_bit
+  01                      # numOfPictureParameterSets 1
+  00 04                   # pictureParameterSetLength 4
+  68 ef 8f c8             # PPS: nal_unit_type 8, then its RBSP
+`);
+
+/**
+ * An AAC sequence header tag body: 0xAF, 0x00 (sequence header), then an
+ * AudioSpecificConfig 11 90 (object type 2 LC, frequency index 3 = 48 kHz,
+ * channel configuration 2).
+ */
+export const AAC_LC_48K_STEREO_HEADER: Uint8Array = hex(`af 00 11 90`);
+
+// ---------------------------------------------------------------------------------------------
+// Admission
+
+/**
+ * An admission policy whose asynchronous answers the test gives: each admit()
+ * waits until answer() is called for it (or its signal aborts, when
+ * `settleOnAbort`). Records every request and signal.
+ */
+export class ManualAdmission implements Admission {
+  readonly requests: AdmissionRequest[] = [];
+  readonly signals: AbortSignal[] = [];
+  #pending: ((d: AdmissionDecision) => void)[] = [];
+
+  admit(req: AdmissionRequest, signal: AbortSignal): Promise<AdmissionDecision> {
+    this.requests.push(req);
+    this.signals.push(signal);
+    return new Promise((resolve) => this.#pending.push(resolve));
+  }
+
+  /** Requests still waiting for an answer from the test. */
+  get waiting(): number {
+    return this.#pending.length;
+  }
+
+  /** Answers the oldest waiting request. */
+  answer(d: AdmissionDecision): void {
+    const next = this.#pending.shift();
+    if (!next) throw new TypeError("Cannot answer: current policy has no request waiting");
+    next(d);
+  }
 }

@@ -21,7 +21,8 @@ import { makeConfig } from "../../src/config/config.ts";
 import type { HubConfig } from "../../src/config/config.ts";
 import { StreamBusyError, StreamNotFoundError } from "../../src/errors.ts";
 import { FrameKind } from "../../src/media/frame.ts";
-import { StreamHub } from "../../src/hub/stream_hub.ts";
+import { allowAll } from "../../src/hub/admission.ts";
+import { DEFAULT_ADMISSION_TIMEOUT_MS, StreamHub } from "../../src/hub/stream_hub.ts";
 import { type StreamEvent, Subscriber } from "../../src/hub/subscriber.ts";
 
 const KEY = "live/test";
@@ -276,5 +277,26 @@ test("StreamHub.start() and stop() may each be called twice", () => {
   hub.start();
   hub.start();
   hub.stop();
+  hub.stop();
+});
+
+test("StreamHub(config, log) without options allows everything, waits 5 s for a policy and has a registry", async () => {
+  const { hub } = newHub();
+  assertStrictEquals(hub.admission, allowAll);
+  assertEquals(hub.admissionTimeoutMs, DEFAULT_ADMISSION_TIMEOUT_MS);
+  assertEquals(DEFAULT_ADMISSION_TIMEOUT_MS, 5_000);
+  assertEquals(hub.sessions.size, 0);
+  assertEquals(hub.totals().streamsSeen, 0);
+  hub.stop();
+  await settle();
+});
+
+test("StreamHub.publish() gives new streams the hub's clock: snapshots measure uptime on it", () => {
+  const clock = { now: 50_000 };
+  const hub = new StreamHub(makeConfig().hub, new RecordingLogger(), { clock: () => clock.now });
+  const s = hub.publish(KEY, new FakePublisher("p", { protocol: "rtmp" }));
+  clock.now = 53_000;
+  const snap = s.snapshot();
+  assertEquals([snap.uptimeMs, snap.publisher?.since, snap.publisher?.protocol], [3_000, 50_000, "rtmp"]);
   hub.stop();
 });

@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertStrictEquals } from "../_util/assert.ts";
 import {
+  AAC_LC_48K_STEREO_HEADER,
   aacRaw,
   aacSequenceHeader,
   avcInterFrame,
@@ -13,7 +14,10 @@ import {
   metadataPayload,
   RecordingLogger,
   settle,
+  X264_MAIN_640X360_AVC_HEADER,
 } from "../_util/hub_fakes.ts";
+import { PPS_BASELINE, SPS_MAIN_POC1_576I } from "../fixtures/nal_fixtures.ts";
+import { buildAvcConfig } from "../../src/media/avc.ts";
 import { FrameKind, type MediaFrame } from "../../src/media/frame.ts";
 import { Stream } from "../../src/hub/stream.ts";
 import { type StreamEvent, Subscriber, type SubscriberLimits } from "../../src/hub/subscriber.ts";
@@ -307,4 +311,153 @@ Deno.test("Stream.push() does not rebase when a mid-stream sequence header is st
   pushVideo(s, 50_000, 50_040, 50_080);
   assertEquals(s.push(Video, 0, avcSequenceHeader()).timestamp, 80);
   assertEquals(s.push(Video, 50_120, avcKeyframe()).timestamp, 120);
+});
+
+// ---- snapshot()
+
+/** A stream on a clock the test moves, created at `clock.now`. */
+function clockedStream(start = 10_000, publisher = new FakePublisher()) {
+  const clock = { now: start };
+  const s = new Stream("live/cam1", BIG, BIG, 0, { clock: () => clock.now });
+  s.startPublisher(publisher);
+  return { s, clock };
+}
+
+Deno.test("Stream.snapshot() reads codec, profile, level, size and frame rate from a real x264 SPS, and the AAC config", () => {
+  const s = newStream();
+  s.push(Video, 0, X264_MAIN_640X360_AVC_HEADER);
+  s.push(Audio, 0, AAC_LC_48K_STEREO_HEADER);
+  s.push(Video, 0, avcKeyframe());
+  const snap = s.snapshot();
+  assertEquals(snap.video, {
+    codec: "H.264",
+    profile: "Main",
+    level: "3",
+    width: 640,
+    height: 360,
+    frameRate: 30,
+  });
+  assertEquals(snap.audio, { codec: "AAC", sampleRate: 48000, channels: 2, profile: "LC" });
+  assertStrictEquals(s.snapshot().video?.width, 640, "and again, from the parse cached for that header");
+});
+
+Deno.test("Stream.snapshot() measures the frame rate from video timestamps when the SPS has no VUI timing", () => {
+  const s = newStream();
+  const record = buildAvcConfig({ sps: [SPS_MAIN_POC1_576I], pps: [PPS_BASELINE] });
+  s.push(Video, 0, concat([Uint8Array.of(0x17, 0, 0, 0, 0), record]));
+  assertEquals(s.snapshot().video?.frameRate, undefined, "no frames yet: nothing to measure");
+  for (let ts = 0; ts < 2000; ts += 40) s.push(Video, ts, ts === 0 ? avcKeyframe() : avcInterFrame());
+  assertEquals(s.snapshot().video, {
+    codec: "H.264",
+    profile: "Main",
+    level: "3",
+    width: 704,
+    height: 576,
+    frameRate: 25,
+  });
+});
+
+Deno.test("Stream.snapshot() without sequence headers names the codecs from the latest frames", () => {
+  const s = newStream();
+  s.push(Audio, 0, Uint8Array.of(0x2f, 0xff, 0xfb)); // MP3, 44 kHz, 16-bit, stereo
+  assertEquals(s.snapshot().audio, { codec: "MP3", sampleRate: 44100, channels: 2 });
+  assertEquals(s.snapshot().video, null);
+  s.push(Video, 0, avcKeyframe());
+  assertEquals(s.snapshot().video, { codec: "H.264" });
+});
+
+Deno.test("Stream.snapshot() gives bitrates in bits/s over the last 5 complete seconds, fewer for a young stream", () => {
+  const { s, clock } = clockedStream(10_000);
+  for (let sec = 10; sec < 15; sec++) {
+    clock.now = sec * 1000 + 500;
+    s.push(Video, sec * 1000, avcInterFrame(995)); // 1000 bytes
+    s.push(Audio, sec * 1000, aacRaw(98)); // 100 bytes
+  }
+  clock.now = 15_500;
+  s.push(Video, 15_000, avcInterFrame(9995)); // in the current second: not counted yet
+  assertEquals(s.snapshot(15_900).bitrate, { video: 8000, audio: 800 });
+  assertEquals(s.snapshot(12_000).bitrate, { video: 8000, audio: 800 }, "2 s old: over 2 seconds");
+  assertEquals(s.snapshot(16_000).bitrate, { video: (4 * 8000 + 80_000) / 5, audio: 640 });
+  assertEquals(s.snapshot(10_400).bitrate, { video: 0, audio: 0 }, "no complete second yet");
+  assertEquals(s.snapshot(30_000).bitrate, { video: 0, audio: 0 }, "nothing within the window");
+});
+
+Deno.test("Stream.snapshot() gives the newest complete GOP's video frames and duration, the current one before that", () => {
+  const s = newStream();
+  assertEquals(s.snapshot().gop, { frames: 0, durationMs: 0 });
+  s.push(Video, 0, avcKeyframe());
+  for (let ts = 40; ts < 1000; ts += 40) {
+    s.push(Video, ts, avcInterFrame());
+    s.push(Audio, ts, aacRaw()); // audio frames are not GOP frames
+  }
+  assertEquals(s.snapshot().gop, { frames: 25, durationMs: 960 }, "the GOP so far");
+  s.push(Video, 1000, avcKeyframe());
+  s.push(Video, 1040, avcInterFrame());
+  assertEquals(s.snapshot().gop, { frames: 25, durationMs: 1000 });
+});
+
+Deno.test("Stream.snapshot() counts viewers by their Subscriber's protocol and observers apart", () => {
+  const s = newStream();
+  const make = (id: string, options: { protocol?: string; observer?: boolean }) =>
+    new Subscriber(id, new FakePacker(), new FakeSink(), limits(), new RecordingLogger(), options);
+  s.addSubscriber(make("a", { protocol: "rtmp" }));
+  s.addSubscriber(make("b", { protocol: "rtmp" }));
+  s.addSubscriber(make("c", { protocol: "http-flv" }));
+  s.addSubscriber(make("d", {}));
+  s.addSubscriber(make("rec", { protocol: "recorder", observer: true }));
+  const snap = s.snapshot();
+  assertEquals(snap.viewers, { total: 4, byProtocol: { rtmp: 2, "http-flv": 1, unknown: 1 } });
+  assertEquals(snap.observers, 1);
+});
+
+Deno.test("Stream.snapshot() keeps counting the frames a slow subscriber dropped after it left", async () => {
+  const s = newStream();
+  const { sub, sink } = newSubscriber({ queueMaxBytes: 100 }, new FakeSink({ stalled: true }));
+  s.addSubscriber(sub);
+  s.push(Video, 0, avcKeyframe());
+  await settle(); // its first write hangs
+  for (let ts = 40; sub.stats.skips === 0; ts += 40) s.push(Video, ts, avcInterFrame());
+  const dropped = sub.stats.framesDropped;
+  assert(dropped > 0);
+  assertEquals(s.snapshot().framesDropped, dropped);
+  s.removeSubscriber(sub);
+  s.removeSubscriber(sub); // twice: still counted once
+  assertEquals(s.snapshot().framesDropped, dropped);
+  s.end();
+  assertEquals(s.snapshot().framesDropped, dropped);
+  sink.release();
+});
+
+Deno.test("Stream.snapshot() gives key, app, name, state, the publisher with its labels, counters and uptime", () => {
+  const publisher = new FakePublisher("rtmp 10.0.0.1:5000", { protocol: "rtmp", remote: "10.0.0.1:5000" });
+  const { s, clock } = clockedStream(10_000, publisher);
+  s.push(Video, 0, avcKeyframe(10)); // 15 bytes
+  clock.now = 12_500;
+  const snap = s.snapshot();
+  assertEquals(
+    [snap.key, snap.app, snap.name, snap.state, snap.uptimeMs, snap.framesIn, snap.bytesIn, snap.publishers],
+    ["live/cam1", "live", "cam1", "live", 2_500, 1, 15, 1],
+  );
+  assertEquals(snap.publisher, {
+    id: "rtmp 10.0.0.1:5000",
+    protocol: "rtmp",
+    remote: "10.0.0.1:5000",
+    since: 10_000,
+  });
+  s.stopPublisher();
+  assertEquals([s.snapshot().publisher, s.snapshot().state], [null, "grace"]);
+  clock.now = 13_000;
+  s.startPublisher(new FakePublisher("file"));
+  assertEquals(s.snapshot().publisher, { id: "file", since: 13_000 });
+  assertEquals(s.snapshot().publishers, 2);
+  assertEquals(JSON.parse(JSON.stringify(s.snapshot())).key, "live/cam1", "plain data: survives JSON");
+});
+
+Deno.test("Stream.checkStalls() forgets a subscriber that closed itself and was not removed", () => {
+  const s = newStream();
+  const { sub } = newSubscriber();
+  s.addSubscriber(sub);
+  sub.close("write failed: gone");
+  s.checkStalls(Date.now());
+  assertEquals(s.subscribers.size, 0);
 });

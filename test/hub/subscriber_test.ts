@@ -370,3 +370,51 @@ Deno.test("Subscriber.close() drops the queue and ignores later send() and flush
   assertEquals(sink.writes.length, 0);
   assertEquals(packer.packed.length, 1);
 });
+
+Deno.test("Subscriber's options label its protocol (default 'unknown') and mark observers (default not)", () => {
+  const plain = new Subscriber("p", new FakePacker(), new FakeSink(), limits(), new RecordingLogger());
+  assertEquals([plain.protocol, plain.observer], ["unknown", false]);
+  const rec = new Subscriber("r", new FakePacker(), new FakeSink(), limits(), new RecordingLogger(), {
+    protocol: "http-flv",
+    observer: true,
+  });
+  assertEquals([rec.protocol, rec.observer], ["http-flv", true]);
+});
+
+Deno.test("Subscriber.lagMs is the media time from the last frame written to the newest queued, 0 when caught up", async () => {
+  const sink = new FakeSink({ stalled: true });
+  const { sub } = setup({ sink });
+  assertEquals(sub.lagMs, 0, "nothing queued");
+  sub.send(frames.key(0));
+  sub.flush(); // write 1 (up to 0) hangs
+  for (let ts = 40; ts <= 1000; ts += 40) sub.send(frames.inter(ts));
+  sub.send(frames.metadata(5000)); // data frames are not media time
+  assertEquals(sub.lagMs, 1000, "nothing written yet: from the first frame queued");
+  sink.release();
+  sink.stalled = true; // write 2 (up to 1000) starts and hangs
+  await settle();
+  assertEquals(sink.pending, 1);
+  assertEquals(sub.lagMs, 1000, "write 1 done (up to 0), write 2 under way");
+  sub.send(frames.inter(1040));
+  assertEquals(sub.lagMs, 1040);
+  sink.release();
+  sink.stalled = true; // write 3 (1040) starts and hangs
+  await settle();
+  assertEquals(sub.lagMs, 40, "write 2 done: 1000 written, 1040 in flight");
+  sink.release();
+  await settle();
+  assertEquals(sub.lagMs, 0, "everything written");
+});
+
+Deno.test("Subscriber.lagMs still counts from the last frame written after a skip, and is 0 once closed", () => {
+  const sink = new FakeSink({ stalled: true });
+  const { sub, source } = setup({ sink, limits: { queueMaxBytes: 100 } });
+  sub.send(frames.key(0));
+  sub.flush();
+  source.gop = [frames.key(80)]; // the newest keyframe, older than the newest frame (as in a stream)
+  let ts = 40;
+  for (; sub.stats.skips === 0; ts += 40) sub.send(frames.inter(ts));
+  assertEquals(sub.lagMs, ts - 40, "the dropped frames' media time still counts");
+  sub.close("player left");
+  assertEquals(sub.lagMs, 0);
+});

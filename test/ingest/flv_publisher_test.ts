@@ -131,7 +131,7 @@ Deno.test("FlvPublisher.close() from the hub stops it and tells its owner why", 
 });
 
 Deno.test("FlvPublisher under a StreamHub: the stream goes into the reconnect grace when it stops", () => {
-  const hub = new StreamHub(makeConfig().hub, new RecordingLogger());
+  const hub = new StreamHub({ ...makeConfig().hub, mergeWindowMs: 0 }, new RecordingLogger());
   try {
     const publisher = new FlvPublisher("live/a", "test", hub);
     publisher.start();
@@ -146,4 +146,20 @@ Deno.test("FlvPublisher under a StreamHub: the stream goes into the reconnect gr
   } finally {
     hub.stop();
   }
+});
+
+Deno.test("FlvPublisher exposes its options' protocol and remote as PublisherHandle labels, which stream snapshots show", () => {
+  const hub = new StreamHub({ ...makeConfig().hub, mergeWindowMs: 0 }, new RecordingLogger());
+  const publisher = new FlvPublisher("live/a", "http-push 10.0.0.9:4000", hub, {
+    protocol: "http-push",
+    remote: "10.0.0.9:4000",
+  });
+  assertEquals([publisher.protocol, publisher.remote], ["http-push", "10.0.0.9:4000"]);
+  publisher.start();
+  const snap = hub.get("live/a")?.snapshot();
+  assertEquals(snap?.publisher?.protocol, "http-push");
+  assertEquals(snap?.publisher?.remote, "10.0.0.9:4000");
+  const bare = new FlvPublisher("live/b", "file", hub);
+  assertEquals([bare.protocol, bare.remote], [undefined, undefined]);
+  hub.stop();
 });

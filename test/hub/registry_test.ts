@@ -1,0 +1,206 @@
+import { assert, assertEquals, assertStrictEquals, assertThrows } from "../_util/assert.ts";
+import { FakePublisher, RecordingLogger } from "../_util/hub_fakes.ts";
+import { makeConfig } from "../../src/config/config.ts";
+import {
+  type SessionCounters,
+  type SessionEvent,
+  SessionEventType,
+  type SessionInit,
+  SessionRegistry,
+} from "../../src/hub/registry.ts";
+import { Protocol, Role, zeroByProtocol } from "../../src/hub/session_kind.ts";
+import { StreamHub } from "../../src/hub/stream_hub.ts";
+
+/** A registry on a clock the test moves. */
+function newRegistry() {
+  const clock = { now: 1_000 };
+  const registry = new SessionRegistry(new RecordingLogger(), { clock: () => clock.now });
+  return { registry, clock };
+}
+
+/** An edge's counters the test can change, and the kicks it received. */
+function edge(init: Partial<SessionInit> = {}) {
+  const counters: Partial<SessionCounters> = { bytesIn: 0, bytesOut: 0 };
+  const kicks: string[] = [];
+  const session: SessionInit = {
+    protocol: Protocol.Rtmp,
+    counters: () => counters,
+    close: (reason) => kicks.push(reason),
+    ...init,
+  };
+  return { session, counters, kicks };
+}
+
+Deno.test("SessionRegistry.open() assigns ids 1, 2, ... and get() finds live sessions", () => {
+  const { registry } = newRegistry();
+  const a = registry.open(edge().session);
+  const b = registry.open(edge({ protocol: Protocol.HttpFlv }).session);
+  assertEquals([a.id, b.id], ["1", "2"]);
+  assertStrictEquals(registry.get("2"), b);
+  assertEquals(registry.get("3"), undefined);
+  assertEquals(registry.size, 2);
+  assertEquals(a.role, Role.Pending, "role defaults to pending");
+});
+
+Deno.test("SessionEntry.snapshot() is plain data with the edge's counters, 0 for the missing ones", () => {
+  const { registry, clock } = newRegistry();
+  const e = edge({ remote: "10.0.0.7:50312" });
+  e.counters.bytesIn = 5000;
+  e.counters.lagMs = 120;
+  const s = registry.open(e.session);
+  clock.now += 2_500;
+  e.counters.bytesIn = 9000;
+  assertEquals(s.snapshot(), {
+    id: "1",
+    protocol: Protocol.Rtmp,
+    role: Role.Pending,
+    remote: "10.0.0.7:50312",
+    startedAt: 1_000,
+    durationMs: 2_500,
+    bytesIn: 9000,
+    bytesOut: 0,
+    framesSent: 0,
+    framesDropped: 0,
+    skips: 0,
+    lagMs: 120,
+  });
+});
+
+Deno.test("SessionEntry.snapshot() reads zeros from a counters callback that throws or gives nonsense", () => {
+  const { registry } = newRegistry();
+  const s = registry.open({
+    protocol: Protocol.File,
+    counters: () => {
+      throw new Error("gone");
+    },
+  });
+  assertEquals(s.snapshot().bytesIn, 0);
+  const t = registry.open({
+    protocol: Protocol.File,
+    counters: () => ({ bytesIn: NaN, bytesOut: Infinity, framesSent: "7" as unknown as number }),
+  });
+  const snap = t.snapshot();
+  assertEquals([snap.bytesIn, snap.bytesOut, snap.framesSent], [0, 0, 0]);
+});
+
+Deno.test("SessionRegistry.list() filters by key, protocol and role; setStream() moves a session to a stream", () => {
+  const { registry } = newRegistry();
+  const pub = registry.open(edge().session);
+  const viewer = registry.open(edge({ protocol: Protocol.HttpFlv }).session);
+  const other = registry.open(edge({ protocol: Protocol.WsFlv, role: Role.Player, key: "live/b" }).session);
+  registry.open(edge().session); // still pending
+  pub.setStream(Role.Publisher, "live/a");
+  viewer.setStream(Role.Player, "live/a");
+  const ids = (f: Parameters<SessionRegistry["list"]>[0]) => registry.list(f).map((s) => s.id);
+  assertEquals(ids({}), ["1", "2", "3", "4"]);
+  assertEquals(ids({ key: "live/a" }), [pub.id, viewer.id]);
+  assertEquals(ids({ role: Role.Player }), [viewer.id, other.id]);
+  assertEquals(ids({ key: "live/a", protocol: Protocol.HttpFlv }), [viewer.id]);
+  assertEquals(ids({ role: Role.Vod }), []);
+  assertEquals(registry.list({ key: "live/b" })[0].key, "live/b");
+});
+
+Deno.test("SessionEntry.kick() asks the edge to close; false without a close callback or once ended", () => {
+  const { registry } = newRegistry();
+  const e = edge();
+  const s = registry.open(e.session);
+  assertEquals(s.kick("kicked by admin"), true);
+  assertEquals(e.kicks, ["kicked by admin"]);
+  assertEquals(registry.size, 1, "a kick only asks: the edge ends the entry when it has closed");
+  s.end("kicked by admin");
+  assertEquals(s.kick("again"), false);
+  const quiet = registry.open({ protocol: Protocol.File, counters: () => ({}) });
+  assertEquals(quiet.kick("x"), false);
+});
+
+Deno.test("SessionEntry.end() removes the session once and folds its final bytes into the totals", () => {
+  const { registry } = newRegistry();
+  const a = edge();
+  const b = edge({ protocol: Protocol.HttpPush });
+  const sa = registry.open(a.session);
+  const sb = registry.open(b.session);
+  a.counters.bytesIn = 100;
+  a.counters.bytesOut = 1000;
+  b.counters.bytesIn = 7;
+  assertEquals(
+    [registry.totals().bytesIn, registry.totals().bytesOut],
+    [107, 1000],
+    "live sessions count now",
+  );
+  sa.end("peer left");
+  a.counters.bytesIn = 999_999; // the edge's counters after the end are not read
+  sa.end("again");
+  assert(sa.ended);
+  assertEquals(registry.get(sa.id), undefined);
+  assertEquals(sa.snapshot().bytesIn, 100, "an ended entry keeps its final snapshot");
+  const t = registry.totals();
+  assertEquals([t.bytesIn, t.bytesOut, t.live, t.opened], [107, 1000, 1, 2]);
+  sb.end();
+  const after = registry.totals();
+  assertEquals([after.bytesIn, after.bytesOut, after.live, after.opened], [107, 1000, 0, 2]);
+  assertEquals(registry.list(), []);
+});
+
+Deno.test("SessionRegistry.totals() counts live sessions and sessions ever opened per protocol, every protocol present", () => {
+  const { registry } = newRegistry();
+  const r1 = registry.open(edge().session);
+  registry.open(edge().session);
+  registry.open(edge({ protocol: Protocol.WsFlv }).session);
+  r1.end();
+  const t = registry.totals();
+  assertEquals(t.sessionsByProtocol, { ...zeroByProtocol(), [Protocol.Rtmp]: 1, [Protocol.WsFlv]: 1 });
+  assertEquals(t.openedByProtocol, { ...zeroByProtocol(), [Protocol.Rtmp]: 2, [Protocol.WsFlv]: 1 });
+});
+
+Deno.test("SessionRegistry.on() reports open and close (with the reason and final counters); its remover stops it", () => {
+  const { registry } = newRegistry();
+  const seen: SessionEvent[] = [];
+  const off = registry.on((ev) => seen.push(ev));
+  const e = edge({ protocol: Protocol.HttpFlv });
+  const s = registry.open(e.session);
+  e.counters.bytesOut = 4096;
+  s.end("peer reset the connection");
+  assertEquals(seen.map((ev) => [ev.type, ev.session.id, ev.reason]), [
+    [SessionEventType.Open, "1", undefined],
+    [SessionEventType.Close, "1", "peer reset the connection"],
+  ]);
+  assertEquals(seen[1].session.bytesOut, 4096);
+  off();
+  registry.open(edge().session).end();
+  assertEquals(seen.length, 2);
+});
+
+Deno.test("SessionRegistry.open() refuses a protocol outside the table and missing counters with TypeError", () => {
+  const { registry } = newRegistry();
+  assertThrows(() => registry.open({ protocol: "gopher" as Protocol, counters: () => ({}) }), TypeError);
+  assertThrows(
+    () => registry.open({ protocol: Protocol.Rtmp } as unknown as SessionInit),
+    TypeError,
+  );
+  assertEquals(registry.size, 0);
+});
+
+Deno.test("SessionEntry.setStream() after end() changes nothing", () => {
+  const { registry } = newRegistry();
+  const s = registry.open(edge().session);
+  s.end();
+  s.setStream(Role.Player, "live/x");
+  assertEquals([s.role, s.key], [Role.Pending, undefined]);
+});
+
+Deno.test("StreamHub.totals() adds streams ever seen and live now to the registry's totals, which outlive them", () => {
+  const hub = new StreamHub(makeConfig({ hub: { reconnectGraceMs: 0 } }).hub, new RecordingLogger());
+  const e = edge();
+  const session = hub.sessions.open(e.session);
+  session.setStream(Role.Publisher, "live/a");
+  const p = new FakePublisher();
+  const a = hub.publish("live/a", p);
+  hub.publish("live/b", new FakePublisher());
+  e.counters.bytesIn = 1234;
+  assertEquals([hub.totals().streamsSeen, hub.totals().streams], [2, 2]);
+  hub.unpublish(a, p); // grace 0: the stream ends
+  session.end("publisher left");
+  const t = hub.totals();
+  assertEquals([t.streamsSeen, t.streams, t.bytesIn, t.live, t.opened], [2, 1, 1234, 0, 1]);
+  hub.stop();
+});
