@@ -7,6 +7,7 @@
 import type { Config } from "./config/config.ts";
 import { validateConfig } from "./config/validate.ts";
 import { makeRouter } from "./http/routes.ts";
+import type { Admission } from "./hub/admission.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
@@ -21,11 +22,18 @@ export class Sluice {
   #httpPort = 0;
   #sources: Sources | undefined;
 
-  constructor(config: Config, log: Logger = rootLog) {
+  /**
+   * `options.admission`: the policy every publish and play asks (default: allow all); it can also be
+   * swapped later through `hub.admission`.
+   */
+  constructor(config: Config, log: Logger = rootLog, options: { admission?: Admission } = {}) {
     validateConfig(config);
     this.config = config;
     this.log = log;
-    this.hub = new StreamHub(config.hub, log.child("hub"));
+    this.hub = new StreamHub(config.hub, log.child("hub"), {
+      admission: options.admission,
+      admissionTimeoutMs: config.admission.timeoutMs,
+    });
   }
 
   /** The bound RTMP port (useful when the config asked for 0). */

@@ -351,3 +351,18 @@ export class ManualAdmission implements Admission {
     next(d);
   }
 }
+
+/** A policy that answers with `decide` and records every request (e2e tests of the gate). */
+export class FakePolicy implements Admission {
+  readonly requests: AdmissionRequest[] = [];
+  readonly #decide: (req: AdmissionRequest) => AdmissionDecision | Promise<AdmissionDecision>;
+
+  constructor(decide: (req: AdmissionRequest) => AdmissionDecision | Promise<AdmissionDecision>) {
+    this.#decide = decide;
+  }
+
+  admit(req: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision> {
+    this.requests.push(req);
+    return this.#decide(req);
+  }
+}
