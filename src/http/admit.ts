@@ -66,22 +66,23 @@ export function admissionRequest(req: Request, what: HttpAdmission): AdmissionRe
 }
 
 /** Asks the hub's gate about `req`. */
-export function admitHttp(hub: Pick<StreamHub, "admit">, req: Request, what: HttpAdmission): Promise<AdmissionDecision> {
+export function admitHttp(
+  hub: Pick<StreamHub, "admit">,
+  req: Request,
+  what: HttpAdmission,
+): Promise<AdmissionDecision> {
   return hub.admit(admissionRequest(req, what));
 }
 
-/** The one line a refusal is logged and closed with: "denied: reason" or "redirected: url". */
-export function refusalText(decision: AdmissionDecision): string {
-  if (decision.kind === DecisionKind.Deny) return `denied: ${decision.reason}`;
-  if (decision.kind === DecisionKind.Redirect) return `redirected: ${decision.url}`;
-  return "allowed";
-}
+export { refusalText } from "../hub/admission.ts";
 
 /** The HTTP answer to a refusal (see the module doc); `what` starts the error line ("Cannot play live/cam"). */
 export function refusalResponse(decision: AdmissionDecision, what: string): Response {
   if (decision.kind === DecisionKind.Redirect) {
     return new Response(null, { status: 302, headers: { location: decision.url, ...CORS_ALLOW_ORIGIN } });
   }
-  if (decision.kind !== DecisionKind.Deny) throw new TypeError("Cannot answer a refusal: current decision allows");
+  if (decision.kind !== DecisionKind.Deny) {
+    throw new TypeError("Cannot answer a refusal: current decision allows");
+  }
   return jsonError(DENY_STATUS[decision.deny], `${what}: ${decision.reason}`);
 }

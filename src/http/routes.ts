@@ -44,7 +44,11 @@ export function makeRoutes(ctx: HttpContext): Route[] {
   return [
     { methods: ["GET", "HEAD"], path: /^\/(?:api\/v1\/)?health$/, handle: () => serveHealth(ctx) },
     { methods: ["GET", "HEAD"], path: /^\/api\/v1\/streams$/, handle: () => serveStreams(ctx) },
-    { methods: ["GET", "HEAD"], path: vodPrefix, handle: (req, m) => serveVod(req, m.groups[0]!, ctx) },
+    {
+      methods: ["GET", "HEAD"],
+      path: vodPrefix,
+      handle: (req, m) => serveVod(req, m.groups[0]!, ctx, m.remote),
+    },
     { methods: [WS], path: FLV_STREAM, handle: (req, m) => serveWsFlvPlay(req, keyOf(m), ctx, m.remote) },
     { methods: [WS], path: BARE_STREAM, handle: (req, m) => serveWsFlvPush(req, keyOf(m), ctx, m.remote) },
     {

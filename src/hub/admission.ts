@@ -110,6 +110,13 @@ export function redirect(url: string): AdmissionDecision {
   return { kind: DecisionKind.Redirect, url };
 }
 
+/** The one line a refusal is logged and told with, in every protocol: "denied: reason" or "redirected: url". */
+export function refusalText(decision: AdmissionDecision): string {
+  if (decision.kind === DecisionKind.Deny) return `denied: ${decision.reason}`;
+  if (decision.kind === DecisionKind.Redirect) return `redirected: ${decision.url}`;
+  return "allowed";
+}
+
 /** The default policy: allows everything (what Sluice did before the gate). */
 export const allowAll: Admission = Object.freeze({ admit: () => ALLOW });
 

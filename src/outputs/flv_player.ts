@@ -14,6 +14,17 @@
  * @module
  */
 import type { HttpContext } from "../http/context.ts";
+import { ProtocolError } from "../errors.ts";
+import { admitHttp } from "../http/admit.ts";
+import {
+  AdmissionAction,
+  type AdmissionDecision,
+  DecisionKind,
+  deny,
+  refusalText,
+} from "../hub/admission.ts";
+import type { SessionEntry } from "../hub/registry.ts";
+import { type Protocol, Role } from "../hub/session_kind.ts";
 import type { StreamEvent } from "../hub/stream.ts";
 import { Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
@@ -29,12 +40,43 @@ export interface FlvTransport {
 
 let nextPlayer = 1;
 
+/** The peer's "ip:port", when it is a network address. */
+export function addressOf(peer: Deno.Addr | undefined): string | undefined {
+  return peer && (peer.transport === "tcp" || peer.transport === "udp")
+    ? `${peer.hostname}:${peer.port}`
+    : undefined;
+}
+
 /** The id a player is logged and listed under: `kind` and the peer's address when known, else a counter. */
 export function playerId(kind: string, peer: Deno.Addr | undefined): string {
-  if (peer && (peer.transport === "tcp" || peer.transport === "udp")) {
-    return `${kind} ${peer.hostname}:${peer.port}`;
+  const address = addressOf(peer);
+  return address ? `${kind} ${address}` : `${kind} #${nextPlayer++}`;
+}
+
+/**
+ * Asks the admission gate whether `peer` may play `key` over `protocol`. A
+ * refusal is logged once under the player's id; a query past the gate's
+ * bounds is refused as forbidden.
+ */
+export async function admitFlvPlay(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  protocol: Protocol,
+  peer: Deno.Addr | undefined,
+  id: string,
+): Promise<AdmissionDecision> {
+  let decision: AdmissionDecision;
+  try {
+    decision = await admitHttp(ctx.hub, req, { action: AdmissionAction.Play, protocol, key, remote: peer });
+  } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e;
+    decision = deny(e.message);
   }
-  return `${kind} #${nextPlayer++}`;
+  if (decision.kind !== DecisionKind.Allow) {
+    ctx.log.child(id).info(`closed: play of ${key} refused: ${refusalText(decision)}`);
+  }
+  return decision;
 }
 
 export class FlvPlayer {
@@ -43,6 +85,8 @@ export class FlvPlayer {
   /** The stream key, `app/name`. */
   readonly key: string;
   readonly subscriber: Subscriber;
+  /** This player in the hub's session registry. */
+  readonly session: SessionEntry;
   #ctx: HttpContext;
   #log: Logger;
   #transport: FlvTransport;
@@ -52,7 +96,14 @@ export class FlvPlayer {
   #ending = false;
   #closed = false;
 
-  constructor(id: string, key: string, ctx: HttpContext, transport: FlvTransport) {
+  constructor(
+    id: string,
+    key: string,
+    ctx: HttpContext,
+    transport: FlvTransport,
+    protocol: Protocol,
+    remote?: string,
+  ) {
     this.id = id;
     this.key = key;
     this.#ctx = ctx;
@@ -64,7 +115,23 @@ export class FlvPlayer {
       { write: (bytes) => this.#write(bytes) },
       ctx.config.player,
       this.#log,
+      { protocol },
     );
+    const stats = this.subscriber.stats;
+    this.session = ctx.hub.sessions.open({
+      protocol,
+      role: Role.Player,
+      remote,
+      key,
+      counters: () => ({
+        bytesOut: stats.bytesSent,
+        framesSent: stats.framesSent,
+        framesDropped: stats.framesDropped,
+        skips: stats.skips,
+        lagMs: this.subscriber.lagMs,
+      }),
+      close: (reason) => this.#close(reason),
+    });
     this.subscriber.onClose = (reason) => this.#close(reason);
     this.subscriber.onEvent = (ev) => this.#onEvent(ev);
   }
@@ -135,6 +202,7 @@ export class FlvPlayer {
     this.#ctx.hub.leave(this.key, this.subscriber);
     this.subscriber.close(reason); // calls back into #close, which returns at once
     this.#transport.end(reason);
+    this.session.end(reason);
     this.#log.info(`closed: ${reason}`);
   }
 }

@@ -30,11 +30,14 @@
  * @module
  */
 import type { HttpContext } from "../http/context.ts";
+import { refusalResponse } from "../http/admit.ts";
 import { CORS_ALLOW_ORIGIN, jsonError } from "../http/responses.ts";
+import { DecisionKind } from "../hub/admission.ts";
+import { Protocol } from "../hub/session_kind.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
-import { FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
+import { addressOf, admitFlvPlay, FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
 
 /**
  * Response headers of an FLV play: streamed (no content-length), never cached, readable from any origin
@@ -46,18 +49,25 @@ const FLV_PLAY_HEADERS: Readonly<Record<string, string>> = {
   ...CORS_ALLOW_ORIGIN,
 };
 
-/** Plays stream `key` as FLV over the response body (the router sends WebSocket upgrades to `ws_flv.ts`). */
-export function serveFlvPlay(
+/**
+ * Plays stream `key` as FLV over the response body, once the admission gate
+ * allows (a refusal is 401, 403 or 503 with a JSON reason, or a 302). The
+ * router sends WebSocket upgrades to `ws_flv.ts`.
+ */
+export async function serveFlvPlay(
   req: Request,
   key: string,
   ctx: HttpContext,
   peer?: Deno.Addr,
-): Response | Promise<Response> {
+): Promise<Response> {
+  const id = playerId(Protocol.HttpFlv, peer);
+  const decision = await admitFlvPlay(req, key, ctx, Protocol.HttpFlv, peer, id);
+  if (decision.kind !== DecisionKind.Allow) return refusalResponse(decision, `Cannot play ${key}`);
   const stream = ctx.hub.get(key);
   if (!stream && (req.method === "HEAD" || ctx.config.hub.playWaitMs <= 0)) return notFound(key);
   // An empty body rather than none: Deno would add content-length 0, which a GET never has.
   if (req.method === "HEAD") return new Response(ReadableStream.from([]), { headers: FLV_PLAY_HEADERS });
-  return playOverBody(req, key, ctx, peer);
+  return playOverBody(req, key, ctx, peer, id);
 }
 
 function notFound(key: string, waitedMs = 0): Response {
@@ -70,9 +80,10 @@ async function playOverBody(
   key: string,
   ctx: HttpContext,
   peer: Deno.Addr | undefined,
+  id: string,
 ): Promise<Response> {
   const body = new BodyTransport(flvFileHeader(flvHeaderFlags(ctx.hub.get(key))));
-  const player = new FlvPlayer(playerId("http-flv", peer), key, ctx, body);
+  const player = new FlvPlayer(id, key, ctx, body, Protocol.HttpFlv, addressOf(peer));
   body.onCancel = () => player.peerGone();
   try {
     await player.play(req);

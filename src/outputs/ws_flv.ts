@@ -21,24 +21,33 @@
  */
 import type { HttpContext } from "../http/context.ts";
 import { jsonError } from "../http/responses.ts";
+import { DecisionKind, refusalText } from "../hub/admission.ts";
+import { Protocol } from "../hub/session_kind.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
-import { FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
+import { addressOf, admitFlvPlay, FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
 
 /** A write resolves once the socket holds at most this much unsent data. */
 export const LOW_WATER_BYTES = 64 * 1024;
 /** How often a write above the low-water mark looks at `bufferedAmount` again, in ms. */
 export const POLL_MS = 10;
 
-/** Plays stream `key` as FLV over a WebSocket (the request asks to upgrade). */
+/**
+ * Plays stream `key` as FLV over a WebSocket (the request asks to upgrade),
+ * once the admission gate allows; a refusal upgrades and closes with 1008
+ * (policy violation) and the reason, which a browser can read.
+ */
 export async function serveWsFlvPlay(
   req: Request,
   key: string,
   ctx: HttpContext,
   peer?: Deno.Addr,
 ): Promise<Response> {
+  const id = playerId(Protocol.WsFlv, peer);
+  const decision = await admitFlvPlay(req, key, ctx, Protocol.WsFlv, peer, id);
+  if (decision.kind !== DecisionKind.Allow) return refuseSocket(req, refusalText(decision));
   if (!ctx.hub.get(key) && ctx.config.hub.playWaitMs <= 0) {
     return jsonError(404, `Cannot play ${key}: it is not published`);
   }
@@ -46,7 +55,7 @@ export async function serveWsFlvPlay(
     flvFileHeader(flvHeaderFlags(ctx.hub.get(key))),
     ctx.config.player.stallTimeoutMs,
   );
-  const player = new FlvPlayer(playerId("ws-flv", peer), key, ctx, ws);
+  const player = new FlvPlayer(id, key, ctx, ws, Protocol.WsFlv, addressOf(peer));
   ws.onPeerClose = () => player.peerGone();
   try {
     await player.play(req);
@@ -66,6 +75,19 @@ export async function serveWsFlvPlay(
   }
   ws.attach(upgraded.socket);
   return upgraded.response;
+}
+
+/** Upgrades and closes at once with 1008 and `reason` (an upgrade that fails gets a 400). */
+function refuseSocket(req: Request, reason: string): Response {
+  let upgraded: { socket: WebSocket; response: Response };
+  try {
+    upgraded = Deno.upgradeWebSocket(req);
+  } catch (e) {
+    return jsonError(400, `Cannot upgrade to a WebSocket: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const { socket, response } = upgraded;
+  socket.onopen = () => socket.close(WsCloseCode.PolicyViolation, closeReasonText(reason));
+  return response;
 }
 
 /**

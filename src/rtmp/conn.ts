@@ -36,7 +36,7 @@ import { closeReasonOf } from "../errors.ts";
 import { ChunkReader } from "../wasm/chunk_reader.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
 import type { AmfObject } from "../amf/value.ts";
-import { commandMessage, statusMessage, type StatusLevel } from "./command.ts";
+import { commandMessage, type StatusLevel, statusMessage } from "./command.ts";
 import * as control from "./control.ts";
 import type { HandshakeStep } from "./handshake.ts";
 import { MessageType, type RtmpMessage } from "./message.ts";
@@ -311,12 +311,18 @@ export class RtmpConn {
       const timestamp = msg.timestamp >>> 0;
       const prev = this.#lastOut.get(msg.csid);
       const admitted = delta === DeltaHeaders.All ||
-        (delta === DeltaHeaders.Media && (msg.typeId === MessageType.Audio || msg.typeId === MessageType.Video));
+        (delta === DeltaHeaders.Media &&
+          (msg.typeId === MessageType.Audio || msg.typeId === MessageType.Video));
       const useDelta = admitted && prev !== undefined && prev.streamId === msg.streamId &&
         ((timestamp - prev.timestamp) >>> 0) < HALF_RANGE;
       this.#lastOut.set(msg.csid, { streamId: msg.streamId, timestamp });
       parts.push(
-        encodeMessage({ ...msg, timestamp }, this.#chunkSize, useDelta ? "delta" : "full", prev?.timestamp ?? 0),
+        encodeMessage(
+          { ...msg, timestamp },
+          this.#chunkSize,
+          useDelta ? "delta" : "full",
+          prev?.timestamp ?? 0,
+        ),
       );
       // Set Chunk Size goes out in the old size; everything after it in the new one (5.4.1).
       if (msg.typeId === MessageType.SetChunkSize && msg.streamId === 0 && msg.payload.length >= 4) {

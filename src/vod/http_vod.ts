@@ -31,7 +31,11 @@
  * @module
  */
 import type { HttpContext } from "../http/context.ts";
+import { admitHttp, refusalResponse } from "../http/admit.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
+import { AdmissionAction, DecisionKind, refusalText } from "../hub/admission.ts";
+import { Protocol, Role } from "../hub/session_kind.ts";
+import { ProtocolError } from "../errors.ts";
 import { parseUrlPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
 
 /** Bytes read from the file per pull of the response body. */
@@ -84,14 +88,40 @@ export function etagOf(file: VodFile): string {
   return `"${mtime.toString(16)}-${file.size.toString(16)}"`;
 }
 
-/** Serves the file at `relPath` (below the VOD prefix, still percent-encoded) with Range support. */
-export async function serveVod(req: Request, relPath: string, ctx: HttpContext): Promise<Response> {
+/**
+ * Serves the file at `relPath` (below the VOD prefix, still percent-encoded) with Range support, once the
+ * admission gate allows the play (asked before anything about the file is looked up, so a refusal tells
+ * nothing of what exists). A body being sent is a session in the hub's registry.
+ */
+export async function serveVod(
+  req: Request,
+  relPath: string,
+  ctx: HttpContext,
+  remote?: Deno.Addr,
+): Promise<Response> {
   const what = `${req.method} /${ctx.config.vod.app}/${relPath}`;
   const root = ctx.config.vod.root;
   if (root === null) {
     return jsonError(404, `Cannot ${what}: VOD is off (start the server with --vod-root DIR)`);
   }
   const log = ctx.log.child("vod");
+  const key = `${ctx.config.vod.app}/${relPath}`;
+  let decision;
+  try {
+    decision = await admitHttp(ctx.hub, req, {
+      action: AdmissionAction.Play,
+      protocol: Protocol.HttpVod,
+      key,
+      remote,
+    });
+  } catch (e) {
+    if (e instanceof ProtocolError) return jsonError(400, `Cannot ${what}: ${e.message}`);
+    throw e;
+  }
+  if (decision.kind !== DecisionKind.Allow) {
+    log.info(`refused ${what}: ${refusalText(decision)}`);
+    return refusalResponse(decision, `Cannot ${what}`);
+  }
   const denied = await vodReadDenied(root, (message) => log.error(`cannot serve VOD: ${message}`));
   if (denied) return json({ error: `Cannot ${what}: ${denied}` }, 503);
   const segments = parseUrlPath(relPath);
@@ -141,7 +171,22 @@ export async function serveVod(req: Request, relPath: string, ctx: HttpContext):
     log.debug(`refused ${what}: the file cannot be opened (${e instanceof Error ? e.name : e})`);
     return jsonError(404, `Cannot ${what}: no such file`);
   }
-  return new Response(fileBody(handle, start, length, file.path), { status, headers });
+  let sent = 0;
+  const session = ctx.hub.sessions.open({
+    protocol: Protocol.HttpVod,
+    role: Role.Vod,
+    remote: remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : undefined,
+    key,
+    counters: () => ({ bytesOut: sent }),
+    close: () => {
+      // A kick cannot cut a response Deno.serve is sending; the body ends at its length.
+    },
+  });
+  const body = fileBody(handle, start, length, file.path, {
+    sent: (n) => sent += n,
+    end: (reason) => session.end(reason),
+  });
+  return new Response(body, { status, headers });
 }
 
 /** True when an If-None-Match list holds `etag` (weak comparison, RFC 9110 13.1.2) or is `*`. */
@@ -159,12 +204,14 @@ function fileBody(
   start: number,
   length: number,
   path: string,
+  progress: { sent(n: number): void; end(reason: string): void },
 ): ReadableStream<Uint8Array> {
   let left = length;
   let closed = false;
-  const close = () => {
+  const close = (reason: string) => {
     if (closed) return;
     closed = true;
+    progress.end(reason);
     try {
       file.close();
     } catch {
@@ -176,7 +223,7 @@ function fileBody(
       try {
         if (start > 0) await file.seek(start, Deno.SeekMode.Start);
       } catch (e) {
-        close();
+        close(`read failed: ${e instanceof Error ? e.message : String(e)}`);
         controller.error(e);
       }
     },
@@ -188,18 +235,19 @@ function fileBody(
           throw new Error(`Cannot read ${path}: current file ends ${left} bytes before the promised length`);
         }
         left -= n;
+        progress.sent(n);
         controller.enqueue(n === buf.length ? buf : buf.subarray(0, n));
         if (left === 0) {
-          close();
+          close("sent");
           controller.close();
         }
       } catch (e) {
-        close();
+        close(`read failed: ${e instanceof Error ? e.message : String(e)}`);
         controller.error(e);
       }
     },
     cancel() {
-      close();
+      close("player left");
     },
   }, { highWaterMark: 0 });
 }

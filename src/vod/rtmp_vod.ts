@@ -58,8 +58,8 @@ import {
   DataName,
   encodeData,
   StatusCode,
-  statusMessage,
   StatusLevel,
+  statusMessage,
 } from "../rtmp/command.ts";
 import * as control from "../rtmp/control.ts";
 import { mediaChunkStream, type RtmpMessage } from "../rtmp/message.ts";

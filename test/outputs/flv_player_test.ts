@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, assertStrictEquals } from "../_util/
 import { concat, FakePublisher, frames, RecordingLogger } from "../_util/hub_fakes.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import type { HttpContext } from "../../src/http/context.ts";
+import { Protocol } from "../../src/hub/session_kind.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { FlvReader } from "../../src/media/flv.ts";
 import { FLV_PACKED_KEY } from "../../src/outputs/flv_packer.ts";
@@ -46,7 +47,7 @@ function setup(overrides: ConfigOverrides = {}) {
   const hub = new StreamHub({ ...config.hub, mergeWindowMs: 0 }, log);
   const ctx: HttpContext = { hub, config, log, startedAt: 0 };
   const transport = new FakeTransport();
-  const player = new FlvPlayer("http-flv test", "live/x", ctx, transport);
+  const player = new FlvPlayer("http-flv test", "live/x", ctx, transport, Protocol.HttpFlv);
   const closes = () => log.lines.filter((l) => l.msg.startsWith("closed:")).map((l) => l.msg);
   return { hub, log, transport, player, closes };
 }

@@ -46,8 +46,8 @@ import { DEFAULT_MAX_MESSAGE_LENGTH } from "../../wasm/chunk_reader.ts";
 import type { AmfValue } from "../../amf/value.ts";
 import {
   type Command,
-  CommandName,
   commandMessage,
+  CommandName,
   decodeCommand,
   decodeData,
   encodeCommand,

@@ -11,6 +11,14 @@
  * - **Order**: a command before `connect` closes the connection, and so does
  *   `publish` or `play` on a message stream that `createStream` did not hand
  *   out, as nginx-rtmp does; the reason is logged.
+ * - **Admission**: every publish and play (VOD too) asks the hub's gate first,
+ *   with the app, the stream name and its `?query`, tcUrl, pageUrl and the
+ *   peer's address. A refusal answers NetStream.Publish.BadName or
+ *   NetStream.Play.Failed with the reason as description, then closes. Media
+ *   that arrives while the gate decides is dropped (encoders wait for
+ *   Publish.Start before they send any); other connections never wait.
+ * - **Registry**: the connection is in the hub's session registry from accept
+ *   to close (role pending until its publish or play is allowed).
  * - Each session logs exactly one close line: who, what, bytes, duration,
  *   reason.
  *
@@ -18,6 +26,15 @@
  */
 import type { Config } from "../../config/config.ts";
 import { closeReasonOf, ProtocolError, StreamBusyError, StreamNotFoundError } from "../../errors.ts";
+import {
+  AdmissionAction,
+  type AdmissionDecision,
+  DecisionKind,
+  refusalText,
+  splitStreamName,
+} from "../../hub/admission.ts";
+import type { SessionEntry } from "../../hub/registry.ts";
+import { Protocol, Role as SessionRole } from "../../hub/session_kind.ts";
 import type { StreamHub } from "../../hub/stream_hub.ts";
 import { type StreamEvent, Subscriber } from "../../hub/subscriber.ts";
 import type { Logger } from "../../log.ts";
@@ -81,6 +98,14 @@ export class RtmpSession {
   readonly #ctx: SessionContext;
   readonly #log: Logger;
   #connected = false;
+  /** A publish or play is waiting for the admission gate. */
+  #admitting = false;
+  #tcUrl: string | undefined;
+  #pageUrl: string | undefined;
+  /** This connection in the hub's session registry. */
+  readonly #entry: SessionEntry;
+  /** The last subscriber, whose counters the registry reads after it ended. */
+  #lastSubscriber: Subscriber | undefined;
   #closed = false;
   /** A refusal was sent; the socket closes once it is written, and messages meanwhile are ignored. */
   #closing = false;
@@ -111,6 +136,27 @@ export class RtmpSession {
     this.remote = `${addr.hostname}:${addr.port}`;
     this.id = `rtmp ${this.remote}`;
     this.#log = ctx.log.child(`conn ${this.remote}`);
+    this.#entry = ctx.hub.sessions.open({
+      protocol: Protocol.Rtmp,
+      remote: this.remote,
+      counters: () => {
+        const s = this.#lastSubscriber;
+        return {
+          bytesIn: this.#conn.bytesIn,
+          bytesOut: this.#conn.bytesOut,
+          framesSent: s?.stats.framesSent ?? 0,
+          framesDropped: s?.stats.framesDropped ?? 0,
+          skips: s?.stats.skips ?? 0,
+          lagMs: s?.lagMs ?? 0,
+        };
+      },
+      close: (reason) => this.close(reason),
+    });
+  }
+
+  /** This connection's id in the hub's session registry. */
+  get sessionId(): string {
+    return this.#entry.id;
   }
 
   get closed(): boolean {
@@ -169,6 +215,7 @@ export class RtmpSession {
     this.#endPublish();
     this.#endPlay();
     this.#conn.close();
+    this.#entry.end(reason);
     const what = this.role === "new" ? "no stream" : `${this.role} ${this.app}/${this.streamName}`;
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     this.#log.info(`closed: ${what}, in ${this.bytesIn} B, out ${this.bytesOut} B, ${secs} s: ${reason}`);
@@ -270,6 +317,8 @@ export class RtmpSession {
     const o = (obj ?? {}) as Record<string, unknown>;
     const app = typeof o.app === "string" ? o.app : "";
     this.app = app.split("?")[0].replace(/\/+$/, "");
+    if (typeof o.tcUrl === "string") this.#tcUrl = o.tcUrl;
+    if (typeof o.pageUrl === "string") this.#pageUrl = o.pageUrl;
     const objectEncoding = typeof o.objectEncoding === "number" ? o.objectEncoding : 0;
     const cfg = this.#ctx.config.rtmp;
     this.#conn.sendControl(control.windowAckSize(cfg.windowAckSize));
@@ -292,8 +341,64 @@ export class RtmpSession {
       return this.#violation(`${cmd.name} on message stream ${streamId}, which createStream did not create`);
     }
     const name = String(cmd.args[0] ?? "");
-    if (cmd.name === CommandName.Publish) return this.#onPublish(streamId, name);
-    void this.#onPlay(streamId, name, cmd.args[1]);
+    const publish = cmd.name === CommandName.Publish;
+    if (this.role !== "new" || this.#admitting || !name) {
+      this.#conn.sendStatus(
+        streamId,
+        StatusLevel.Error,
+        publish ? StatusCode.PublishBadName : StatusCode.PlayFailed,
+        `Cannot ${cmd.name} ${name}: current session is ${
+          this.#admitting ? "waiting for admission" : this.role
+        }`,
+      );
+      return;
+    }
+    void this.#admitThen(streamId, name, publish, cmd.args[1]);
+  }
+
+  /** Asks the admission gate, then publishes or plays; a refusal is answered on the stream and closes. */
+  async #admitThen(streamId: number, name: string, publish: boolean, start: unknown): Promise<void> {
+    const action = publish ? AdmissionAction.Publish : AdmissionAction.Play;
+    const refuse = (why: string) => {
+      this.#conn.sendStatus(
+        streamId,
+        StatusLevel.Error,
+        publish ? StatusCode.PublishBadName : StatusCode.PlayFailed,
+        why,
+        { details: name },
+      );
+      this.#closeAfterWrites(`${action} of ${this.#key(name)} refused: ${why}`);
+    };
+    let split: { name: string; query: Record<string, string> };
+    try {
+      split = splitStreamName(name);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      return refuse(e.message);
+    }
+    this.#admitting = true;
+    const addr = this.#conn.remoteAddr;
+    let decision: AdmissionDecision;
+    try {
+      decision = await this.#ctx.hub.admit({
+        action,
+        protocol: Protocol.Rtmp,
+        app: this.app,
+        name: split.name,
+        key: `${this.app}/${split.name}`,
+        remote: { hostname: addr.hostname, port: addr.port },
+        query: split.query,
+        tcUrl: this.#tcUrl,
+        pageUrl: this.#pageUrl,
+        sessionId: this.#entry.id,
+      });
+    } finally {
+      this.#admitting = false;
+    }
+    if (this.#closed || this.#closing) return;
+    if (decision.kind !== DecisionKind.Allow) return refuse(refusalText(decision));
+    if (publish) return this.#onPublish(streamId, name);
+    await this.#onPlay(streamId, name, start);
   }
 
   #key(name: string): string {
@@ -301,17 +406,11 @@ export class RtmpSession {
   }
 
   #onPublish(streamId: number, name: string): void {
-    if (this.role !== "new" || !name) {
-      this.#conn.sendStatus(
-        streamId,
-        StatusLevel.Error,
-        StatusCode.PublishBadName,
-        `Cannot publish ${name}: current session is ${this.role}`,
-      );
-      return;
-    }
     const key = this.#key(name);
-    const publisher = new FlvPublisher(key, this.id, this.#ctx.hub);
+    const publisher = new FlvPublisher(key, this.id, this.#ctx.hub, {
+      protocol: Protocol.Rtmp,
+      remote: this.remote,
+    });
     publisher.onClose = (reason) => this.close(reason);
     try {
       publisher.start();
@@ -332,6 +431,7 @@ export class RtmpSession {
     this.role = "publisher";
     this.streamName = name.split("?")[0];
     this.#publishStreamId = streamId;
+    this.#entry.setStream(SessionRole.Publisher, key);
     this.#lastMediaAt = Date.now();
     this.#conn.sendControl(control.streamBegin(streamId));
     this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PublishStart, `${key} is now published.`, {
@@ -397,15 +497,6 @@ export class RtmpSession {
   // ---- play
 
   async #onPlay(streamId: number, name: string, start?: unknown): Promise<void> {
-    if (this.role !== "new" || !name) {
-      this.#conn.sendStatus(
-        streamId,
-        StatusLevel.Error,
-        StatusCode.PlayFailed,
-        `Cannot play ${name}: current session is ${this.role}`,
-      );
-      return;
-    }
     const vodPath = vodPlayPath(this.#ctx.config.vod, this.app, name);
     if (vodPath !== undefined) return this.#onVodPlay(streamId, name, vodPath, start);
     const key = this.#key(name);
@@ -419,9 +510,12 @@ export class RtmpSession {
       { write: (b) => this.#conn.write(b) },
       this.#ctx.config.player,
       this.#log,
+      { protocol: Protocol.Rtmp },
     );
     this.#packer = packer;
     this.#subscriber = sub;
+    this.#lastSubscriber = sub;
+    this.#entry.setStream(SessionRole.Player, key);
     sub.onClose = (reason) => this.close(reason);
     sub.onEvent = (ev) => this.#onStreamEvent(ev);
 
@@ -433,9 +527,23 @@ export class RtmpSession {
     }
     this.#conn.sendControl(control.streamBegin(streamId));
     const details = { details: name };
-    this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PlayReset, `Playing and resetting ${key}.`, details);
-    this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PlayStart, `Started playing ${key}.`, details);
-    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(() => {});
+    this.#conn.sendStatus(
+      streamId,
+      StatusLevel.Status,
+      StatusCode.PlayReset,
+      `Playing and resetting ${key}.`,
+      details,
+    );
+    this.#conn.sendStatus(
+      streamId,
+      StatusLevel.Status,
+      StatusCode.PlayStart,
+      `Started playing ${key}.`,
+      details,
+    );
+    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(
+      () => {},
+    );
     this.#log.info(`playing ${key}`);
     try {
       await this.#conn.drained; // status messages go out before any media
@@ -499,6 +607,7 @@ export class RtmpSession {
     this.role = "player";
     this.streamName = name.split("?")[0];
     this.#playStreamId = streamId;
+    this.#entry.setStream(SessionRole.Vod, `${this.app}/${path}`);
     this.#vod = new VodPlay(
       { send: (msgs) => this.#conn.send(msgs, DeltaHeaders.Media), close: (r) => this.#closeAfterWrites(r) },
       {
