@@ -79,6 +79,10 @@ export function assertGreaterOrEqual(actual: number, expected: number, msg?: str
   if (!(actual >= expected)) throw new AssertionError(msg ?? `Expected ${actual} >= ${expected}`);
 }
 
+export function assertGreater(actual: number, expected: number, msg?: string): void {
+  if (!(actual > expected)) throw new AssertionError(msg ?? `Expected ${actual} > ${expected}`);
+}
+
 export function assertLess(actual: number, expected: number, msg?: string): void {
   if (!(actual < expected)) throw new AssertionError(msg ?? `Expected ${actual} < ${expected}`);
 }
