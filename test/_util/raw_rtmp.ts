@@ -31,30 +31,7 @@ export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void
 
 /** Reads until the server closes the socket (null or reset); fails instead of hanging past `timeoutMs`. */
 export async function readToClose(conn: Deno.Conn, timeoutMs = EVENT_TIMEOUT_MS): Promise<void> {
-  const buf = new Uint8Array(4096);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`Cannot see the server close: not within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  const drain = (async () => {
-    try {
-      while (await conn.read(buf) !== null) {
-        // discard
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.ConnectionReset)) throw e;
-    }
-  })();
-  try {
-    await Promise.race([drain, timeout]);
-  } finally {
-    clearTimeout(timer);
-    conn.close();
-  }
-  await drain.catch(() => {});
+  await readMessagesToClose(conn, timeoutMs);
 }
 
 /**

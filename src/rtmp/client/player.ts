@@ -9,7 +9,7 @@
 import { FrameKind } from "../../media/frame.ts";
 import { CommandName } from "../command.ts";
 import type * as control from "../control.ts";
-import type { StatusEvent } from "./status.ts";
+import type { ClientChannel, StatusEvent } from "./status.ts";
 import { within } from "./within.ts";
 
 /** A player's unread events, in bytes, before the client stops reading the socket. */
@@ -22,19 +22,9 @@ const EVENT_OVERHEAD = 64;
 const COMPACT_AFTER = 1024;
 
 /** What a player needs of its connection (RtmpClient implements it). */
-export interface PlayChannel {
-  readonly closed: boolean;
-  /** Why the connection ended; "" while open. */
-  readonly closeReason: string;
-  /** Resolves with the close reason once the connection has ended. */
-  readonly done: Promise<string>;
-  /** The local end of the socket. */
-  readonly localAddr: Deno.NetAddr;
-  /** Sends a command with transaction id 0. */
-  sendStreamCommand(streamId: number, name: string, ...args: (string | number)[]): Promise<void>;
+export interface PlayChannel extends ClientChannel {
   pauseReading(): void;
   resumeReading(): void;
-  close(): Promise<void>;
 }
 
 /** An audio, video or data message of a played stream. */

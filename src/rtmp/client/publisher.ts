@@ -10,25 +10,15 @@ import { type AmfObject, EcmaArray } from "../../amf/value.ts";
 import { FrameKind } from "../../media/frame.ts";
 import { CommandName, DataName, encodeData } from "../command.ts";
 import { mediaChunkStream, type RtmpMessage } from "../message.ts";
-import type { StatusEvent } from "./status.ts";
+import type { ClientChannel, StatusEvent } from "./status.ts";
 
 /** A publisher's statuses kept after Publish.Start. */
 const MAX_KEPT_STATUSES = 32;
 
 /** What a publisher needs of its connection (RtmpClient implements it). */
-export interface PublishChannel {
-  readonly closed: boolean;
-  /** Why the connection ended; "" while open. */
-  readonly closeReason: string;
-  /** Resolves with the close reason once the connection has ended. */
-  readonly done: Promise<string>;
-  /** The local end of the socket. */
-  readonly localAddr: Deno.NetAddr;
+export interface PublishChannel extends ClientChannel {
   /** Chunks `msgs` (delta headers where allowed) and writes them in one write. */
   sendMessages(msgs: readonly RtmpMessage[]): Promise<void>;
-  /** Sends a command with transaction id 0. */
-  sendStreamCommand(streamId: number, name: string, ...args: (string | number)[]): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** A frame for {@linkcode Publisher.sendFrames}. */

@@ -51,3 +51,17 @@ export function statusOf(value: AmfValue): StatusEvent {
     info,
   };
 }
+
+/** What publishers and players share of their connection (RtmpClient implements it). */
+export interface ClientChannel {
+  readonly closed: boolean;
+  /** Why the connection ended; "" while open. */
+  readonly closeReason: string;
+  /** Resolves with the close reason once the connection has ended. */
+  readonly done: Promise<string>;
+  /** The local end of the socket. */
+  readonly localAddr: Deno.NetAddr;
+  /** Sends a command with transaction id 0 (FCUnpublish, deleteStream). */
+  sendStreamCommand(streamId: number, name: string, ...args: (string | number)[]): Promise<void>;
+  close(): Promise<void>;
+}
