@@ -33,7 +33,8 @@ export function within<T>(
       () => giveUp(new Deno.errors.TimedOut(`Cannot ${what}: no answer within ${ms} ms`)),
       ms,
     );
-    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
     p.then((v) => {
       if (settled) return onLate?.(v);
       settled = true;
