@@ -6,6 +6,7 @@
  */
 import { assert, assertEquals, assertGreater } from "../_util/assert.ts";
 import { FakeSink, limits, RecordingLogger } from "../_util/hub_fakes.ts";
+import { haveTools, makeSource } from "../_util/media.ts";
 import { isAv, readMedia, readUntil, startServer, SyntheticStream, test, waitFor } from "../_util/live.ts";
 import { type HubEvent, HubEventType } from "../../src/hub/events.ts";
 import { Protocol, Role } from "../../src/hub/session_kind.ts";
@@ -135,5 +136,34 @@ test("hub.sessions lists the publisher and players of every protocol with their 
     await viewConn.close();
     await pubConn.close();
     await server.stop();
+  }
+});
+
+test("hub.sessions lists VOD players over RTMP and HTTP while they play, with bytes out", async () => {
+  if (!haveTools("ffmpeg")) return;
+  const root = await Deno.makeTempDir({ prefix: "sluice_vod_" });
+  await makeSource(`${root}/clip.flv`, { seconds: 6, video: "2M" });
+  const server = await startServer({ vod: { root } });
+  const client = await RtmpClient.connect(`rtmp://127.0.0.1:${server.sluice.rtmpPort}/vod`);
+  try {
+    const player = await client.play("clip.flv");
+    await readMedia(player, 3);
+    const res = await fetch(`http://127.0.0.1:${server.sluice.httpPort}/vod/clip.flv`);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const hub = server.sluice.hub;
+    const vod = () => hub.sessions.list({ role: Role.Vod });
+    await waitFor(() => vod().length === 2, "two VOD sessions");
+    const rtmp = vod().find((s) => s.protocol === Protocol.Rtmp);
+    const http = vod().find((s) => s.protocol === Protocol.HttpVod);
+    assertEquals([rtmp?.key, http?.key], ["vod/clip.flv", "vod/clip.flv"]);
+    assertGreater(rtmp!.bytesOut, 0);
+    assertGreater(http!.bytesOut, 0);
+    while (!(await reader.read()).done) { /* read the file to its end */ }
+    await waitFor(() => vod().length === 1, "the HTTP VOD session to end with its body");
+  } finally {
+    await client.close();
+    await server.stop();
+    await Deno.remove(root, { recursive: true });
   }
 });
