@@ -4,8 +4,20 @@
  * carry FLV bytes split anywhere. Either publishes like an RTMP publisher
  * (`ffmpeg -re -i in -c copy -f flv http://host:8000/live/cam` works):
  *
+ * - every push asks the admission gate (`hub.admit()`, protocol http-push or
+ *   ws-push, the URL's query, the peer's address) before it publishes, and a
+ *   refusal is answered as `src/http/admit.ts` maps it: 401, 403 or 503 with a
+ *   JSON reason, or 302 to the redirect (WebSocket: close 1008 with
+ *   "denied: reason" or "redirected: url"). While the gate decides, nothing of
+ *   the push is read: an HTTP body waits unread (the encoder blocks on its
+ *   socket), and a WebSocket is upgraded only once allowed, so no message
+ *   can arrive before the answer and none needs buffering;
  * - one publisher per name: a second push is refused (409, or WebSocket close
  *   1008) unless the hub's takeover is on;
+ * - each push is in the hub's session registry (`hub.sessions`) from the
+ *   request on: pending while the gate decides, then publisher of its key;
+ *   an admin kick ends it as the server ending the publisher (503, WebSocket
+ *   1001);
  * - the body is read as it arrives and each FLV tag goes into the hub when its
  *   last byte does; nothing is buffered beyond the tag being read;
  * - tags are capped at `config.ingest.maxTagBytes`; malformed FLV closes
@@ -33,9 +45,13 @@
  * @module
  */
 import { ProtocolError, StreamBusyError } from "../errors.ts";
+import { admissionRequest, DENY_STATUS, refusalText } from "../http/admit.ts";
 import type { HttpContext } from "../http/context.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
+import { AdmissionAction, type AdmissionDecision, DecisionKind } from "../hub/admission.ts";
+import type { SessionEntry } from "../hub/registry.ts";
+import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Logger } from "../log.ts";
 import { FlvReader } from "../media/flv.ts";
 import { FlvPublisher } from "./flv_publisher.ts";
@@ -44,6 +60,8 @@ import { FlvPublisher } from "./flv_publisher.ts";
 const Status = {
   /** 200: the body ended; the summary follows. */
   Ok: 200,
+  /** 302: the admission gate redirected the push elsewhere (`Location`). */
+  Found: 302,
   /** 400: the body is not FLV, or ends inside a tag. */
   BadRequest: 400,
   /** 408: no bytes for the idle timeout. */
@@ -55,14 +73,13 @@ const Status = {
   /** 503: the server ended the publisher (shutdown or takeover). */
   Unavailable: 503,
 } as const;
-type Status = typeof Status[keyof typeof Status];
 
 let pushCount = 0;
 
 /**
- * Publishes stream `key` from the request body (POST/PUT), as FLV. `remote`
- * (Deno.serve's `info.remoteAddr`) names the pusher in logs and in the
- * stream's publisher id.
+ * Publishes stream `key` from the request body (POST/PUT), as FLV, once the
+ * admission gate allows. `remote` (Deno.serve's `info.remoteAddr`) names the
+ * pusher in logs, in the stream's publisher id and to the gate.
  */
 export function serveFlvPush(
   req: Request,
@@ -70,67 +87,131 @@ export function serveFlvPush(
   ctx: HttpContext,
   remote?: Deno.Addr,
 ): Promise<Response> {
-  return servePost(req, key, ctx, pusherName(remote));
+  return servePost(req, key, ctx, remote);
 }
 
-/** Publishes stream `key` from the binary messages of a WebSocket (the request asks to upgrade). */
-export function serveWsFlvPush(req: Request, key: string, ctx: HttpContext, remote?: Deno.Addr): Response {
-  return serveWebSocket(req, key, ctx, pusherName(remote));
+/**
+ * Publishes stream `key` from the binary messages of a WebSocket (the request
+ * asks to upgrade), once the admission gate allows: the upgrade waits for the
+ * answer, and a refusal upgrades only to close with 1008 and the reason.
+ */
+export function serveWsFlvPush(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  remote?: Deno.Addr,
+): Promise<Response> {
+  return serveWebSocket(req, key, ctx, remote);
 }
 
-function pusherName(remote: Deno.Addr | undefined): string {
-  return remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : `#${++pushCount}`;
+/** The peer's "ip:port", when it is a network address. */
+function addressOf(remote: Deno.Addr | undefined): string | undefined {
+  return remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : undefined;
 }
 
 /** Why a push ended, as the pusher is told. */
 interface Ending {
-  status: Status;
+  /** A Status, or a refusal's status from DENY_STATUS. */
+  status: number;
   /** For the log line. */
   reason: string;
   /** For the pusher (an error line or a WebSocket close reason); none for a clean end. */
   error?: string;
   wsCode?: WsCloseCode;
+  /** The WebSocket close reason, when not `error`: a refusal's "denied: reason" (as WebSocket-FLV play sends it). */
+  wsReason?: string;
+  /** Where a redirected push goes (the 302's `Location`). */
+  location?: string;
 }
 
 /**
- * One push, whatever carries it: an FLV reader in front of an FlvPublisher,
- * the idle timer, counters, and the one close line in the log.
+ * One push, whatever carries it: its session registry entry, the admission
+ * question, an FLV reader in front of an FlvPublisher, the idle timer,
+ * counters, and the one close line in the log.
  */
 class PushSession {
   readonly id: string;
   readonly key: string;
+  readonly protocol: Protocol;
   readonly startedAt = Date.now();
+  /** This push in the hub's session registry: pending until allowed, then publisher of `key`. */
+  readonly entry: SessionEntry;
   bytesIn = 0;
   ending: Ending | undefined;
-  /** Called once when the session ends from inside (idle, hub close) so the carrier stops reading. */
+  /** Called once when the session ends from inside (idle, hub close, kick) so the carrier stops reading. */
   onEnd: (ending: Ending) => void = () => {};
 
   #ctx: HttpContext;
   #log: Logger;
   #reader: FlvReader;
   #publisher: FlvPublisher;
+  #remote: Deno.Addr | undefined;
   #lastDataAt = Date.now();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(kind: "http" | "ws", key: string, ctx: HttpContext, who: string) {
+  constructor(protocol: Protocol, key: string, ctx: HttpContext, remote: Deno.Addr | undefined) {
+    const address = addressOf(remote);
     this.key = key;
-    this.id = `${kind} push ${who}`;
+    this.protocol = protocol;
+    this.id = `${protocol === Protocol.WsPush ? "ws" : "http"} push ${address ?? `#${++pushCount}`}`;
     this.#ctx = ctx;
+    this.#remote = remote;
     this.#log = ctx.log.child(`${this.id} ${key}`);
     this.#reader = new FlvReader({ maxTagSize: ctx.config.ingest.maxTagBytes });
-    this.#publisher = new FlvPublisher(key, this.id, ctx.hub);
-    this.#publisher.onClose = (reason) => {
-      this.#end({
-        status: Status.Unavailable,
-        reason: `closed by the server: ${reason}`,
-        error: `Cannot publish ${key}: ${reason}`,
-        wsCode: WsCloseCode.GoingAway,
-      });
-    };
+    this.#publisher = new FlvPublisher(key, this.id, ctx.hub, { protocol, remote: address });
+    this.#publisher.onClose = (reason) => this.#closedByServer(reason);
+    this.entry = ctx.hub.sessions.open({
+      protocol,
+      role: Role.Pending,
+      remote: address,
+      counters: () => ({ bytesIn: this.bytesIn }),
+      close: (reason) => this.#closedByServer(reason),
+    });
   }
 
-  /** Publishes; false (and the session ended with 409) when the name is busy. */
+  /**
+   * Asks the admission gate about this push. True when allowed (and the
+   * session still open); otherwise the session has ended with the refusal
+   * (400 for a query past the gate's bounds).
+   */
+  async admit(req: Request): Promise<boolean> {
+    let decision: AdmissionDecision;
+    try {
+      decision = await this.#ctx.hub.admit(admissionRequest(req, {
+        action: AdmissionAction.Publish,
+        protocol: this.protocol,
+        key: this.key,
+        remote: this.#remote,
+        sessionId: this.entry.id,
+      }));
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.#end({
+        status: Status.BadRequest,
+        reason: `publish refused: ${e.message}`,
+        error: e.message,
+        wsCode: WsCloseCode.PolicyViolation,
+      });
+      return false;
+    }
+    if (this.ending) return false; // kicked (or the server stopped) while the gate decided
+    if (decision.kind === DecisionKind.Allow) return true;
+    const text = refusalText(decision);
+    this.#end({
+      status: decision.kind === DecisionKind.Deny ? DENY_STATUS[decision.deny] : Status.Found,
+      reason: `publish refused: ${text}`,
+      // The line refusalResponse() writes for a deny.
+      error: `Cannot publish ${this.key}: ${decision.kind === DecisionKind.Deny ? decision.reason : text}`,
+      wsCode: WsCloseCode.PolicyViolation,
+      wsReason: text,
+      ...(decision.kind === DecisionKind.Redirect && { location: decision.url }),
+    });
+    return false;
+  }
+
+  /** Publishes; false (and the session ended with 409) when the name is busy or the session already ended. */
   begin(): boolean {
+    if (this.ending) return false;
     try {
       this.#publisher.start();
     } catch (e) {
@@ -143,6 +224,7 @@ class PushSession {
       });
       return false;
     }
+    this.entry.setStream(Role.Publisher, this.key);
     this.#log.info(`publishing ${this.key}`);
     const idle = this.#ctx.config.ingest.idleTimeoutMs;
     this.#idleTimer = setInterval(() => {
@@ -192,6 +274,11 @@ class PushSession {
     this.#end({ status: Status.Ok, reason: "end of body" });
   }
 
+  /** The WebSocket upgrade failed (a request that only looked like one): 400. */
+  upgradeFailed(message: string): void {
+    this.#end({ status: Status.BadRequest, reason: `upgrade failed: ${message}`, error: message });
+  }
+
   malformed(e: ProtocolError, wsCode: WsCloseCode = WsCloseCode.InvalidPayload): void {
     this.#end({ status: Status.BadRequest, reason: `malformed FLV: ${e.message}`, error: e.message, wsCode });
   }
@@ -214,11 +301,22 @@ class PushSession {
     };
   }
 
+  /** The hub ended the publisher (takeover, shutdown) or an admin kicked the session. */
+  #closedByServer(reason: string): void {
+    this.#end({
+      status: Status.Unavailable,
+      reason: `closed by the server: ${reason}`,
+      error: `Cannot publish ${this.key}: ${reason}`,
+      wsCode: WsCloseCode.GoingAway,
+    });
+  }
+
   #end(ending: Ending, notify = true): void {
     if (this.ending) return;
     this.ending = ending;
     clearInterval(this.#idleTimer);
     this.#publisher.stop();
+    this.entry.end(ending.reason);
     const c = this.#publisher.counts;
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     this.#log.info(`closed: in ${this.bytesIn} B, ${c.tags} tags, ${secs} s: ${ending.reason}`);
@@ -226,9 +324,15 @@ class PushSession {
   }
 }
 
-async function servePost(req: Request, key: string, ctx: HttpContext, who: string): Promise<Response> {
-  const session = new PushSession("http", key, ctx, who);
-  if (!session.begin()) return answer(session);
+async function servePost(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  remote: Deno.Addr | undefined,
+): Promise<Response> {
+  const session = new PushSession(Protocol.HttpPush, key, ctx, remote);
+  // The body stays unread until the gate allows: no tag can reach the hub before.
+  if (!await session.admit(req) || !session.begin()) return answer(session);
   const body = req.body;
   if (!body) {
     session.malformed(new ProtocolError("flv", `Cannot publish ${key}: the request has no body`));
@@ -265,7 +369,10 @@ function answer(session: PushSession, bodyRead = false): Response {
   const ending = session.ending!;
   if (ending.status === Status.Ok) return json(session.summary(), ending.status);
   const message = ending.error ?? ending.reason;
-  return bodyRead ? jsonError(ending.status, message) : resettingJsonError(ending.status, message);
+  const headers: Record<string, string> = ending.location === undefined ? {} : { location: ending.location };
+  return bodyRead
+    ? jsonError(ending.status, message, headers)
+    : resettingJsonError(ending.status, message, headers);
 }
 
 /**
@@ -273,7 +380,7 @@ function answer(session: PushSession, bodyRead = false): Response {
  * so the server resets the connection after the line instead of reading on
  * through the rest of the unread request body (see the module doc).
  */
-function resettingJsonError(status: number, message: string): Response {
+function resettingJsonError(status: number, message: string, headers: Record<string, string> = {}): Response {
   const line = new TextEncoder().encode(JSON.stringify({ error: message }) + "\n");
   const body = new ReadableStream<Uint8Array>({
     start(c) {
@@ -287,30 +394,46 @@ function resettingJsonError(status: number, message: string): Response {
       "content-type": "application/json; charset=utf-8",
       "content-length": String(line.length + 1),
       ...CORS_ALLOW_ORIGIN,
+      ...headers,
     },
   });
 }
 
-function serveWebSocket(req: Request, key: string, ctx: HttpContext, who: string): Response {
+async function serveWebSocket(
+  req: Request,
+  key: string,
+  ctx: HttpContext,
+  remote: Deno.Addr | undefined,
+): Promise<Response> {
+  const session = new PushSession(Protocol.WsPush, key, ctx, remote);
+  // Upgraded only once the gate has answered: before, the client cannot send a message.
+  const allowed = await session.admit(req);
   let upgraded: { socket: WebSocket; response: Response };
   try {
     upgraded = Deno.upgradeWebSocket(req);
   } catch (e) {
-    return resettingJsonError(
-      Status.BadRequest,
-      `Cannot publish ${key} over WebSocket: ${(e as Error).message}`,
-    );
+    const message = `Cannot publish ${key} over WebSocket: ${(e as Error).message}`;
+    session.upgradeFailed(message);
+    return resettingJsonError(Status.BadRequest, message);
   }
   const { socket, response } = upgraded;
   socket.binaryType = "arraybuffer";
-  const session = new PushSession("ws", key, ctx, who);
-  const closeSocket = (ending: Ending) => {
+  const closeSocket = (ending: Ending): void => {
+    if (socket.readyState === WebSocket.CONNECTING) {
+      socket.onopen = () => closeSocket(ending); // closed as soon as it opens
+      return;
+    }
     if (socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED) return;
     socket.close(
       ending.wsCode ?? WsCloseCode.PolicyViolation,
-      closeReasonText(ending.error ?? ending.reason),
+      closeReasonText(ending.wsReason ?? ending.error ?? ending.reason),
     );
   };
+  if (!allowed) {
+    // Refused (or kicked while the gate decided): the socket opens only to be closed with the reason.
+    closeSocket(session.ending!);
+    return response;
+  }
   session.onEnd = closeSocket;
   socket.onopen = () => void session.begin();
   socket.onmessage = (ev: MessageEvent) => {

@@ -6,6 +6,12 @@
  * file (`flv_file.ts`), a start code an H.264 Annex B stream
  * (`annexb_file.ts`).
  *
+ * Before it publishes, a source asks the admission gate (`hub.admit()`,
+ * protocol file, no remote, an empty query); a refusal logs one error line
+ * ("Cannot publish KEY from PATH: denied: reason") and the source stays off.
+ * While it plays, it is in the hub's session registry (protocol file, role
+ * publisher, no remote, bytesIn the tag bytes pushed); an admin kick stops it.
+ *
  * Reading a file needs `--allow-read`. Without it, or when the file is
  * missing, the source logs one line that says what to do and stays off; the
  * server and its other streams go on.
@@ -14,6 +20,15 @@
  */
 import type { SourceConfig } from "../config/config.ts";
 import { StreamBusyError } from "../errors.ts";
+import { refusalText } from "../http/admit.ts";
+import {
+  AdmissionAction,
+  type AdmissionDecision,
+  type AdmissionRequest,
+  DecisionKind,
+} from "../hub/admission.ts";
+import type { SessionInit } from "../hub/registry.ts";
+import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Logger } from "../log.ts";
 import { annexBTags, type SeekableReader } from "./annexb_file.ts";
 import { flvFileTags } from "./flv_file.ts";
@@ -60,9 +75,17 @@ export async function readPermissionProblem(
   return (await query(path)) === "granted" ? undefined : missingReadPermissionMessage(path);
 }
 
+/** What a file source needs from the hub (StreamHub implements it; STYLE 10). */
+export interface SourceHub extends PublishHub {
+  /** The admission gate; never rejects. */
+  admit(req: AdmissionRequest): Promise<AdmissionDecision>;
+  /** The session registry: a source registers while it plays and ends its entry once. */
+  readonly sessions: { open(init: SessionInit): { end(reason?: string): void } };
+}
+
 /** What a file source needs from the server (STYLE 10). */
 export interface SourceContext {
-  hub: PublishHub;
+  hub: SourceHub;
   log: Logger;
   /** Replaces the read permission query (tests). */
   queryRead?: ReadPermissionQuery;
@@ -134,12 +157,32 @@ export class FileSource {
     }
     const publisher = new FlvPublisher(key, `file ${path}`, this.#ctx.hub, {
       omitMetadataKeys: FILE_ONLY_METADATA_KEYS,
+      protocol: Protocol.File,
     });
+    let session: { end(reason?: string): void } | undefined;
     let reason = "end of file";
     try {
       const kind = await sniff(file);
       if (!kind) {
         this.#log.error(`Cannot play ${path}: it is not an FLV file or an H.264 Annex B stream`);
+        return;
+      }
+      const slash = key.indexOf("/");
+      // stop() does not wait for a slow policy: the source gives up on the answer.
+      const decision = await Promise.race([
+        this.#ctx.hub.admit({
+          action: AdmissionAction.Publish,
+          protocol: Protocol.File,
+          app: key.slice(0, slash),
+          name: key.slice(slash + 1),
+          key,
+          query: {},
+        }),
+        abortedOf(this.#abort.signal),
+      ]);
+      if (!decision || this.#abort.signal.aborted) return; // stopped while the gate decided
+      if (decision.kind !== DecisionKind.Allow) {
+        this.#log.error(`Cannot publish ${key} from ${path}: ${refusalText(decision)}`);
         return;
       }
       try {
@@ -151,6 +194,13 @@ export class FileSource {
       }
       this.#publisher = publisher;
       publisher.onClose = (why) => this.#halt(why);
+      session = this.#ctx.hub.sessions.open({
+        protocol: Protocol.File,
+        role: Role.Publisher,
+        key,
+        counters: () => ({ bytesIn: publisher.counts.bytes }),
+        close: (why) => this.#halt(why),
+      });
       this.#log.info(`playing ${path} (${kind}) as ${key}, ${loop ? "looped" : "once"}`);
       const tags = kind === FileKind.Flv ? flvFileTags(file, { loop }) : annexBTags(file, {
         loop,
@@ -168,6 +218,7 @@ export class FileSource {
       publisher.stop();
       file.close();
     }
+    session?.end(reason);
     if (this.#publisher) {
       const c = publisher.counts;
       this.#log.info(
@@ -214,6 +265,12 @@ async function sniff(file: SeekableReader): Promise<FileKind | undefined> {
   }
   await file.seek(0, Deno.SeekMode.Start);
   return sniffFileKind(head.subarray(0, n));
+}
+
+/** Resolves (to undefined) when `signal` aborts. */
+function abortedOf(signal: AbortSignal): Promise<undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(undefined), { once: true }));
 }
 
 function describeFps(from: "config" | "sps" | "default"): string {

@@ -1,10 +1,14 @@
 /**
  * Fakes for the ingest tests: a file in memory, a clock that only moves when
- * something sleeps, and a hub that records what a publisher pushes.
+ * something sleeps, and a hub that records what a publisher pushes (with an
+ * admission gate the test answers and a real session registry).
  *
  * @module
  */
+import { type AdmissionDecision, type AdmissionRequest, allow } from "../../src/hub/admission.ts";
+import { SessionRegistry } from "../../src/hub/registry.ts";
 import type { PublisherHandle } from "../../src/hub/stream.ts";
+import { Logger } from "../../src/log.ts";
 import type { PublishHub, PublishTarget } from "../../src/ingest/flv_publisher.ts";
 import type { Clock } from "../../src/ingest/pacer.ts";
 import type { FrameKind } from "../../src/media/frame.ts";
@@ -65,11 +69,25 @@ export interface Pushed {
   payload: Uint8Array;
 }
 
-/** A PublishHub with at most one publisher per key, recording every push. */
+/**
+ * A PublishHub with at most one publisher per key, recording every push; also
+ * a source's hub (SourceHub): `admit()` records each request and answers with
+ * `decide` (allow by default), `sessions` is a real SessionRegistry.
+ */
 export class RecordingHub implements PublishHub {
   readonly pushed: Pushed[] = [];
   readonly publishers = new Map<string, PublisherHandle>();
   readonly unpublished: string[] = [];
+  /** Every admission request, in order. */
+  readonly admissions: AdmissionRequest[] = [];
+  /** The gate's answer; the test may replace it. */
+  decide: (req: AdmissionRequest) => AdmissionDecision | Promise<AdmissionDecision> = () => allow();
+  readonly sessions = new SessionRegistry(new Logger("[test] "));
+
+  admit(req: AdmissionRequest): Promise<AdmissionDecision> {
+    this.admissions.push(req);
+    return Promise.resolve(this.decide(req));
+  }
 
   publish(key: string, publisher: PublisherHandle): PublishTarget {
     if (this.publishers.has(key)) throw new StreamBusyError(key);

@@ -12,6 +12,7 @@
 import { assert, assertEquals, assertGreaterOrEqual } from "./assert.ts";
 import { makeConfig } from "../../src/config/config.ts";
 import type { ConfigOverrides } from "../../src/config/config.ts";
+import type { Admission } from "../../src/hub/admission.ts";
 import { setLogLevel, setLogSink } from "../../src/log.ts";
 import { classify } from "../../src/media/frame.ts";
 import { Sluice } from "../../src/sluice.ts";
@@ -421,16 +422,26 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts a Sluice on free ports with debug logging captured (`withServer` prints it when a test fails). */
-export async function startServer(overrides: ConfigOverrides = {}): Promise<TestServer> {
+/**
+ * Starts a Sluice on free ports with debug logging captured (`withServer` prints it when a test fails);
+ * `admission` is the policy it starts with (default: allow all).
+ */
+export async function startServer(
+  overrides: ConfigOverrides = {},
+  admission?: Admission,
+): Promise<TestServer> {
   const logs: string[] = [];
   const prevSink = setLogSink((line) => logs.push(line));
   setLogLevel("debug");
-  const sluice = new Sluice(makeConfig({
-    ...overrides,
-    rtmp: { host: "127.0.0.1", port: 0, ...overrides.rtmp },
-    http: { host: "127.0.0.1", port: 0, ...overrides.http },
-  }));
+  const sluice = new Sluice(
+    makeConfig({
+      ...overrides,
+      rtmp: { host: "127.0.0.1", port: 0, ...overrides.rtmp },
+      http: { host: "127.0.0.1", port: 0, ...overrides.http },
+    }),
+    undefined,
+    { admission },
+  );
   await sluice.start();
   return {
     sluice,

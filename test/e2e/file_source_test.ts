@@ -1,12 +1,14 @@
 /**
  * Files played out as live streams, as a user sets them up: raw H.264 made by
  * ffmpeg at test time (with and without VUI timing) and an FLV file, configured
- * as sources of an in-process Sluice and played by ffmpeg over RTMP; and the
- * command line without `--allow-read`, which must say which flag to add and
- * keep serving.
+ * as sources of an in-process Sluice and played by ffmpeg over RTMP; a source
+ * the admission policy denies, which must say so and leave the others
+ * playing; and the command line without `--allow-read`, which must say which
+ * flag to add and keep serving.
  */
 import { assert, assertEquals, assertMatch, assertThrows } from "../_util/assert.ts";
 import { makeAnnexB, withoutVui } from "../_util/h264.ts";
+import { FakePolicy } from "../_util/hub_fakes.ts";
 import { waitFor } from "../_util/live.ts";
 import {
   COUNT_TOLERANCE,
@@ -25,6 +27,7 @@ import {
   type TestServer,
 } from "../_util/media.ts";
 import type { SourceConfig } from "../../src/config/config.ts";
+import { allow, deny } from "../../src/hub/admission.ts";
 import { FileSource, missingReadPermissionMessage } from "../../src/ingest/sources.ts";
 import { parseArgs } from "../../server.ts";
 
@@ -175,6 +178,53 @@ Deno.test({
       assertEquals(server.sluice.hub.get("live/once"), undefined, "the stream ended after the grace");
     } finally {
       await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "A source the admission policy denies logs the reason naming its key and is not published; another source plays",
+  ignore: !TOOLS,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sluice_sources_" });
+    let server: TestServer | undefined;
+    try {
+      const path = `${dir}/clip.h264`;
+      await Deno.writeFile(path, await makeAnnexB({ frames: 50, fps: 25, gop: 25 }));
+      const policy = new FakePolicy((req) =>
+        req.action === "publish" && req.key === "live/denied" ? deny("not on the list") : allow()
+      );
+      server = await startServer({
+        sources: [{ key: "live/denied", path, loop: true }, { key: "live/ok", path, loop: true }],
+      }, policy);
+      const srv = server;
+      await waitFor(
+        () => srv.logs.some((l) => l.includes("Cannot publish live/denied")),
+        "the denied source's line",
+        BOUND_MS,
+      );
+      const out = `${dir}/ok.out.flv`;
+      const rec = await record(server.url("ok"), out, 2);
+      assertEquals(rec.code, 0, `the player of the allowed source failed:\n${rec.stderr}`);
+      assert(ofType(await probePackets(out), "video").length > 0, "the allowed source played");
+
+      const denied = server.logs.filter((l) => l.includes("Cannot publish live/denied"));
+      assertEquals(denied.length, 1, denied.join("\n"));
+      assertMatch(denied[0], /ERROR .*\[live\/denied\] /);
+      assert(
+        denied[0].endsWith(`Cannot publish live/denied from ${path}: denied: not on the list`),
+        denied[0],
+      );
+      assertEquals(server.sluice.hub.get("live/denied"), undefined, "the denied source is not published");
+      const files = server.sluice.hub.sessions.list({ protocol: "file" });
+      assertEquals(files.map((s) => [s.role, s.key, s.remote]), [["publisher", "live/ok", undefined]]);
+      assertEquals(server.sluice.hub.get("live/ok")!.snapshot().publisher!.protocol, "file");
+    } finally {
+      await server?.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },

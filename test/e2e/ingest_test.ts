@@ -4,9 +4,11 @@
  * WebSocket client sends an ffmpeg-made FLV file in random pieces; ffmpeg plays
  * the result over RTMP (and over HTTP-FLV when that output is built). The
  * recordings are compared with their source packet by packet (matched by the
- * MD5 of their data).
+ * MD5 of their data). And pushes through the admission gate: refused ones
+ * publish nothing, allowed ones are listed in the session registry.
  */
 import { assert, assertEquals, assertMatch } from "../_util/assert.ts";
+import { FakePolicy } from "../_util/hub_fakes.ts";
 import { waitFor } from "../_util/live.ts";
 import {
   checkPlayback,
@@ -18,6 +20,7 @@ import {
   publish,
   record,
   relativeDiff,
+  startServer,
   type TestServer,
   waitForPublisher,
   withServer,
@@ -25,6 +28,7 @@ import {
 import { seededRandom } from "../_util/mutate.ts";
 import { randomPieces } from "../_util/split.ts";
 import type { ConfigOverrides } from "../../src/config/config.ts";
+import { allow, deny, DenyKind } from "../../src/hub/admission.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");
 /** The recording length, in seconds of media; the pushed source runs longer so the pusher outlasts the player. */
@@ -164,6 +168,80 @@ e2e(
   // The whole file arrives at once: players may queue all of it, and the stream ends soon after the push.
   { hub: { reconnectGraceMs: 300 }, player: { queueMaxMs: 60_000, queueMaxBytes: 64 * 1024 * 1024 } },
 );
+
+Deno.test({
+  name:
+    "ffmpeg pushing over HTTP to a server whose policy denies exits non-zero and publishes nothing; a reading client gets 401 or 403 and the reason; an allowed key publishes",
+  ignore: !TOOLS,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "sluice_e2e_" });
+    const policy = new FakePolicy((req) => {
+      if (req.action !== "publish" || req.query.key === "good") return allow();
+      return req.query.key === undefined
+        ? deny("no key", DenyKind.Unauthorized)
+        : deny(`key ${req.query.key} may not publish`, DenyKind.Forbidden);
+    });
+    const server = await startServer({}, policy);
+    try {
+      const src = await makeSource(`${dir}/src.flv`, { seconds: 3 });
+
+      // ffmpeg never reads the answer to its POST (and Deno answers "100 Continue" before the handler runs, so
+      // not even -send_expect_100 makes it wait for one): all it can show is the reset after the refusal.
+      const denied = await publish(src, httpUrl(server, "live/gated"), [], BOUND_MS).done;
+      assert(denied.code !== 0, `the denied pusher exited ${denied.code}:\n${denied.stderr}`);
+      assertMatch(denied.stderr, /Connection reset by peer|Broken pipe/);
+      assertEquals(server.sluice.hub.get("live/gated"), undefined, "nothing is published");
+      assertEquals(
+        server.logs.filter((l) => l.includes("publish refused: denied: no key")).length,
+        1,
+        "one close line with the reason",
+      );
+      const asked = policy.requests[0];
+      assertEquals([asked.protocol, asked.key, asked.remote?.hostname], [
+        "http-push",
+        "live/gated",
+        "127.0.0.1",
+      ]);
+
+      // A client that reads the answer gets the status and the reason.
+      const post = (search: string) =>
+        fetch(httpUrl(server, `live/gated${search}`), { method: "POST", body: new Uint8Array(100) });
+      assertEquals(await refusal(await post("")), {
+        status: 401,
+        error: "Cannot publish live/gated: no key",
+      });
+      assertEquals(await refusal(await post("?key=abc")), {
+        status: 403,
+        error: "Cannot publish live/gated: key abc may not publish",
+      });
+      assertEquals(server.sluice.hub.get("live/gated"), undefined, "still nothing is published");
+
+      // The key the policy allows publishes, and the push is in the registry as an http-push publisher.
+      const pusher = publish(src, httpUrl(server, "live/gated?key=good"));
+      try {
+        await waitForPublisher(server, "gated");
+        assertEquals(server.sluice.hub.get("live/gated")!.snapshot().publisher!.protocol, "http-push");
+        const sessions = server.sluice.hub.sessions.list({ protocol: "http-push" });
+        assertEquals(sessions.map((s) => [s.role, s.key]), [["publisher", "live/gated"]]);
+      } finally {
+        await pusher.stop();
+      }
+      await waitFor(
+        () => server.sluice.hub.sessions.list({ protocol: "http-push" }).length === 0,
+        "the push to leave the registry",
+        BOUND_MS,
+      );
+    } catch (e) {
+      console.error(`server log (last 40 lines):\n${server.logs.slice(-40).join("\n")}`);
+      throw e;
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
 
 function openWebSocket(url: string): Promise<WebSocket> {
   const ws = new WebSocket(url);

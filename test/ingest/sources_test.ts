@@ -15,6 +15,7 @@ import {
   type SourceContext,
   Sources,
 } from "../../src/ingest/sources.ts";
+import { allow, deny, DenyKind } from "../../src/hub/admission.ts";
 import { FrameKind } from "../../src/media/frame.ts";
 import { TagType } from "../../src/media/flv.ts";
 import { decodeAmf0 } from "../../src/amf/amf0.ts";
@@ -203,5 +204,76 @@ Deno.test("FileSource stops when the hub closes its publisher (takeover)", async
     source.publisher!.close("taken over by rtmp 127.0.0.1:2");
     await source.done;
     assert(ctx.log.lines.some((l) => /^closed: .*: taken over by rtmp 127\.0\.0\.1:2$/.test(l.msg)));
+  });
+});
+
+Deno.test("FileSource asks the gate before publishing: protocol file, app, name, key, an empty query, no remote", async () => {
+  await withFile(ANNEXB, async (path) => {
+    const ctx = context();
+    const source = new FileSource({ key: "live/a", path, loop: false }, ctx);
+    source.start();
+    await source.done;
+    assertEquals(ctx.hub.admissions, [
+      { action: "publish", protocol: "file", app: "live", name: "a", key: "live/a", query: {} },
+    ]);
+    assertEquals(ctx.hub.pushed.length, 4, "allowed: it played");
+  });
+});
+
+Deno.test("FileSource the gate denies logs one error naming the key and the reason and publishes nothing; another source still plays", async () => {
+  await withFile(ANNEXB, async (path) => {
+    const ctx = context();
+    ctx.hub.decide = (req) =>
+      req.key === "live/denied" ? deny("not on the list", DenyKind.Forbidden) : allow();
+    const sources = new Sources([
+      { key: "live/denied", path, loop: false },
+      { key: "live/ok", path, loop: false },
+    ], ctx);
+    sources.start();
+    await Promise.all(sources.sources.map((s) => s.done));
+    assertEquals(errors(ctx.log), [`Cannot publish live/denied from ${path}: denied: not on the list`]);
+    assertEquals(sources.sources[0].publisher, undefined);
+    assertEquals(ctx.hub.unpublished, ["live/ok"], "only the allowed source was ever published");
+    assertEquals(ctx.hub.pushed.length, 4, "the allowed source played every picture");
+    assertEquals(ctx.hub.sessions.totals().opened, 1, "the denied source never registered");
+  });
+});
+
+Deno.test("FileSource is in the session registry while it plays (file, publisher, no remote, tag bytes in) and leaves it when it stops", async () => {
+  await withFile(ANNEXB, async (path) => {
+    const ctx = context({ clock: undefined });
+    const closes: string[] = [];
+    ctx.hub.sessions.on((ev) => ev.type === "close" && closes.push(ev.reason ?? ""));
+    const source = new FileSource({ key: "live/a", path, loop: true }, ctx);
+    source.start();
+    await waitFor(() => ctx.hub.pushed.length >= 2, "the first picture");
+    const [session] = ctx.hub.sessions.list();
+    assertEquals([session.protocol, session.role, session.key, session.remote], [
+      "file",
+      "publisher",
+      "live/a",
+      undefined,
+    ]);
+    assertEquals(session.bytesIn, source.publisher!.counts.bytes);
+    assert(session.bytesIn > 0);
+    assertEquals(ctx.hub.publishers.get("live/a")?.protocol, "file");
+    assert(ctx.hub.sessions.get(session.id)!.kick("kicked by admin"));
+    await source.done;
+    assertEquals(ctx.hub.sessions.list(), []);
+    assertEquals(closes, ["kicked by admin"]);
+    assert(ctx.log.lines.some((l) => /^closed: .*: kicked by admin$/.test(l.msg)));
+  });
+});
+
+Deno.test("FileSource.stop() while the gate decides gives up on the answer and publishes nothing", async () => {
+  await withFile(ANNEXB, async (path) => {
+    const ctx = context();
+    ctx.hub.decide = () => new Promise(() => {}); // never answers
+    const source = new FileSource({ key: "live/a", path, loop: true }, ctx);
+    source.start();
+    await waitFor(() => ctx.hub.admissions.length === 1, "the source to ask the gate");
+    await source.stop(); // returns although the gate never answers
+    assertEquals(ctx.hub.publishers.size, 0);
+    assertEquals(errors(ctx.log), []);
   });
 });
