@@ -32,7 +32,9 @@ const TOOLS = haveTools("ffmpeg", "ffprobe", "rtmpdump");
 /** Denies `action` of any stream (or VOD file) named "denied" with `reason`, allows the rest. */
 function denyNamed(action: AdmissionAction | "any", reason: string, kind: DenyKind = DenyKind.Forbidden) {
   return new FakePolicy((req: AdmissionRequest): AdmissionDecision =>
-    req.name.replace(/\.flv$/, "") === "denied" && (action === "any" || req.action === action) ? deny(reason, kind) : allow()
+    req.name.replace(/\.flv$/, "") === "denied" && (action === "any" || req.action === action)
+      ? deny(reason, kind)
+      : allow()
   );
 }
 
