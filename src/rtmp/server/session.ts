@@ -14,9 +14,11 @@
  * - **Admission**: every publish and play (VOD too) asks the hub's gate first,
  *   with the app, the stream name and its `?query`, tcUrl, pageUrl and the
  *   peer's address. A refusal answers NetStream.Publish.BadName or
- *   NetStream.Play.Failed with the reason as description, then closes. Media
- *   that arrives while the gate decides is dropped (encoders wait for
- *   Publish.Start before they send any); other connections never wait.
+ *   NetStream.Play.Failed with the reason as description, then closes.
+ *   Messages that arrive while the gate decides (a client that sends its
+ *   metadata and first frames right after `publish`) are held, up to
+ *   `rtmp.maxMessageLength` bytes, and handled in order once it allows;
+ *   other connections never wait.
  * - **Registry**: the connection is in the hub's session registry from accept
  *   to close (role pending until its publish or play is allowed).
  * - Each session logs exactly one close line: who, what, bytes, duration,
@@ -100,6 +102,9 @@ export class RtmpSession {
   #connected = false;
   /** A publish or play is waiting for the admission gate. */
   #admitting = false;
+  /** Messages that arrived while the gate decided, handled in order once it allows. */
+  #held: RtmpMessage[] = [];
+  #heldBytes = 0;
   #tcUrl: string | undefined;
   #pageUrl: string | undefined;
   /** This connection in the hub's session registry. */
@@ -230,6 +235,7 @@ export class RtmpSession {
 
   #handle(msg: RtmpMessage): void {
     if (this.#closed || this.#closing) return;
+    if (this.#admitting) return this.#hold(msg);
     switch (msg.typeId) {
       case MessageType.Audio:
       case MessageType.Video:
@@ -245,6 +251,24 @@ export class RtmpSession {
       default:
         this.#log.debug(`ignored message type ${msg.typeId} (${msg.payload.length} B)`);
     }
+  }
+
+  /** Keeps a message that came while the gate decided; past the bound the connection closes. */
+  #hold(msg: RtmpMessage): void {
+    this.#heldBytes += msg.payload.length;
+    const limit = this.#ctx.config.rtmp.maxMessageLength;
+    if (this.#heldBytes > limit) {
+      return this.#violation(`${this.#heldBytes} B sent while the admission gate decided (limit ${limit})`);
+    }
+    this.#held.push(msg);
+  }
+
+  /** Handles, in order, what was held while the gate decided. */
+  #replayHeld(): void {
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    for (const m of held) this.#handle(m);
   }
 
   #onCommand(msg: RtmpMessage): void {
@@ -396,9 +420,17 @@ export class RtmpSession {
       this.#admitting = false;
     }
     if (this.#closed || this.#closing) return;
-    if (decision.kind !== DecisionKind.Allow) return refuse(refusalText(decision));
-    if (publish) return this.#onPublish(streamId, name);
-    await this.#onPlay(streamId, name, start);
+    if (decision.kind !== DecisionKind.Allow) {
+      this.#held = [];
+      return refuse(refusalText(decision));
+    }
+    if (publish) {
+      this.#onPublish(streamId, name);
+      return this.#replayHeld();
+    }
+    const playing = this.#onPlay(streamId, name, start);
+    this.#replayHeld();
+    await playing;
   }
 
   #key(name: string): string {

@@ -6,6 +6,8 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
 import { type LiveServer, startServer, test, waitFor } from "../../_util/live.ts";
 import { rawHandshake, readMessagesToClose, writeAll } from "../../_util/raw_rtmp.ts";
+import { ManualAdmission } from "../../_util/hub_fakes.ts";
+import { allow } from "../../../src/hub/admission.ts";
 import {
   commandMessage,
   CommandName,
@@ -124,6 +126,37 @@ test("RtmpSession closes a second connect as a protocol violation", async () => 
     await writeAll(raw, connect(2));
     await readMessagesToClose(raw);
     await waitFor(() => logged(server, /protocol violation: a second connect/), "the log");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("RtmpSession holds what comes while the gate decides, and closes past rtmp.maxMessageLength of it", async () => {
+  const server = await startServer({ rtmp: { maxMessageLength: 65_536 } });
+  const policy = new ManualAdmission();
+  server.sluice.hub.admission = policy;
+  try {
+    const raw = await rawHandshake(server.sluice.rtmpPort);
+    await writeAll(raw, connect(1));
+    await writeAll(raw, command(0, CommandName.CreateStream, 2));
+    await writeAll(raw, command(1, CommandName.Publish, 0, "held", "live"));
+    await waitFor(() => policy.waiting === 1, "the publish at the gate");
+    const audio = (ts: number) =>
+      encodeMessage({
+        csid: 4,
+        typeId: MessageType.Audio,
+        streamId: 1,
+        timestamp: ts,
+        payload: new Uint8Array(1000),
+      }, 128);
+    for (let i = 0; i < 70; i++) await writeAll(raw, audio(i * 20));
+    await readMessagesToClose(raw);
+    await waitFor(
+      () => logged(server, /protocol violation: \d+ B sent while the admission gate decided \(limit 65536\)/),
+      "the close reason in the log",
+    );
+    assertEquals(server.sluice.hub.get("live/held"), undefined);
+    policy.answer(allow());
   } finally {
     await server.stop();
   }
