@@ -125,20 +125,29 @@ export class StreamHub {
    * N ms" and aborts the policy's signal (both of kind Unavailable).
    */
   admit(req: AdmissionRequest): Promise<AdmissionDecision> {
+    return Promise.resolve(this.decide(req));
+  }
+
+  /**
+   * `admit()`, but a policy that answers synchronously (the default allow-all does) gets its answer
+   * back synchronously, so an edge can go on in the same turn: with hundreds of players joining at
+   * once, a turn per join adds up in their time to first frame.
+   */
+  decide(req: AdmissionRequest): AdmissionDecision | Promise<AdmissionDecision> {
     if (this.#admitting.size >= this.admissionMaxInFlight) {
-      return Promise.resolve(deny(
+      return deny(
         `Cannot admit ${req.action} of ${req.key}: ${this.#admitting.size} admissions in flight (limit ${this.admissionMaxInFlight})`,
         DenyKind.Unavailable,
-      ));
+      );
     }
     const ctl = new AbortController();
     let answer: AdmissionDecision | Promise<AdmissionDecision>;
     try {
       answer = this.admission.admit(req, ctl.signal);
     } catch (e) {
-      return Promise.resolve(this.#policyFailed(`admission policy failed: ${messageOf(e)}`));
+      return this.#policyFailed(`admission policy failed: ${messageOf(e)}`);
     }
-    if (!isThenable(answer)) return Promise.resolve(this.#checked(answer));
+    if (!isThenable(answer)) return this.#checked(answer);
     const ms = this.admissionTimeoutMs;
     return new Promise<AdmissionDecision>((resolve) => {
       /** Ends the wait once: with the policy's answer, or (the hub gave up) aborting the policy's signal. */

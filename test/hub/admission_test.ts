@@ -268,3 +268,16 @@ test("StreamHub refuses an admissionTimeoutMs or admissionMaxInFlight that is no
   assertEquals(e.message, "Cannot create StreamHub: admissionTimeoutMs is 0, expected a positive number");
   assertThrows(() => newHub({ admissionMaxInFlight: -1 }), RangeError);
 });
+
+test("StreamHub.decide() answers a synchronous policy in the same turn, and an async one with a promise", async () => {
+  const { hub } = newHub({ admission: { admit: (r) => r.name === "no" ? deny("no") : allow() } });
+  const d = hub.decide(request());
+  assert(!(d instanceof Promise), "a synchronous answer came back as a promise");
+  assertEquals(d, allow());
+  assertEquals(hub.decide(request({ name: "no" })), deny("no"));
+  hub.admission = { admit: () => Promise.resolve(deny("later")) };
+  const p = hub.decide(request());
+  assert(p instanceof Promise, "an asynchronous answer came back synchronously");
+  assertEquals(await p, deny("later"));
+  hub.stop();
+});

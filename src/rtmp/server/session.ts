@@ -400,24 +400,29 @@ export class RtmpSession {
       if (!(e instanceof ProtocolError)) throw e;
       return refuse(e.message);
     }
-    this.#admitting = true;
     const addr = this.#conn.remoteAddr;
+    const answer = this.#ctx.hub.decide({
+      action,
+      protocol: Protocol.Rtmp,
+      app: this.app,
+      name: split.name,
+      key: `${this.app}/${split.name}`,
+      remote: { hostname: addr.hostname, port: addr.port },
+      query: split.query,
+      tcUrl: this.#tcUrl,
+      pageUrl: this.#pageUrl,
+      sessionId: this.#entry.id,
+    });
     let decision: AdmissionDecision;
-    try {
-      decision = await this.#ctx.hub.admit({
-        action,
-        protocol: Protocol.Rtmp,
-        app: this.app,
-        name: split.name,
-        key: `${this.app}/${split.name}`,
-        remote: { hostname: addr.hostname, port: addr.port },
-        query: split.query,
-        tcUrl: this.#tcUrl,
-        pageUrl: this.#pageUrl,
-        sessionId: this.#entry.id,
-      });
-    } finally {
-      this.#admitting = false;
+    if (answer instanceof Promise) {
+      this.#admitting = true;
+      try {
+        decision = await answer;
+      } finally {
+        this.#admitting = false;
+      }
+    } else {
+      decision = answer;
     }
     if (this.#closed || this.#closing) return;
     if (decision.kind !== DecisionKind.Allow) {
