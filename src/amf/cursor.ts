@@ -68,7 +68,12 @@ export class AmfCursor {
 
   constructor(bytes: Uint8Array, limits?: Partial<AmfLimits>) {
     this.bytes = bytes;
-    this.limits = limits === undefined ? DEFAULT_AMF_LIMITS : { ...DEFAULT_AMF_LIMITS, ...limits };
+    // A field given as undefined keeps its default: spread alone would replace the cap with undefined,
+    // and every comparison against it would be false (no cap at all).
+    this.limits = limits === undefined ? DEFAULT_AMF_LIMITS : {
+      ...DEFAULT_AMF_LIMITS,
+      ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)),
+    };
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

@@ -261,3 +261,11 @@ Deno.test("hexByte() formats a byte as 0x and two lowercase digits", () => {
   assertEquals(hexByte(0), "0x00");
   assertEquals(hexByte(0xff), "0xff");
 });
+
+Deno.test("AmfCursor keeps a default limit that is passed as undefined (regression: the cap was switched off)", () => {
+  const c = new AmfCursor(new Uint8Array(0), { maxDepth: undefined });
+  assertEquals(c.limits.maxDepth, DEFAULT_AMF_LIMITS.maxDepth);
+  assertThrows(() => {
+    for (let i = 0; i <= DEFAULT_AMF_LIMITS.maxDepth; i++) c.enter("object");
+  }, ProtocolError);
+});
