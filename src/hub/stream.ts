@@ -154,6 +154,8 @@ export class Stream implements FrameSource {
   #audioInfo: { from: Uint8Array; info: AudioCodecInfo | undefined } | undefined;
   /** Frames dropped by subscribers no longer attached. */
   #droppedByGone = 0;
+  /** Bytes written by subscribers no longer attached. */
+  #sentByGone = 0;
 
   constructor(
     key: string,
@@ -206,7 +208,7 @@ export class Stream implements FrameSource {
     this.state = "ended";
     this.#flushNow();
     for (const s of this.subscribers) s.onEvent("end");
-    for (const s of this.subscribers) this.#droppedByGone += s.stats.framesDropped;
+    for (const s of this.subscribers) this.#forget(s);
     this.subscribers.clear();
   }
 
@@ -272,9 +274,26 @@ export class Stream implements FrameSource {
     sub.flush();
   }
 
-  /** Detaches a subscriber; its dropped frames stay counted in the stream's snapshot. */
+  /** Detaches a subscriber; its dropped frames and bytes sent stay counted (snapshot(), bytesOut). */
   removeSubscriber(sub: Subscriber): void {
-    if (this.subscribers.delete(sub)) this.#droppedByGone += sub.stats.framesDropped;
+    if (this.subscribers.delete(sub)) this.#forget(sub);
+  }
+
+  /**
+   * Bytes written to the stream's subscribers (players and observers), including those that left: their
+   * bytes at removal plus the attached ones' now. Never decreases (a write still under way at removal is
+   * not counted).
+   */
+  get bytesOut(): number {
+    let n = this.#sentByGone;
+    for (const s of this.subscribers) n += s.stats.bytesSent;
+    return n;
+  }
+
+  /** Keeps a leaving subscriber's counts. */
+  #forget(sub: Subscriber): void {
+    this.#droppedByGone += sub.stats.framesDropped;
+    this.#sentByGone += sub.stats.bytesSent;
   }
 
   gopFrames(): readonly MediaFrame[] {

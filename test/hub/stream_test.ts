@@ -428,6 +428,28 @@ Deno.test("Stream.snapshot() keeps counting the frames a slow subscriber dropped
   sink.release();
 });
 
+Deno.test("Stream.bytesOut counts the bytes written to attached subscribers and to those that left", async () => {
+  const s = newStream();
+  const a = newSubscriber();
+  const b = newSubscriber();
+  s.addSubscriber(a.sub);
+  s.addSubscriber(b.sub);
+  assertEquals(s.bytesOut, 0);
+  const key = avcKeyframe(10); // 15 bytes
+  s.push(Video, 0, key);
+  await settle();
+  assertEquals(s.bytesOut, 2 * key.length);
+  s.removeSubscriber(a.sub);
+  s.removeSubscriber(a.sub); // twice: still counted once
+  assertEquals(s.bytesOut, 2 * key.length, "a's bytes outlive its removal");
+  const inter = avcInterFrame(20); // 25 bytes
+  s.push(Video, 40, inter);
+  await settle();
+  assertEquals(s.bytesOut, 2 * key.length + inter.length);
+  s.end();
+  assertEquals(s.bytesOut, 2 * key.length + inter.length, "b's bytes outlive the end");
+});
+
 Deno.test("Stream.snapshot() gives key, app, name, state, the publisher with its labels, counters and uptime", () => {
   const publisher = new FakePublisher("rtmp 10.0.0.1:5000", { protocol: "rtmp", remote: "10.0.0.1:5000" });
   const { s, clock } = clockedStream(10_000, publisher);
