@@ -4,8 +4,21 @@
  * every test captures lines through withCapture(), which puts the previous
  * sink back and the threshold at its default ("info") afterwards.
  */
-import { log, Logger, LogLevel, type LogLevelName, setLogLevel, setLogSink } from "../src/log.ts";
-import { assertEquals, assertMatch, assertStrictEquals } from "./_util/assert.ts";
+import {
+  log,
+  LOG_LINE_MAX_CHARS,
+  LOG_RING_SIZE,
+  type LogEntry,
+  Logger,
+  LogLevel,
+  type LogLevelName,
+  MAX_LOG_LISTENERS,
+  onLog,
+  recentLogs,
+  setLogLevel,
+  setLogSink,
+} from "../src/log.ts";
+import { assert, assertEquals, assertMatch, assertStrictEquals, assertThrows } from "./_util/assert.ts";
 
 /** Runs `fn` with lines going to an array (and the threshold at `level`); restores the global state. */
 function withCapture(level: LogLevelName | undefined, fn: (lines: string[]) => void): string[] {
@@ -125,4 +138,135 @@ Deno.test("Logger checks the threshold at each call, so a level set later applie
     assertEquals(got.length, 1);
   });
   assertEquals(lines.map(rest), ["WARN  [late] printed"]);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The ring of recent warnings and errors, and onLog() listeners. The ring is global and other
+// tests log too, so these look at the entries they added last, marked with a unique tag.
+
+/** A tag no other test uses. */
+function uniqueTag(): string {
+  return `ring ${crypto.randomUUID()}`;
+}
+
+/** The ring's entries whose line carries `tag`. */
+function ringWith(tag: string): LogEntry[] {
+  return recentLogs().filter((e) => e.line.includes(tag));
+}
+
+Deno.test("recentLogs() keeps warn and error lines with their level, ISO time and tagged line, oldest first", () => {
+  const tag = uniqueTag();
+  const lines = withCapture(undefined, () => {
+    const l = new Logger().child(tag);
+    l.warn("first");
+    l.info("not kept");
+    l.error("second");
+    l.debug("not kept either");
+  });
+  const kept = ringWith(tag);
+  assertEquals(kept.map((e) => [e.level, e.line]), [
+    ["warn", `[${tag}] first`],
+    ["error", `[${tag}] second`],
+  ]);
+  for (const e of kept) assertEquals(new Date(e.at).toISOString(), e.at, "at is ISO 8601");
+  assertEquals(kept[0].at, lines[0].slice(0, lines[0].indexOf(" ")), "the printed line's timestamp");
+});
+
+Deno.test("recentLogs() keeps warnings even when the threshold does not print them", () => {
+  const tag = uniqueTag();
+  const lines = withCapture("error", () => new Logger().child(tag).warn("quiet"));
+  assertEquals(lines, [], "not printed");
+  assertEquals(ringWith(tag).map((e) => e.line), [`[${tag}] quiet`]);
+});
+
+Deno.test("recentLogs() holds at most LOG_RING_SIZE entries, dropping the oldest", () => {
+  const tag = uniqueTag();
+  withCapture(undefined, () => {
+    const l = new Logger().child(tag);
+    for (let i = 0; i < LOG_RING_SIZE + 50; i++) l.warn(`n${i}`);
+  });
+  const all = recentLogs();
+  assertEquals(all.length, LOG_RING_SIZE);
+  assertEquals(all[0].line, `[${tag}] n50`);
+  assertEquals(all[all.length - 1].line, `[${tag}] n${LOG_RING_SIZE + 49}`);
+});
+
+Deno.test("recentLogs() returns copies: changing one leaves the ring alone", () => {
+  const tag = uniqueTag();
+  withCapture(undefined, () => log.child(tag).error("kept"));
+  ringWith(tag)[0].line = "changed";
+  assertEquals(ringWith(tag).length, 1);
+});
+
+Deno.test("recentLogs() cuts a line longer than LOG_LINE_MAX_CHARS and marks the cut", () => {
+  const tag = uniqueTag();
+  withCapture(undefined, () => new Logger().child(tag).warn("x".repeat(LOG_LINE_MAX_CHARS * 2)));
+  const [e] = ringWith(tag);
+  assertEquals(e.line.length, LOG_LINE_MAX_CHARS);
+  assert(e.line.endsWith("…"), "ends with an ellipsis");
+});
+
+Deno.test("onLog() hands every warn and error line to the listener until its remover is called", () => {
+  const tag = uniqueTag();
+  const got: LogEntry[] = [];
+  const off = onLog((e) => {
+    if (e.line.includes(tag)) got.push(e);
+  });
+  withCapture(undefined, () => {
+    const l = new Logger().child(tag);
+    l.warn("w");
+    l.info("i");
+    l.error("e");
+    off();
+    off(); // idempotent
+    l.error("after");
+  });
+  assertEquals(got.map((e) => [e.level, e.line]), [["warn", `[${tag}] w`], ["error", `[${tag}] e`]]);
+  assertEquals(ringWith(tag).length, 3, "the ring still keeps the line logged after the remover");
+});
+
+Deno.test("onLog() ignores a listener that throws and still calls the others", () => {
+  const tag = uniqueTag();
+  const got: string[] = [];
+  const offA = onLog(() => {
+    throw new Error("boom");
+  });
+  const offB = onLog((e) => got.push(e.line));
+  try {
+    withCapture(undefined, () => new Logger().child(tag).warn("still here"));
+  } finally {
+    offA();
+    offB();
+  }
+  assert(got.includes(`[${tag}] still here`), "the second listener got the line");
+});
+
+Deno.test("onLog() does not hand a line logged by a listener back to the listeners", () => {
+  const tag = uniqueTag();
+  let calls = 0;
+  const off = onLog((e) => {
+    if (!e.line.includes(tag)) return;
+    calls++;
+    new Logger().child(tag).warn("from the listener");
+  });
+  try {
+    withCapture(undefined, () => new Logger().child(tag).warn("outer"));
+  } finally {
+    off();
+  }
+  assertEquals(calls, 1);
+  assertEquals(ringWith(tag).map((e) => e.line), [`[${tag}] outer`, `[${tag}] from the listener`]);
+});
+
+Deno.test("onLog() takes at most MAX_LOG_LISTENERS listeners (TypeError past it), the same one once", () => {
+  const offs: (() => void)[] = [];
+  try {
+    const same = () => {};
+    offs.push(onLog(same), onLog(same));
+    for (let i = 1; i < MAX_LOG_LISTENERS; i++) offs.push(onLog(() => {}));
+    assertThrows(() => onLog(() => {}), TypeError, `(limit ${MAX_LOG_LISTENERS})`);
+  } finally {
+    for (const off of offs) off();
+  }
+  onLog(() => {})(); // room again once removed
 });

@@ -1,0 +1,72 @@
+/**
+ * What the admin API and its event stream need from the server (STYLE 10:
+ * declared by the consumer). `StreamHub` satisfies `AdminHub`; the wiring
+ * maps the config and the bound listeners onto the rest.
+ *
+ * @module
+ */
+import type { HubEvent } from "../hub/events.ts";
+import type { SessionEvent, SessionSnapshot } from "../hub/registry.ts";
+import type { PublisherHandle, StreamSnapshot } from "../hub/stream.ts";
+import type { HubTotals } from "../hub/stream_hub.ts";
+import type { Logger } from "../log.ts";
+import type { History } from "./history.ts";
+
+/** The side of a stream the admin API reads and acts on. */
+export interface AdminStream {
+  readonly key: string;
+  /** Undefined while the stream waits for its publisher to come back. */
+  readonly publisher: PublisherHandle | undefined;
+  snapshot(): StreamSnapshot;
+}
+
+/** The side of a registry entry the admin API acts on. */
+export interface AdminSession {
+  /** Asks the edge to close the connection; false when the edge gave no way to. */
+  kick(reason: string): boolean;
+}
+
+/** The side of the session registry the admin API reads. */
+export interface AdminSessions {
+  list(filter?: { key?: string }): SessionSnapshot[];
+  get(id: string): AdminSession | undefined;
+  on(listener: (ev: SessionEvent) => void): () => void;
+}
+
+/** The side of the hub the admin API reads (History reads a part of it). */
+export interface AdminHub {
+  streams(): readonly AdminStream[];
+  get(key: string): AdminStream | undefined;
+  totals(): HubTotals;
+  on(listener: (ev: HubEvent) => void): () => void;
+  readonly sessions: AdminSessions;
+}
+
+/** A bound listener, as `GET /api/v1/server` lists it. */
+export interface AdminListener {
+  /** `rtmp` (RTMP publish and play) or `http` (HTTP-FLV, WebSocket-FLV, push, VOD, this API). */
+  protocol: "rtmp" | "http";
+  /** The address it binds, e.g. "0.0.0.0". */
+  host: string;
+  /** The bound port (the real one when the config asked for 0). */
+  port: number;
+}
+
+/** The admin API's context. */
+export interface AdminContext {
+  hub: AdminHub;
+  /** The sampler (started and stopped by the wiring); the event stream's snapshots come from its ticks. */
+  history: History;
+  log: Logger;
+  /** Date.now() when the server started. */
+  startedAt: number;
+  /**
+   * The bound listeners, asked at each request (ports are known once listening). Play and publish URLs use
+   * the first of each protocol; a URL whose listener is missing is null.
+   */
+  listeners(): readonly AdminListener[];
+  /** Bound on event stream (SSE) clients at once; past it a request gets 503. Default DEFAULT_SSE_MAX_CLIENTS. */
+  sseMaxClients: number;
+  /** Bound on one SSE client's unsent bytes; past it the client is dropped. Default DEFAULT_SSE_MAX_BACKLOG_BYTES. */
+  sseMaxBacklogBytes: number;
+}
