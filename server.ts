@@ -1,5 +1,7 @@
 /**
- * The Sluice command line: `deno run --allow-net server.ts [flags]`.
+ * The Sluice command line: `deno run --allow-net server.ts [flags]`; and
+ * `deno run server.ts hash-password`, which reads a password (one line) from
+ * stdin and prints the hash `--admin-password-hash` takes.
  *
  * @module
  */
@@ -7,11 +9,69 @@ import { helpText, parseCliArgs } from "./src/config/cli.ts";
 import { type ConfigOverrides, makeConfig } from "./src/config/config.ts";
 import { ConfigError, validateConfig } from "./src/config/validate.ts";
 import { log, setLogLevel } from "./src/log.ts";
+import { hashPassword, MAX_PASSWORD_BYTES } from "./src/admin/password.ts";
 import { Sluice } from "./src/sluice.ts";
 
 /** The flags as config overrides, or "help": `parseCliArgs()` of src/config/cli.ts, made from the schema. */
 export function parseArgs(args: string[]): ConfigOverrides | "help" {
   return parseCliArgs(args);
+}
+
+/** The subcommand that prints a password hash for `--admin-password-hash`. */
+export const HASH_PASSWORD = "hash-password";
+
+/** The first line of `stream` (without its line ending), reading at most `max` bytes; undefined when longer. */
+async function readLine(stream: ReadableStream<Uint8Array>, max: number): Promise<string | undefined> {
+  const bytes: number[] = [];
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const nl = value.indexOf(0x0a);
+      bytes.push(...(nl < 0 ? value : value.subarray(0, nl)));
+      if (bytes.length > max) return undefined;
+      if (nl >= 0) break;
+    }
+  } finally {
+    await reader.cancel();
+  }
+  if (bytes[bytes.length - 1] === 0x0d) bytes.pop();
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/**
+ * `server.ts hash-password`: reads the password from stdin (one line; a prompt on stderr when stdin is a
+ * terminal), prints its `pbkdf2-sha256$...` hash on stdout. The exit code: 0, or 2 for arguments or a
+ * password it refuses. Needs no permission.
+ */
+async function hashPasswordCommand(args: string[]): Promise<number> {
+  if (args.length > 0) {
+    console.error(
+      `Cannot run ${HASH_PASSWORD}: current argument ${JSON.stringify(args[0])} is not allowed ` +
+        "(it takes none; the password comes on stdin)",
+    );
+    return 2;
+  }
+  if (Deno.stdin.isTerminal()) await Deno.stderr.write(new TextEncoder().encode("Password: "));
+  // Two bytes over the bound, so a line ending after the longest password still fits.
+  const password = await readLine(Deno.stdin.readable, MAX_PASSWORD_BYTES + 2);
+  if (password === undefined) {
+    console.error(`Cannot hash the password: the line is longer than ${MAX_PASSWORD_BYTES} bytes`);
+    return 2;
+  }
+  try {
+    console.log(await hashPassword(password));
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    console.error(e.message);
+    return 2;
+  }
+  return 0;
+}
+
+if (import.meta.main && Deno.args[0] === HASH_PASSWORD) {
+  Deno.exit(await hashPasswordCommand(Deno.args.slice(1)));
 }
 
 if (import.meta.main) {

@@ -7,7 +7,8 @@
 import { assert, assertEquals, assertMatch } from "./_util/assert.ts";
 import { haveTools, lines, makeSource, type Proc, publish, run } from "./_util/media.ts";
 import { HELP_FLAG } from "../src/config/cli.ts";
-import { allFlags } from "../src/config/schema.ts";
+import { allFlags, PASSWORD_HASH } from "../src/config/schema.ts";
+import { verifyPassword } from "../src/admin/password.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -106,6 +107,62 @@ Deno.test("server.ts --help lists every flag of the schema with its value placeh
     flag.value === undefined ? flag.name : `${flag.name} ${flag.value}`
   );
   assertEquals(listed.sort(), [...schema, `${HELP_FLAG.short}, ${HELP_FLAG.name}`].sort(), r.stdout);
+});
+
+/** Runs `server.ts hash-password` with no permission at all, `input` piped to its stdin. */
+async function hashPasswordCli(input: string, extra: string[] = []): Promise<Deno.CommandOutput> {
+  const child = new Deno.Command(DENO, {
+    args: ["run", "--no-prompt", "server.ts", "hash-password", ...extra],
+    cwd: ROOT,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), BOUND_MS);
+  try {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input)).catch(() => {}); // it may exit before reading
+    await writer.close().catch(() => {});
+    return await child.output();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("server.ts hash-password reads the password from stdin and prints a hash that verifies, with no permission", async () => {
+  const password = "correct horse battery staple";
+  const r = await hashPasswordCli(`${password}\n`);
+  const stdout = new TextDecoder().decode(r.stdout);
+  const stderr = new TextDecoder().decode(r.stderr);
+  assertEquals(r.code, 0, stderr);
+  const lines = stdout.split("\n");
+  assertEquals(lines.length, 2, stdout);
+  assertEquals(lines[1], "");
+  assertMatch(lines[0], PASSWORD_HASH);
+  assertEquals(await verifyPassword(password, lines[0]), true);
+  assertEquals(await verifyPassword(`${password}\n`, lines[0]), false);
+  assert(!stdout.includes(password) && !stderr.includes(password), "the password was printed");
+  // A line ending in CRLF, and a last line with no ending, are the same password.
+  for (const input of [`${password}\r\n`, password]) {
+    const again = await hashPasswordCli(input);
+    assertEquals(again.code, 0);
+    assertEquals(await verifyPassword(password, new TextDecoder().decode(again.stdout).trim()), true);
+  }
+});
+
+Deno.test("server.ts hash-password exits 2 for a short password or an argument, printing neither hash nor password", async () => {
+  const short = await hashPasswordCli("hunter2\n");
+  assertEquals(short.code, 2);
+  assertEquals(short.stdout.length, 0);
+  const stderr = new TextDecoder().decode(short.stderr);
+  assertEquals(stderr.trim(), "Cannot hash the password: current length 7 characters is below the minimum 8");
+  const extra = await hashPasswordCli("correct horse battery staple\n", ["--iterations"]);
+  assertEquals(extra.code, 2);
+  assertEquals(extra.stdout.length, 0);
+  assertMatch(
+    new TextDecoder().decode(extra.stderr),
+    /^Cannot run hash-password: current argument "--iterations"/,
+  );
 });
 
 Deno.test("server.ts --chunk-size 0 exits 2 naming rtmp.chunkSize and its minimum", async () => {

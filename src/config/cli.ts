@@ -86,7 +86,7 @@ export function parseCliArgs(args: string[]): ConfigOverrides | "help" {
           `Cannot parse ${flag.name}: current value ${given} is not allowed (it takes none)`,
         );
       }
-      setAll(out, flag, setting, true);
+      setAll(out, flag, setting, flag.sets ?? true);
       continue;
     }
     if (token.value === undefined) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { SETTINGS, setValueAt } from "./schema.ts";
+import { type Setting, SETTINGS, setValueAt, valueAt } from "./schema.ts";
 
 /** RTMP listener and session settings. */
 export interface RtmpConfig {
@@ -50,6 +50,35 @@ export interface IngestConfig {
 export interface AdmissionConfig {
   /** How long the admission policy may take to answer, in ms; past it the request is denied. Default 5,000. */
   timeoutMs: number;
+}
+
+/**
+ * The admin dashboard (`/admin/`), the JSON API (`/api/v1/`) and metrics (`/metrics`): who may see them
+ * (`src/admin/auth.ts`) and their bounds. Secure by default: with no credential set only loopback peers
+ * are served.
+ */
+export interface AdminConfig {
+  /** Bearer token for scripts and Prometheus (`Authorization: Bearer TOKEN`); a secret. Default null. */
+  token: string | null;
+  /** The user name of the login at /admin/login. Default "admin". */
+  user: string;
+  /** The login's salted hash, `pbkdf2-sha256$ITERATIONS$SALT$HASH` (`server.ts hash-password`); a secret. Default null. */
+  passwordHash: string | null;
+  /**
+   * With no token and no password hash set, loopback peers (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) are
+   * served and everyone else refused; false serves nobody until a credential is set. Default true.
+   */
+  loopbackOpen: boolean;
+  /** /metrics is served to anyone, with no credential (Prometheus on other hosts). Default false. */
+  metricsOpen: boolean;
+  /** How long a login's session cookie lasts, in ms. Default 12 h. */
+  sessionTtlMs: number;
+  /** Failed logins (and wrong tokens) allowed per address within a minute; past them 429. Default 5. */
+  loginAttemptsPerMinute: number;
+  /** Most event streams (`/api/v1/events`) at once; more get 503. Default 32. */
+  maxSseClients: number;
+  /** Samples the history rings keep, one a second. Default 300. */
+  historySamples: number;
 }
 
 /** Logging. */
@@ -124,6 +153,7 @@ export interface Config {
   ingest: IngestConfig;
   vod: VodConfig;
   admission: AdmissionConfig;
+  admin: AdminConfig;
   log: LogConfig;
   /** Files played out as live streams. Default none. */
   sources: SourceConfig[];
@@ -158,6 +188,24 @@ export function makeConfig(overrides: ConfigOverrides = {}): Config {
     if (over === undefined) out[name] = base;
     else if (Array.isArray(base)) out[name] = Array.isArray(over) ? [...over] : over;
     else out[name] = typeof over === "object" && over !== null ? { ...base, ...over } : over;
+  }
+  return out as unknown as Config;
+}
+
+/** What a printed configuration shows in place of a secret that is set. */
+export const REDACTED = "[redacted]";
+
+/**
+ * A copy of `config` fit to print (`--print-config`, a log line, an API answer): every `secret` setting
+ * (`admin.token`, `admin.passwordHash`) that is set reads `REDACTED`; unset (null) ones stay null, so the
+ * copy still says whether a credential is configured. `config` itself is not changed.
+ */
+export function redactConfig(config: Config): Config {
+  const out = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const setting of SETTINGS as readonly Setting[]) {
+    if (!setting.secret) continue;
+    const value = valueAt(out, setting.path);
+    if (value !== null && value !== undefined) setValueAt(out, setting.path, REDACTED);
   }
   return out as unknown as Config;
 }

@@ -9,7 +9,10 @@
  * - a string is never empty; a `pattern` narrows it further;
  * - `min` and `max` are inclusive, save a `min` marked `minExclusive`;
  * - a timer's delay is at most `TIMER_MAX_MS` (a longer `setTimeout` fires at once);
- * - a flag on a field of a list setting (`--source-fps`) applies to every entry the command line adds.
+ * - a flag on a field of a list setting (`--source-fps`) applies to every entry the command line adds;
+ * - a `secret` (a credential) defaults to null and is never shown: `--help` prints no value of it, a
+ *   validation message names the setting but not the value, and `redactConfig()` hides it wherever a
+ *   configuration is printed.
  *
  * @module
  */
@@ -22,7 +25,7 @@ export const SettingType = {
   Integer: "integer",
   /** A finite number. */
   Number: "number",
-  /** true or false; its flag takes no value and sets true. */
+  /** true or false; its flag takes no value and sets true, or its `sets` (`--no-loopback-open`). */
   Boolean: "boolean",
   /** A non-empty string. */
   String: "string",
@@ -30,6 +33,8 @@ export const SettingType = {
   Enum: "enum",
   /** A file system path (non-empty), or null: the feature is off. */
   NullablePath: "nullable path",
+  /** A non-empty string, or null: not set. */
+  NullableString: "nullable string",
   /** The list of file sources; each entry's fields are the setting's `fields`. */
   Sources: "sources",
 } as const;
@@ -53,6 +58,7 @@ export const SECTIONS = {
   ingest: "HTTP and WebSocket push ingest",
   vod: "Files served on demand",
   admission: "The admission gate (who may publish and play)",
+  admin: "The admin dashboard, JSON API and metrics: credentials and bounds",
   log: "Logging",
   sources: "Files played out as live streams",
 } as const;
@@ -64,6 +70,8 @@ export interface Flag {
   readonly name: string;
   /** The value's placeholder in `--help` ("N", "ADDR"); a Boolean setting's flag has none. */
   readonly value?: string;
+  /** The value a Boolean setting's flag sets; true unless given (`--no-loopback-open` sets false). */
+  readonly sets?: boolean;
   /** Further settings that get the same value (`--host` sets rtmp.host and http.host). */
   readonly alsoSets?: readonly string[];
   /** Help for this flag when it is not the setting's. */
@@ -94,6 +102,8 @@ export interface Setting {
   readonly pattern?: { readonly regex: RegExp; readonly what: string };
   /** A field that may be left out (undefined). */
   readonly optional?: boolean;
+  /** A credential: its default is null, and no help text, message or printed configuration shows it. */
+  readonly secret?: boolean;
   /** One line, lower case, no final period: what it does. */
   readonly help: string;
   readonly flags?: readonly Flag[];
@@ -117,6 +127,23 @@ const MAX_FLV_TAG = 0xffffff;
 const MAX_U32 = 0xffffffff;
 
 const MiB = 1024 * 1024;
+
+/**
+ * An admin bearer token: 16 to 1,024 characters of an RFC 6750 token (b64token: letters, digits,
+ * `-._~+/`, then up to two `=` of padding), so it travels in `Authorization: Bearer ...` as it is.
+ */
+export const ADMIN_TOKEN: RegExp = /^[A-Za-z0-9\-._~+/]{16,1024}={0,2}$/;
+/**
+ * A stored admin password: `pbkdf2-sha256$ITERATIONS$SALT$HASH`, made by `server.ts hash-password`
+ * (`src/admin/password.ts`). ITERATIONS is 100,000 to 9,999,999; SALT is standard base64 of 16 to 64
+ * bytes; HASH is standard base64 of the 32-byte PBKDF2-HMAC-SHA256 output. Groups: iterations, salt, hash.
+ */
+export const PASSWORD_HASH: RegExp =
+  /^pbkdf2-sha256\$([1-9][0-9]{5,6})\$([A-Za-z0-9+/]{22,86}={0,2})\$([A-Za-z0-9+/]{43}=)$/;
+/** An admin user name: 1 to 64 printable ASCII characters, no spaces. */
+const ADMIN_USER = /^[\x21-\x7e]{1,64}$/;
+/** An hour, in ms. */
+const HOUR_MS = 3_600_000;
 
 /** Every setting. The first segment of a path is its section (`SECTIONS`). */
 export const SETTINGS = [
@@ -371,6 +398,97 @@ export const SETTINGS = [
     max: TIMER_MAX_MS,
     help: "how long the admission policy may take to answer; past it the request is denied",
     flags: [{ name: "--admission-timeout-ms", value: "N" }],
+  },
+  // ---- admin
+  {
+    path: "admin.token",
+    type: SettingType.NullableString,
+    default: null,
+    defaultText: "none",
+    secret: true,
+    pattern: { regex: ADMIN_TOKEN, what: "a token of 16 to 1024 characters: letters, digits, - . _ ~ + /" },
+    help: "bearer token of scripts and Prometheus for the API and /metrics (Authorization: Bearer TOKEN); " +
+      "mind that a flag's value shows in the process list",
+    flags: [{ name: "--admin-token", value: "TOKEN" }],
+  },
+  {
+    path: "admin.user",
+    type: SettingType.String,
+    default: "admin",
+    pattern: { regex: ADMIN_USER, what: "a user name of 1 to 64 printable characters without spaces" },
+    help: "the user name of the login at /admin/login",
+    flags: [{ name: "--admin-user", value: "NAME" }],
+  },
+  {
+    path: "admin.passwordHash",
+    type: SettingType.NullableString,
+    default: null,
+    defaultText: "none, no login",
+    secret: true,
+    pattern: {
+      regex: PASSWORD_HASH,
+      what: "a hash printed by `server.ts hash-password` (pbkdf2-sha256$ITERATIONS$SALT$HASH)",
+    },
+    help: "the salted password hash of the login at /admin/login; make it with " +
+      "`deno run server.ts hash-password`",
+    flags: [{ name: "--admin-password-hash", value: "HASH" }],
+  },
+  {
+    path: "admin.loopbackOpen",
+    type: SettingType.Boolean,
+    default: true,
+    help: "with no token and no password set, serve the dashboard, API and metrics to loopback peers " +
+      "(127.0.0.0/8, ::1) and nobody else",
+    flags: [{
+      name: "--no-loopback-open",
+      sets: false,
+      help:
+        "serve nobody while no credential is set, loopback peers included (e.g. behind a proxy on this host)",
+    }],
+  },
+  {
+    path: "admin.metricsOpen",
+    type: SettingType.Boolean,
+    default: false,
+    help: "serve /metrics to anyone, with no credential (Prometheus on other hosts)",
+    flags: [{ name: "--metrics-open" }],
+  },
+  {
+    path: "admin.sessionTtlMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 12 * HOUR_MS,
+    min: 60_000,
+    max: TIMER_MAX_MS,
+    help: "how long a login lasts",
+    flags: [{ name: "--admin-session-ttl-ms", value: "N" }],
+  },
+  {
+    path: "admin.loginAttemptsPerMinute",
+    type: SettingType.Integer,
+    default: 5,
+    min: 1,
+    max: 1_000,
+    help: "failed logins (and wrong tokens) allowed per address within a minute; past them 429",
+    flags: [{ name: "--admin-login-attempts", value: "N" }],
+  },
+  {
+    path: "admin.maxSseClients",
+    type: SettingType.Integer,
+    default: 32,
+    min: 1,
+    max: 10_000,
+    help: "most dashboard event streams (/api/v1/events) at once; more get 503",
+    flags: [{ name: "--admin-max-sse-clients", value: "N" }],
+  },
+  {
+    path: "admin.historySamples",
+    type: SettingType.Integer,
+    default: 300,
+    min: 1,
+    max: 86_400,
+    help: "samples of history the dashboard's charts keep, one a second",
+    flags: [{ name: "--admin-history-samples", value: "N" }],
   },
   // ---- log
   {

@@ -10,7 +10,11 @@
  * Cannot use rtmp.port: "abc" is not an integer
  * Cannot use log.level: "loud" is not one of error, warn, info, debug
  * Cannot use sources[0].key: "cam" is not an app/name key
+ * Cannot use admin.token: the secret given is not a token of 16 to 1024 characters: ...
  * ```
+ *
+ * A `secret` setting's value is never in a message (nor in `ConfigError.value`): "the secret given"
+ * stands for it.
  *
  * @module
  */
@@ -46,11 +50,12 @@ export class ConfigError extends Error {
   readonly value: unknown;
   readonly rule: ConfigRule;
 
-  constructor(path: string, value: unknown, problem: Problem, options?: ErrorOptions) {
+  /** `value` is kept as given unless `secret`: then it is `SECRET_SHOWN`, so nothing that prints the error shows it. */
+  constructor(path: string, value: unknown, problem: Problem, options?: ErrorOptions & { secret?: boolean }) {
     super(`Cannot use ${path}: ${problem.detail}`, options);
     this.name = "ConfigError";
     this.path = path;
-    this.value = value;
+    this.value = hidden(options?.secret, value) ? SECRET_SHOWN : value;
     this.rule = problem.rule;
   }
 }
@@ -72,6 +77,19 @@ export function showValue(value: unknown): string {
   }
 }
 
+/** What a message says in place of a secret setting's value. */
+export const SECRET_SHOWN = "the secret given";
+
+/** Whether a value given for a setting is a secret not to be shown: any value of a secret setting but null. */
+function hidden(secret: boolean | undefined, value: unknown): boolean {
+  return secret === true && value !== null && value !== undefined;
+}
+
+/** A setting's value as its messages show it: `showValue()`, save a secret's, which is not shown. */
+function shown(setting: Setting, value: unknown): string {
+  return hidden(setting.secret, value) ? SECRET_SHOWN : showValue(value);
+}
+
 /** The type's name in "is not ..." messages. */
 const TYPE_WORDS: Readonly<Record<SettingType, string>> = {
   [SettingType.Integer]: "an integer",
@@ -80,6 +98,7 @@ const TYPE_WORDS: Readonly<Record<SettingType, string>> = {
   [SettingType.String]: "a string",
   [SettingType.Enum]: "a string",
   [SettingType.NullablePath]: "a string or null",
+  [SettingType.NullableString]: "a string or null",
   [SettingType.Sources]: "a list",
 };
 
@@ -95,6 +114,7 @@ function isType(setting: Setting, value: unknown): boolean {
     case SettingType.Enum:
       return typeof value === "string";
     case SettingType.NullablePath:
+    case SettingType.NullableString:
       return value === null || typeof value === "string";
     case SettingType.Sources:
       return Array.isArray(value);
@@ -106,11 +126,11 @@ export function typeProblem(setting: Setting, value: unknown): Problem | undefin
   if (setting.type === SettingType.Enum && !setting.values?.includes(value as string)) {
     return {
       rule: ConfigRule.OneOf,
-      detail: `${showValue(value)} is not one of ${setting.values?.join(", ")}`,
+      detail: `${shown(setting, value)} is not one of ${setting.values?.join(", ")}`,
     };
   }
   if (isType(setting, value)) return undefined;
-  return { rule: ConfigRule.Type, detail: `${showValue(value)} is not ${TYPE_WORDS[setting.type]}` };
+  return { rule: ConfigRule.Type, detail: `${shown(setting, value)} is not ${TYPE_WORDS[setting.type]}` };
 }
 
 /** A value of the right type against the setting's range and form; undefined when it keeps them. */
@@ -128,9 +148,9 @@ function boundsProblem(setting: Setting, value: unknown): Problem | undefined {
     }
   }
   if (typeof value === "string") {
-    if (value === "") return { rule: ConfigRule.NonEmpty, detail: `"" is empty` };
+    if (value === "") return { rule: ConfigRule.NonEmpty, detail: `${shown(setting, "")} is empty` };
     if (setting.pattern && !setting.pattern.regex.test(value)) {
-      return { rule: ConfigRule.Form, detail: `${showValue(value)} is not ${setting.pattern.what}` };
+      return { rule: ConfigRule.Form, detail: `${shown(setting, value)} is not ${setting.pattern.what}` };
     }
   }
   return undefined;
@@ -187,14 +207,14 @@ function checkEntries(list: Setting, entries: readonly unknown[]): void {
 export function validateConfig(config: Config): void {
   const root: unknown = config;
   if (!isPlainObject(root)) throw new ConfigError("config", root, NOT_AN_OBJECT(root));
-  for (const setting of SETTINGS) {
+  for (const setting of SETTINGS as readonly Setting[]) {
     const section = setting.path.split(".")[0];
     if (section !== setting.path && !isPlainObject(root[section])) {
       throw new ConfigError(section, root[section], NOT_AN_OBJECT(root[section]));
     }
     const value = valueAt(root, setting.path);
     const problem = settingProblem(setting, value);
-    if (problem) throw new ConfigError(setting.path, value, problem);
+    if (problem) throw new ConfigError(setting.path, value, problem, { secret: setting.secret });
     if (setting.type === SettingType.Sources) checkEntries(setting, value as unknown[]);
   }
   const known = new Set<string>(SETTINGS.map((s) => s.path));

@@ -4,8 +4,15 @@ import { makeConfig } from "../../src/config/config.ts";
 import { allFlags, type Setting, SETTINGS, SettingType, valueAt } from "../../src/config/schema.ts";
 import { validateConfig } from "../../src/config/validate.ts";
 
+/** Valid values of the settings whose form the generic samples below do not have. */
+const SAMPLES: Readonly<Record<string, string>> = {
+  "admin.token": "0123456789abcdef-._~+/XYZ==",
+  "admin.passwordHash": `pbkdf2-sha256$600000$${"A".repeat(22)}==$${"B".repeat(43)}=`,
+};
+
 /** A valid value for a setting, other than its default, as typed on the command line. */
 function sample(s: Setting): string {
+  if (s.path in SAMPLES) return SAMPLES[s.path];
   switch (s.type) {
     case SettingType.Integer:
     case SettingType.Number:
@@ -25,7 +32,11 @@ Deno.test("parseCliArgs() reads every flag of the schema into its setting", () =
     const raw = flag.value === undefined ? undefined : sample(setting);
     const o = parseCliArgs(raw === undefined ? [flag.name] : [flag.name, raw]);
     assert(o !== "help");
-    const want = raw === undefined ? true : setting.type === SettingType.Integer ? Number(raw) : raw;
+    const want = raw === undefined
+      ? flag.sets ?? true
+      : setting.type === SettingType.Integer
+      ? Number(raw)
+      : raw;
     for (const path of [setting.path, ...flag.alsoSets ?? []]) {
       assertEquals(valueAt(o, path), want, flag.name);
     }
@@ -38,6 +49,27 @@ Deno.test("parseCliArgs() reads --flag=value as --flag value", () => {
     rtmp: { port: 1936 },
     log: { level: "debug" },
   });
+});
+
+Deno.test("parseCliArgs() sets false from a flag that sets false (--no-loopback-open), true from the others", () => {
+  assertEquals(parseCliArgs(["--no-loopback-open"]), { admin: { loopbackOpen: false } });
+  assertEquals(parseCliArgs(["--metrics-open"]), { admin: { metricsOpen: true } });
+  assertEquals(parseCliArgs(["--takeover"]), { hub: { publishTakeover: true } });
+});
+
+Deno.test("parseCliArgs() reads the admin credentials and their flags", () => {
+  const hash = SAMPLES["admin.passwordHash"];
+  assertEquals(
+    parseCliArgs([
+      "--admin-token",
+      "t0ken-t0ken-t0ken",
+      "--admin-user",
+      "ops",
+      "--admin-password-hash",
+      hash,
+    ]),
+    { admin: { token: "t0ken-t0ken-t0ken", user: "ops", passwordHash: hash } },
+  );
 });
 
 Deno.test("parseCliArgs() with no flags returns no overrides", () => {
@@ -123,6 +155,21 @@ Deno.test("parseCliArgs() throws a TypeError naming the flag and the value it ca
   }
 });
 
+Deno.test("helpText() shows no value of a secret setting, only its default's words", () => {
+  const text = helpText().replace(/\n {3,}/g, " ");
+  for (const s of SETTINGS as readonly Setting[]) {
+    if (!s.secret) continue;
+    for (const flag of s.flags ?? []) {
+      const line = text.split("\n").find((l) => l.startsWith(`  ${flag.name} `)) ?? "";
+      assert(
+        line.endsWith(`; default ${s.defaultText})`) || line.endsWith(`(default ${s.defaultText})`),
+        line,
+      );
+      assert(!line.includes("default null"), line);
+    }
+  }
+});
+
 Deno.test("helpText() has the usage line and lists every flag of the schema with its placeholder", () => {
   const text = helpText();
   assert(text.split("\n").includes("Usage: deno run --allow-net server.ts [flags]"), text);
@@ -151,5 +198,6 @@ Deno.test("helpText() gives each flag's help, unit, range and default, in lines 
   assert(unwrapped.includes("the most verbose level printed (error | warn | info | debug; default info)"));
   assert(unwrapped.includes("instead of being refused (default off)"));
   assert(unwrapped.includes("(fps; > 0 and <= 300; default the SPS timing, else 25)"));
+  assert(unwrapped.includes("(e.g. behind a proxy on this host) (default on)"), "--no-loopback-open");
   for (const s of SETTINGS) assert(allFlags().some((e) => e.setting === s), s.path);
 });

@@ -1,7 +1,9 @@
 import { assert, assertEquals } from "../_util/assert.ts";
 import { type Config, defaultConfig, type SourceConfig } from "../../src/config/config.ts";
 import {
+  ADMIN_TOKEN,
   allFlags,
+  PASSWORD_HASH,
   sectionOf,
   SECTIONS,
   type Setting,
@@ -91,6 +93,77 @@ Deno.test("allFlags() keeps the flags of the command line before this schema", (
   ];
   for (const [name, path] of old) assertEquals(flags.get(name)?.setting.path, path, name);
   assertEquals(flags.get("--host")?.flag.alsoSets, ["http.host"]);
+});
+
+Deno.test("allFlags() gives every Boolean flag the value opposite its setting's default", () => {
+  for (const { flag, setting } of allFlags()) {
+    if (setting.type !== SettingType.Boolean) continue;
+    assertEquals(flag.sets ?? true, !setting.default, flag.name);
+  }
+  assertEquals(allFlags().filter((e) => e.flag.sets !== undefined).map((e) => e.flag.name), [
+    "--no-loopback-open",
+  ]);
+});
+
+Deno.test("SETTINGS marks the admin credentials secret, each null by default with words for --help and a form", () => {
+  const secrets = (SETTINGS as readonly Setting[]).filter((s) => s.secret);
+  assertEquals(secrets.map((s) => s.path), ["admin.token", "admin.passwordHash"]);
+  for (const s of secrets) {
+    assertEquals(s.default, null, s.path);
+    assert(s.defaultText !== undefined, `${s.path} has no defaultText`);
+    assert(s.pattern !== undefined, `${s.path} has no pattern`);
+  }
+});
+
+Deno.test("SETTINGS' admin section is secure by default: no credential, loopback only, metrics closed", () => {
+  assertEquals(defaultConfig().admin, {
+    token: null,
+    user: "admin",
+    passwordHash: null,
+    loopbackOpen: true,
+    metricsOpen: false,
+    sessionTtlMs: 12 * 3_600_000,
+    loginAttemptsPerMinute: 5,
+    maxSseClients: 32,
+    historySamples: 300,
+  });
+});
+
+Deno.test("ADMIN_TOKEN takes an RFC 6750 token of 16 to 1024 characters and nothing else", () => {
+  for (const ok of ["0123456789abcdef", "a".repeat(1024), "AZaz09-._~+/AZaz09==", "x".repeat(16) + "="]) {
+    assert(ADMIN_TOKEN.test(ok), ok);
+  }
+  for (
+    const bad of [
+      "0123456789abcde",
+      "a".repeat(1025),
+      "0123456789 abcdef",
+      "0123456789abcdef\n",
+      "=123456789abcdef",
+    ]
+  ) {
+    assert(!ADMIN_TOKEN.test(bad), JSON.stringify(bad));
+  }
+});
+
+Deno.test("PASSWORD_HASH takes pbkdf2-sha256$ITERATIONS$SALT$HASH with 100000 to 9999999 iterations", () => {
+  const salt = "c2FsdHNhbHRzYWx0c2FsdA==";
+  const hash = "B".repeat(43) + "=";
+  assert(PASSWORD_HASH.test(`pbkdf2-sha256$600000$${salt}$${hash}`));
+  assert(PASSWORD_HASH.test(`pbkdf2-sha256$100000$${salt}$${hash}`));
+  assert(PASSWORD_HASH.test(`pbkdf2-sha256$9999999$${salt}$${hash}`));
+  for (
+    const bad of [
+      `pbkdf2-sha256$99999$${salt}$${hash}`,
+      `pbkdf2-sha256$10000000$${salt}$${hash}`,
+      `pbkdf2-sha256$0600000$${salt}$${hash}`,
+      `pbkdf2-sha512$600000$${salt}$${hash}`,
+      `pbkdf2-sha256$600000$${salt}$${hash.slice(1)}`,
+      `pbkdf2-sha256$600000$$${hash}`,
+      `pbkdf2-sha256$600000$${salt}$${hash}\n`,
+      "hunter2",
+    ]
+  ) assert(!PASSWORD_HASH.test(bad), bad);
 });
 
 Deno.test("valueAt() and setValueAt() read and write a dotted path", () => {

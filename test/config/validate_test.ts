@@ -1,6 +1,12 @@
 import { assertEquals, assertThrows } from "../_util/assert.ts";
 import { type Config, type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
-import { ConfigError, ConfigRule, showValue, validateConfig } from "../../src/config/validate.ts";
+import {
+  ConfigError,
+  ConfigRule,
+  SECRET_SHOWN,
+  showValue,
+  validateConfig,
+} from "../../src/config/validate.ts";
 
 /** A bad configuration and exactly what validateConfig() says about it. */
 interface Case {
@@ -218,6 +224,80 @@ const CASES: Case[] = [
     message: "Cannot use sources[0]: 7 is not an object",
   },
   {
+    overrides: { admin: { token: "short-token" } },
+    path: "admin.token",
+    value: SECRET_SHOWN,
+    rule: ConfigRule.Form,
+    message:
+      "Cannot use admin.token: the secret given is not a token of 16 to 1024 characters: letters, digits, - . _ ~ + /",
+  },
+  {
+    overrides: { admin: { token: "" } },
+    path: "admin.token",
+    value: SECRET_SHOWN,
+    rule: ConfigRule.NonEmpty,
+    message: "Cannot use admin.token: the secret given is empty",
+  },
+  {
+    overrides: { admin: { token: 1234567890123456 } },
+    path: "admin.token",
+    value: SECRET_SHOWN,
+    rule: ConfigRule.Type,
+    message: "Cannot use admin.token: the secret given is not a string or null",
+  },
+  {
+    overrides: { admin: { passwordHash: "hunter2hunter2" } },
+    path: "admin.passwordHash",
+    value: SECRET_SHOWN,
+    rule: ConfigRule.Form,
+    message:
+      "Cannot use admin.passwordHash: the secret given is not a hash printed by `server.ts hash-password` " +
+      "(pbkdf2-sha256$ITERATIONS$SALT$HASH)",
+  },
+  {
+    overrides: { admin: { user: "the admin" } },
+    path: "admin.user",
+    value: "the admin",
+    rule: ConfigRule.Form,
+    message:
+      'Cannot use admin.user: "the admin" is not a user name of 1 to 64 printable characters without spaces',
+  },
+  {
+    overrides: { admin: { loopbackOpen: "no" } },
+    path: "admin.loopbackOpen",
+    value: "no",
+    rule: ConfigRule.Type,
+    message: 'Cannot use admin.loopbackOpen: "no" is not a boolean',
+  },
+  {
+    overrides: { admin: { sessionTtlMs: 1_000 } },
+    path: "admin.sessionTtlMs",
+    value: 1_000,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use admin.sessionTtlMs: 1000 is below the minimum 60000",
+  },
+  {
+    overrides: { admin: { loginAttemptsPerMinute: 0 } },
+    path: "admin.loginAttemptsPerMinute",
+    value: 0,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use admin.loginAttemptsPerMinute: 0 is below the minimum 1",
+  },
+  {
+    overrides: { admin: { maxSseClients: 0 } },
+    path: "admin.maxSseClients",
+    value: 0,
+    rule: ConfigRule.Minimum,
+    message: "Cannot use admin.maxSseClients: 0 is below the minimum 1",
+  },
+  {
+    overrides: { admin: { historySamples: 86_401 } },
+    path: "admin.historySamples",
+    value: 86_401,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use admin.historySamples: 86401 is above the maximum 86400",
+  },
+  {
     overrides: { rtmp: 1935 },
     path: "rtmp",
     value: 1935,
@@ -271,6 +351,31 @@ Deno.test("validateConfig() accepts the edges of every range and a full source",
     ],
   }));
   validateConfig(makeConfig({ rtmp: { chunkSize: 65_536 } }));
+});
+
+Deno.test("validateConfig() never puts a secret's value in its message or its error", () => {
+  const secrets = ["tiny", "with space in it!", "x".repeat(2_000), "pbkdf2-sha256$5$abc$def"];
+  for (const secret of secrets) {
+    for (const path of ["token", "passwordHash"] as const) {
+      const e = assertThrows(() => validateConfig(makeConfig({ admin: { [path]: secret } })), ConfigError);
+      assertEquals(e.message.includes(secret), false, e.message);
+      assertEquals(e.value, SECRET_SHOWN);
+      assertEquals(JSON.stringify(e).includes(secret), false);
+    }
+  }
+});
+
+Deno.test("validateConfig() takes a token and a password hash of the right form", () => {
+  validateConfig(makeConfig({
+    admin: {
+      token: "0123456789abcdef",
+      passwordHash: `pbkdf2-sha256$600000$${"A".repeat(22)}==$${"B".repeat(43)}=`,
+      user: "ops@example",
+      loopbackOpen: false,
+      metricsOpen: true,
+      sessionTtlMs: 60_000,
+    },
+  }));
 });
 
 Deno.test("validateConfig() names the first bad setting in table order", () => {
