@@ -112,6 +112,12 @@ if (import.meta.main) {
     `push:    http://${shown}:${sluice.httpPort}/live/{stream}   (e.g. ffmpeg -re -i in.mp4 -c copy -f flv http://${shown}:${sluice.httpPort}/live/cam)`,
   );
   log.info(`health:  http://${shown}:${sluice.httpPort}/health`);
+  log.info(`admin:   http://${shown}:${sluice.httpPort}/admin/   (API under /api/v1, metrics at /metrics)`);
+  if (!sluice.guard.hasCredential) {
+    log.info(
+      "admin: no credential configured (--admin-token, --admin-password-hash): the admin page, API and metrics answer loopback clients only",
+    );
+  }
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

@@ -1,9 +1,15 @@
 /**
- * Sluice: wires the hub, the RTMP listener and the HTTP router together.
+ * Sluice: wires the hub, the RTMP listener, the HTTP router and the admin
+ * side (API, events, history, metrics, the guard) together.
  * `new Sluice(config).start()` / `.stop()`; tests start it in-process on port 0.
  *
  * @module
  */
+import { AdminGuard } from "./admin/auth.ts";
+import type { AdminContext, AdminListener } from "./admin/context.ts";
+import { History } from "./admin/history.ts";
+import { MetricsCollector } from "./admin/metrics.ts";
+import { DEFAULT_SSE_MAX_BACKLOG_BYTES } from "./admin/sse.ts";
 import type { Config } from "./config/config.ts";
 import { validateConfig } from "./config/validate.ts";
 import { makeRouter } from "./http/routes.ts";
@@ -12,6 +18,7 @@ import { StreamHub } from "./hub/stream_hub.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
 import { RtmpListener } from "./rtmp/server/listener.ts";
+import { VERSION } from "./version.ts";
 
 export class Sluice {
   readonly config: Config;
@@ -21,6 +28,11 @@ export class Sluice {
   #http: Deno.HttpServer | undefined;
   #httpPort = 0;
   #sources: Sources | undefined;
+  readonly #startedAt = Date.now();
+  /** The admin side: bounded history, metrics, the guard of the API and page. */
+  readonly history: History;
+  readonly metrics: MetricsCollector;
+  readonly guard: AdminGuard;
 
   /**
    * `options.admission`: the policy every publish and play asks (default: allow all); it can also be
@@ -34,6 +46,17 @@ export class Sluice {
       admission: options.admission,
       admissionTimeoutMs: config.admission.timeoutMs,
     });
+    this.history = new History(this.hub, { samples: config.admin.historySamples, log: log.child("admin") });
+    this.metrics = new MetricsCollector(this.hub, { startedAt: this.#startedAt, version: VERSION });
+    this.guard = new AdminGuard(config.admin, log.child("admin"));
+  }
+
+  /** The bound listeners, for the admin API's URLs and server view. */
+  listeners(): AdminListener[] {
+    return [
+      { protocol: "rtmp", host: this.config.rtmp.host, port: this.rtmpPort },
+      { protocol: "http", host: this.config.http.host, port: this.httpPort },
+    ];
   }
 
   /** The bound RTMP port (useful when the config asked for 0). */
@@ -58,6 +81,17 @@ export class Sluice {
 
   async start(): Promise<void> {
     this.hub.start();
+    this.history.start();
+    this.metrics.start();
+    const admin: AdminContext = {
+      hub: this.hub,
+      history: this.history,
+      log: this.log.child("admin"),
+      startedAt: this.#startedAt,
+      listeners: () => this.listeners(),
+      sseMaxClients: this.config.admin.maxSseClients,
+      sseMaxBacklogBytes: DEFAULT_SSE_MAX_BACKLOG_BYTES,
+    };
     this.#rtmp = new RtmpListener({ hub: this.hub, config: this.config, log: this.log.child("rtmp") });
     this.#rtmp.listen();
     const ready = Promise.withResolvers<void>();
@@ -74,7 +108,10 @@ export class Sluice {
           return new Response("internal error\n", { status: 500 });
         },
       },
-      makeRouter({ hub: this.hub, config: this.config, log: this.log.child("http"), startedAt: Date.now() }),
+      makeRouter(
+        { hub: this.hub, config: this.config, log: this.log.child("http"), startedAt: this.#startedAt },
+        { admin, metrics: this.metrics, gate: this.guard },
+      ),
     );
     await ready.promise;
     this.#sources = new Sources(this.config.sources, { hub: this.hub, log: this.log.child("source") });
@@ -84,6 +121,8 @@ export class Sluice {
   async stop(): Promise<void> {
     await this.#sources?.stop();
     await this.#rtmp?.close();
+    this.history.stop();
+    this.metrics.stop();
     this.hub.stop();
     await this.#http?.shutdown();
   }

@@ -1,6 +1,7 @@
 /**
- * Liveness and the stream list: `GET /health` (and `/api/v1/health`) and
- * `GET /api/v1/streams`, pure functions of the server's state.
+ * Liveness: `GET /health` (open, for load balancers) and `GET /api/v1/health`
+ * (behind the admin guard), a pure function of the server's state. The stream
+ * list is the admin API's (`src/admin/api.ts`).
  *
  * @module
  */
@@ -15,18 +16,5 @@ export function serveHealth(ctx: HttpContext): Response {
     uptimeMs: Date.now() - ctx.startedAt,
     streams: ctx.hub.streams().length,
     memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external },
-  });
-}
-
-/** Every stream, live or in grace, with its counters. */
-export function serveStreams(ctx: HttpContext): Response {
-  return json({
-    streams: ctx.hub.streams().map((s) => ({
-      key: s.key,
-      state: s.state,
-      publisher: s.publisher?.id ?? null,
-      players: s.subscribers.size,
-      ...s.stats,
-    })),
   });
 }

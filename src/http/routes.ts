@@ -3,10 +3,12 @@
  * place, in the order they are tried (URLs follow nginx-rtmp and
  * node-media-server habits).
  *
+ * The admin routes (`admin_routes.ts`: `/`, `/admin/`, `/api/v1/*`, `/metrics`)
+ * come first when the server has them; then:
+ *
  * | method    | path                          | what                                          |
  * | --------- | ----------------------------- | --------------------------------------------- |
- * | GET       | `/health`, `/api/v1/health`   | liveness and memory                           |
- * | GET       | `/api/v1/streams`             | the streams, live or in grace                 |
+ * | GET       | `/health`                     | liveness and memory (open, for load balancers) |
  * | GET, HEAD | `/{vod app}/{path}.flv`       | a file from the VOD folder, with Range        |
  * | WS        | `/{app}/{stream}.flv`         | WebSocket-FLV play                            |
  * | WS        | `/{app}/{stream}`             | WebSocket push (FLV in binary messages)       |
@@ -20,7 +22,8 @@ import { serveFlvPlay } from "../outputs/http_flv.ts";
 import { serveWsFlvPlay } from "../outputs/ws_flv.ts";
 import { serveVod } from "../vod/http_vod.ts";
 import type { HttpContext } from "./context.ts";
-import { serveHealth, serveStreams } from "./health.ts";
+import { adminRoutes, type AdminRoutesContext } from "./admin_routes.ts";
+import { serveHealth } from "./health.ts";
 import { type Handler, makeHandler, type Route, type RouteMatch, WS } from "./router.ts";
 
 /** The characters of an app or stream name in a URL path (RFC 3986 unreserved). */
@@ -38,12 +41,12 @@ function keyOf(m: RouteMatch): string {
   return `${m.groups[0]}/${m.groups[1]}`;
 }
 
-/** Every route, in the order tried. */
-export function makeRoutes(ctx: HttpContext): Route[] {
+/** Every route, in the order tried; `admin` adds the admin routes in front. */
+export function makeRoutes(ctx: HttpContext, admin?: AdminRoutesContext): Route[] {
   const vodPrefix = new RegExp(`^/${ctx.config.vod.app.replace(/[.\-~]/g, "\\$&")}/(.+)$`);
   return [
-    { methods: ["GET", "HEAD"], path: /^\/(?:api\/v1\/)?health$/, handle: () => serveHealth(ctx) },
-    { methods: ["GET", "HEAD"], path: /^\/api\/v1\/streams$/, handle: () => serveStreams(ctx) },
+    ...(admin ? adminRoutes(ctx, admin) : []),
+    { methods: ["GET", "HEAD"], path: /^\/health$/, handle: () => serveHealth(ctx) },
     {
       methods: ["GET", "HEAD"],
       path: vodPrefix,
@@ -65,6 +68,6 @@ export function makeRoutes(ctx: HttpContext): Route[] {
 }
 
 /** The HTTP port's handler: the routes of {@linkcode makeRoutes} (Deno.serve passes `info`). */
-export function makeRouter(ctx: HttpContext): Handler {
-  return makeHandler(makeRoutes(ctx));
+export function makeRouter(ctx: HttpContext, admin?: AdminRoutesContext): Handler {
+  return makeHandler(makeRoutes(ctx, admin));
 }

@@ -4,7 +4,7 @@
  * answers it (told apart by what each handler answers), and what no route
  * takes gets the router's 404.
  */
-import { assert, assertEquals, assertMatch } from "../_util/assert.ts";
+import { assertEquals, assertMatch } from "../_util/assert.ts";
 import { FakePublisher, RecordingLogger } from "../_util/hub_fakes.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import type { HttpContext } from "../../src/http/context.ts";
@@ -53,9 +53,9 @@ async function errorOf(res: Response): Promise<string> {
   return (await res.json()).error;
 }
 
-Deno.test("makeRouter() answers GET /health and /api/v1/health with 200 JSON status ok", async () => {
+Deno.test("makeRouter() answers GET /health with 200 JSON status ok", async () => {
   await withRouter(async (handle) => {
-    for (const path of ["/health", "/api/v1/health"]) {
+    for (const path of ["/health"]) {
       const res = await handle(req(path));
       assertEquals(res.status, 200, path);
       assertEquals(res.headers.get("content-type"), "application/json; charset=utf-8");
@@ -71,18 +71,6 @@ Deno.test("makeRouter() answers HEAD /health with 200", async () => {
     const res = await handle(req("/health", { method: "HEAD" }));
     assertEquals(res.status, 200);
     await res.body?.cancel();
-  });
-});
-
-Deno.test("makeRouter() answers GET /api/v1/streams with 200 JSON holding the list of streams", async () => {
-  await withRouter(async (handle, ctx) => {
-    const empty = await handle(req("/api/v1/streams"));
-    assertEquals(empty.status, 200);
-    assertEquals(await empty.json(), { streams: [] });
-    ctx.hub.publish("live/cam", new FakePublisher("pub"));
-    const one = await (await handle(req("/api/v1/streams"))).json();
-    assert(Array.isArray(one.streams), "a list");
-    assertEquals(one.streams.map((s: { key: string }) => s.key), ["live/cam"]);
   });
 });
 
@@ -207,10 +195,9 @@ Deno.test("makeRouter() answers OPTIONS on any route with the 204 preflight", as
   });
 });
 
-Deno.test("makeRoutes() lists health, streams, VOD, WebSocket play, WebSocket push, HTTP-FLV play, push", async () => {
+Deno.test("makeRoutes() without admin routes lists health, VOD, WebSocket play, WebSocket push, HTTP-FLV play, push", async () => {
   await withRouter((_handle, ctx) => {
     assertEquals(makeRoutes(ctx).map((r) => r.methods.join(",")), [
-      "GET,HEAD",
       "GET,HEAD",
       "GET,HEAD",
       "WS",
