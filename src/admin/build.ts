@@ -10,7 +10,10 @@
  * (no paths, times or hashes of the machine), so the test rebuilds it and
  * compares bytes. The packages come in as text through Deno's module graph
  * (the lock file pins them) and reach esbuild through a plugin: esbuild
- * itself resolves nothing outside src/admin/page/.
+ * itself reads only the page's modules in src/admin/page/ and the one
+ * runtime module they share with the server, src/admin/sse_event.ts, which
+ * imports nothing (the page's imports of server types are type-only, and
+ * esbuild drops them).
  *
  * The inline script and style are what the page's Content-Security-Policy
  * hashes (src/admin/page.ts), so the build refuses a bundle that could end

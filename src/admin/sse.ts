@@ -11,7 +11,8 @@
  *   as the registry emits them;
  * - `event: log` with `{ at, level, line }` for each warning and error;
  * - a `: ping` comment every SSE_KEEPALIVE_MS (proxies close idle streams).
- * `at` is ISO 8601 everywhere.
+ * `at` is ISO 8601 everywhere. The event names are SseEvent (sse_event.ts,
+ * shared with the page); the data's shapes are the types below.
  *
  * Cost and bounds (STYLE 11):
  * - one feed per History serves every client: it listens to the tick, the
@@ -29,12 +30,24 @@
  * @module
  */
 import { type HubEvent, HubEventType } from "../hub/events.ts";
-import { type SessionEvent, SessionEventType } from "../hub/registry.ts";
+import { type SessionEvent, SessionEventType, type SessionSnapshot } from "../hub/registry.ts";
 import { CORS_ALLOW_ORIGIN, jsonError } from "../http/responses.ts";
 import { type LogEntry, onLog } from "../log.ts";
-import { ApiMethods, hostOf, portsOf, refuseMethod, serverView, streamView } from "./api.ts";
+import {
+  ApiMethods,
+  hostOf,
+  portsOf,
+  refuseMethod,
+  type ServerView,
+  serverView,
+  type StreamView,
+  streamView,
+} from "./api.ts";
 import type { AdminContext } from "./context.ts";
-import type { HistoryTick } from "./history.ts";
+import type { HistorySample, HistoryTick } from "./history.ts";
+import { SseEvent } from "./sse_event.ts";
+
+export { SseEvent } from "./sse_event.ts";
 
 /** Default of AdminContext.sseMaxClients. */
 export const DEFAULT_SSE_MAX_CLIENTS = 32;
@@ -45,22 +58,29 @@ export const SSE_KEEPALIVE_MS = 15_000;
 /** The reconnect delay the stream asks of an EventSource, ms (the `retry:` field). */
 export const SSE_RETRY_MS = 3_000;
 
-/** The event names of the stream. */
-export const SseEvent = {
-  /** Every tick: `{ server, streams, clients, sample }`. */
-  Snapshot: "snapshot",
-  Publish: "publish",
-  Unpublish: "unpublish",
-  Resume: "resume",
-  End: "end",
-  /** A session opened: its snapshot. */
-  Connect: "connect",
-  /** A session closed: its final snapshot and `reason`. */
-  Close: "close",
-  /** A warning or an error: `{ at, level, line }`. */
-  Log: "log",
-} as const;
-export type SseEvent = typeof SseEvent[keyof typeof SseEvent];
+/** The `snapshot` event's data (built once per tick and host name). */
+export interface SnapshotData {
+  server: ServerView;
+  streams: StreamView[];
+  clients: SessionSnapshot[];
+  sample: HistorySample;
+}
+
+/** The data of the stream events (`publish`, `unpublish`, `resume`, `end`). */
+export interface StreamEventData {
+  key: string;
+  /** ISO 8601. */
+  at: string;
+  /** The publisher that arrived (publish, resume) or left (unpublish). */
+  publisherId?: string;
+  /** On a takeover's `resume`: the publisher taken over. */
+  takenOverFrom?: string;
+}
+
+/** The `close` event's data: the session's final snapshot, and why when its edge said. */
+export interface ClosedSessionData extends SessionSnapshot {
+  reason?: string;
+}
 
 /** The SSE event of each hub event. */
 const HUB_EVENTS: Readonly<Record<HubEventType, SseEvent>> = {
@@ -186,7 +206,7 @@ class SseFeed {
   }
 
   /** The snapshot event's data for clients that reached us as `host`. */
-  #snapshot(tick: HistoryTick, host: string): unknown {
+  #snapshot(tick: HistoryTick, host: string): SnapshotData {
     const ports = portsOf(this.#ctx.listeners());
     return {
       server: serverView(this.#ctx, tick.totals, tick),
@@ -210,17 +230,18 @@ class SseFeed {
   }
 
   #onHubEvent(ev: HubEvent): void {
-    this.#broadcast(encodeEvent(HUB_EVENTS[ev.type], {
+    const data: StreamEventData = {
       key: ev.key,
       at: new Date(ev.at).toISOString(),
       ...(ev.publisherId !== undefined && { publisherId: ev.publisherId }),
       ...(ev.takenOverFrom !== undefined && { takenOverFrom: ev.takenOverFrom }),
-    }));
+    };
+    this.#broadcast(encodeEvent(HUB_EVENTS[ev.type], data));
   }
 
   #onSessionEvent(ev: SessionEvent): void {
     const data = ev.type === SessionEventType.Close && ev.reason !== undefined
-      ? { ...ev.session, reason: ev.reason }
+      ? { ...ev.session, reason: ev.reason } satisfies ClosedSessionData
       : ev.session;
     this.#broadcast(encodeEvent(SESSION_EVENTS[ev.type], data));
   }

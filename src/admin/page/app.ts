@@ -18,11 +18,12 @@
  */
 import {
   ApiPath,
-  type ClientView,
-  FeedEvent,
-  type HistoryView,
-  type LogLine,
+  type ClosedSessionData,
+  type HistoryJson,
+  type LogEntry,
+  type SessionSnapshot,
   type SnapshotData,
+  SseEvent,
   STREAM_EVENTS,
   type StreamEventData,
 } from "./api.ts";
@@ -157,7 +158,7 @@ export class App {
     this.#feed = feed;
     feed.onopen = () => this.dispatch({ type: ActionType.Feed, status: FeedStatus.Live });
     feed.onerror = () => this.#lost(feed);
-    feed.addEventListener(FeedEvent.Snapshot, (ev) => {
+    feed.addEventListener(SseEvent.Snapshot, (ev) => {
       const data = this.#object(ev) as Partial<SnapshotData> | undefined;
       if (!data?.server || !Array.isArray(data.streams) || !Array.isArray(data.clients)) return;
       if (data.sample) this.series.push(data.sample);
@@ -170,22 +171,22 @@ export class App {
         this.dispatch({ type: ActionType.StreamEvent, event, data: data as unknown as StreamEventData });
       });
     }
-    feed.addEventListener(FeedEvent.Connect, (ev) => {
+    feed.addEventListener(SseEvent.Connect, (ev) => {
       const data = this.#object(ev);
       if (typeof data?.id === "string") {
-        this.dispatch({ type: ActionType.Connect, data: data as unknown as ClientView });
+        this.dispatch({ type: ActionType.Connect, data: data as unknown as SessionSnapshot });
       }
     });
-    feed.addEventListener(FeedEvent.Close, (ev) => {
+    feed.addEventListener(SseEvent.Close, (ev) => {
       const data = this.#object(ev);
       if (typeof data?.id === "string") {
-        this.dispatch({ type: ActionType.Close, data: data as unknown as ClientView });
+        this.dispatch({ type: ActionType.Close, data: data as unknown as ClosedSessionData });
       }
     });
-    feed.addEventListener(FeedEvent.Log, (ev) => {
+    feed.addEventListener(SseEvent.Log, (ev) => {
       const data = this.#object(ev);
       if (typeof data?.line === "string") {
-        this.dispatch({ type: ActionType.Log, data: data as unknown as LogLine });
+        this.dispatch({ type: ActionType.Log, data: data as unknown as LogEntry });
       }
     });
   }
@@ -220,7 +221,7 @@ export class App {
     const res = await this.#env.getJson(ApiPath.History).catch(() => undefined);
     if (!res) return;
     if (res.status === UNAUTHORIZED) return this.#signedOut();
-    const body = res.body as HistoryView | null;
+    const body = res.body as HistoryJson | null;
     if (res.status !== 200 || !body?.server?.t) return;
     this.series.load(body);
     this.#scheduleRender();
@@ -230,7 +231,7 @@ export class App {
     const res = await this.#env.getJson(ApiPath.Logs).catch(() => undefined);
     if (!res) return;
     if (res.status === UNAUTHORIZED) return this.#signedOut();
-    const logs = (res.body as { logs?: LogLine[] } | null)?.logs;
+    const logs = (res.body as { logs?: LogEntry[] } | null)?.logs;
     if (res.status !== 200 || !Array.isArray(logs)) return;
     this.dispatch({ type: ActionType.Logs, data: logs });
   }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type ClientView, epochMs } from "./api.ts";
+import type { SessionSnapshot } from "./api.ts";
 import { Action } from "./actions.ts";
 import { formatAge, formatBytes, formatCount, formatMs, NONE } from "./format.ts";
 import { h, type VElement } from "./vdom.ts";
@@ -21,7 +21,7 @@ export const MAX_CLIENT_ROWS = 200;
 interface Column {
   readonly field: string;
   readonly label: string;
-  readonly value: (c: ClientView, now: number) => string;
+  readonly value: (c: SessionSnapshot, now: number) => string;
 }
 
 /** The columns, in order (the `data-field` names are what a browser test reads). */
@@ -31,7 +31,7 @@ export const CLIENT_COLUMNS: readonly Column[] = [
   { field: "role", label: "Role", value: (c) => c.role },
   { field: "remote", label: "Address", value: (c) => c.remote ?? NONE },
   { field: "stream", label: "Stream", value: (c) => c.key ?? NONE },
-  { field: "since", label: "Since", value: (c, now) => formatAge(epochMs(c.startedAt), now) },
+  { field: "since", label: "Since", value: (c, now) => formatAge(c.startedAt, now) },
   { field: "bytes-in", label: "In", value: (c) => formatBytes(c.bytesIn) },
   { field: "bytes-out", label: "Out", value: (c) => formatBytes(c.bytesOut) },
   { field: "lag", label: "Lag", value: (c) => formatMs(c.lagMs) },
@@ -40,7 +40,7 @@ export const CLIENT_COLUMNS: readonly Column[] = [
 ];
 
 /** Whether a client matches the filter: every word is in its id, protocol, role, address or stream. */
-export function matchesFilter(c: ClientView, filter: string): boolean {
+export function matchesFilter(c: SessionSnapshot, filter: string): boolean {
   const words = filter.toLowerCase().split(/\s+/).filter((w) => w);
   if (words.length === 0) return true;
   const text = [c.id, c.protocol, c.role, c.remote ?? "", c.key ?? ""].join(" ").toLowerCase();
@@ -48,11 +48,11 @@ export function matchesFilter(c: ClientView, filter: string): boolean {
 }
 
 /** A short name of a client for the kick dialog: "rtmp player 10.0.0.1:5000 on live/cam". */
-function label(c: ClientView): string {
+function label(c: SessionSnapshot): string {
   return [c.protocol, c.role, c.remote, c.key ? `on ${c.key}` : undefined].filter((p) => p).join(" ");
 }
 
-function row(c: ClientView, now: number): VElement {
+function row(c: SessionSnapshot, now: number): VElement {
   return h(
     "tr",
     { "data-client-id": c.id, "data-role": c.role, key: c.id },
@@ -74,7 +74,7 @@ function row(c: ClientView, now: number): VElement {
 }
 
 /** The panel's content: the table (or a line saying there are none) and how many rows are hidden. */
-export function clientsView(clients: readonly ClientView[], now: number, filter: string): VElement {
+export function clientsView(clients: readonly SessionSnapshot[], now: number, filter: string): VElement {
   const shown = filter ? clients.filter((c) => matchesFilter(c, filter)) : clients;
   if (shown.length === 0) {
     return h(

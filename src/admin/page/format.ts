@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AudioView, VideoView } from "./api.ts";
+import type { AudioCodecInfo, VideoCodecInfo } from "./api.ts";
 
 /** What a missing value reads as. */
 export const NONE = "—";
@@ -79,7 +79,7 @@ export function formatAge(thenMs: number, nowMs: number): string {
 }
 
 /** `{ width: 1920, height: 1080 }` -> "1920×1080". */
-export function formatResolution(video: VideoView | null): string {
+export function formatResolution(video: VideoCodecInfo | null): string {
   if (!video || !video.width || !video.height) return NONE;
   return `${video.width}×${video.height}`;
 }
@@ -91,13 +91,13 @@ export function formatFrameRate(fps: number | undefined): string {
 }
 
 /** "H.264 High 4.1": codec, profile, level. */
-export function formatVideoCodec(video: VideoView | null): string {
+export function formatVideoCodec(video: VideoCodecInfo | null): string {
   if (!video) return NONE;
   return [video.codec, video.profile, video.level].filter((p) => p).join(" ");
 }
 
 /** "AAC LC": codec and profile. */
-export function formatAudioCodec(audio: AudioView | null): string {
+export function formatAudioCodec(audio: AudioCodecInfo | null): string {
   if (!audio) return NONE;
   return [audio.codec, audio.profile].filter((p) => p).join(" ");
 }

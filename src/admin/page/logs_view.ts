@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { LogLine } from "./api.ts";
+import type { LogEntry } from "./api.ts";
 import { formatClock } from "./format.ts";
 import { h, type VElement } from "./vdom.ts";
 
 /** The log list; `offsetMin` is the clock's distance from UTC (see formatClock). */
-export function logsView(logs: readonly LogLine[], offsetMin: number): VElement {
+export function logsView(logs: readonly LogEntry[], offsetMin: number): VElement {
   if (logs.length === 0) {
     return h(
       "ol",

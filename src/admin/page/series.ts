@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { HistoryView, Sample, StreamSample } from "./api.ts";
+import type { HistoryJson, HistorySample, StreamSample } from "./api.ts";
 
 /** Samples kept: five minutes at one a second. */
 export const MAX_SAMPLES = 300;
@@ -84,7 +84,7 @@ export class SampleSeries {
   }
 
   /** Adds a snapshot's sample; false if its second is held already. */
-  push(sample: Sample): boolean {
+  push(sample: HistorySample): boolean {
     const streams = new Map<string, StreamSample>(Object.entries(sample.streams ?? {}));
     const placed = this.#place({
       t: sample.t,
@@ -98,7 +98,7 @@ export class SampleSeries {
   }
 
   /** Merges the history rings (server and per stream) into the samples held. */
-  load(history: HistoryView): void {
+  load(history: HistoryJson): void {
     if (history.intervalMs > 0 && this.#buckets.length === 0) this.#intervalMs = history.intervalMs;
     const s = history.server;
     const fresh = new Map<number, Bucket>();

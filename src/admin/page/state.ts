@@ -17,12 +17,13 @@
  * @module
  */
 import {
-  type ClientView,
+  type ClosedSessionData,
   epochMs,
-  FeedEvent,
-  type LogLine,
+  type LogEntry,
   type ServerView,
+  type SessionSnapshot,
   type SnapshotData,
+  SseEvent,
   type StreamEventData,
   StreamState,
   type StreamView,
@@ -53,9 +54,9 @@ export interface PageState {
   feed: FeedStatus;
   server: ServerView | null;
   streams: readonly StreamView[];
-  clients: readonly ClientView[];
+  clients: readonly SessionSnapshot[];
   /** Oldest first. */
-  logs: readonly LogLine[];
+  logs: readonly LogEntry[];
   /** The server's clock at the last snapshot (ms since the epoch); the browser's until one arrives. */
   now: number;
   /** The stream being previewed, if any. */
@@ -82,10 +83,10 @@ export type ActionType = typeof ActionType[keyof typeof ActionType];
 export type PageAction =
   | { type: typeof ActionType.Snapshot; data: SnapshotData }
   | { type: typeof ActionType.StreamEvent; event: string; data: StreamEventData }
-  | { type: typeof ActionType.Connect; data: ClientView }
-  | { type: typeof ActionType.Close; data: ClientView }
-  | { type: typeof ActionType.Log; data: LogLine }
-  | { type: typeof ActionType.Logs; data: readonly LogLine[] }
+  | { type: typeof ActionType.Connect; data: SessionSnapshot }
+  | { type: typeof ActionType.Close; data: ClosedSessionData }
+  | { type: typeof ActionType.Log; data: LogEntry }
+  | { type: typeof ActionType.Logs; data: readonly LogEntry[] }
   | { type: typeof ActionType.Feed; status: FeedStatus }
   | { type: typeof ActionType.Preview; key: string | null }
   | { type: typeof ActionType.Filter; text: string };
@@ -114,7 +115,7 @@ function byKey(a: StreamView, b: StreamView): number {
 }
 
 /** Session ids are "1", "2", ...: numeric order when both are numbers, else text order. */
-function byId(a: ClientView, b: ClientView): number {
+function byId(a: SessionSnapshot, b: SessionSnapshot): number {
   const x = Number(a.id), y = Number(b.id);
   if (Number.isFinite(x) && Number.isFinite(y) && x !== y) return x - y;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -127,10 +128,10 @@ function serverNow(server: ServerView, fallback: number): number {
 }
 
 function streamEvent(state: PageState, event: string, data: StreamEventData): PageState {
-  if (event === FeedEvent.End) {
+  if (event === SseEvent.End) {
     return { ...state, streams: state.streams.filter((s) => s.key !== data.key) };
   }
-  if (event === FeedEvent.Unpublish) {
+  if (event === SseEvent.Unpublish) {
     return {
       ...state,
       streams: state.streams.map((s) =>
@@ -138,7 +139,7 @@ function streamEvent(state: PageState, event: string, data: StreamEventData): Pa
       ),
     };
   }
-  if (event === FeedEvent.Resume) {
+  if (event === SseEvent.Resume) {
     return {
       ...state,
       streams: state.streams.map((s) => s.key === data.key ? { ...s, state: StreamState.Live } : s),

@@ -1,11 +1,11 @@
 import { assert, assertEquals } from "../../_util/assert.ts";
-import type { ClientView } from "../../../src/admin/page/api.ts";
+import type { SessionSnapshot } from "../../../src/admin/page/api.ts";
 import { clientsView, matchesFilter, MAX_CLIENT_ROWS } from "../../../src/admin/page/clients_view.ts";
 import { findAll, findByAttr, textOf } from "../../../src/admin/page/vdom.ts";
 
 const NOW = 1_700_000_100_000;
 
-function client(id: string, over: Partial<ClientView> = {}): ClientView {
+function client(id: string, over: Partial<SessionSnapshot> = {}): SessionSnapshot {
   return {
     id,
     protocol: "rtmp",
@@ -53,9 +53,9 @@ Deno.test("clientsView() gives each row a Kick button naming the client", () => 
   assertEquals(kick.attrs["data-label"], "rtmp player 10.0.0.2:6000 on live/cam");
 });
 
-Deno.test("clientsView() reads an ISO startedAt and a missing address and stream", () => {
+Deno.test("clientsView() reads startedAt as ms since the epoch and a missing address and stream", () => {
   const c = client("1", {
-    startedAt: new Date(NOW - 5_000).toISOString(),
+    startedAt: NOW - 5_000,
     remote: undefined,
     key: undefined,
   });

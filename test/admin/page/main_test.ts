@@ -10,6 +10,7 @@ import { bundleScript } from "../../../src/admin/build.ts";
 Deno.test("main.ts bundles with the page's modules, uPlot and mpegts.js into one IIFE", async () => {
   const { code, inputs } = await bundleScript();
   assertEquals(inputs, [
+    "../sse_event.ts",
     "actions.ts",
     "api.ts",
     "app.ts",

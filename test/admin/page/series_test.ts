@@ -1,14 +1,14 @@
 import { assertEquals } from "../../_util/assert.ts";
-import type { HistoryView, Sample } from "../../../src/admin/page/api.ts";
+import type { HistoryJson, HistorySample } from "../../../src/admin/page/api.ts";
 import { SampleSeries } from "../../../src/admin/page/series.ts";
 
 const T0 = 1_700_000_000_000;
 
-function sample(i: number, streams: Sample["streams"] = {}): Sample {
+function sample(i: number, streams: HistorySample["streams"] = {}): HistorySample {
   return { t: T0 + i * 1000, inBps: i * 10, outBps: i * 20, viewers: i, streams };
 }
 
-function history(n: number): HistoryView {
+function history(n: number): HistoryJson {
   const t = Array.from({ length: n }, (_, i) => T0 + i * 1000);
   return {
     intervalMs: 1000,

@@ -1,5 +1,5 @@
 import { assertEquals, assertStrictEquals } from "../../_util/assert.ts";
-import type { ClientView, ServerView, SnapshotData, StreamView } from "../../../src/admin/page/api.ts";
+import type { ServerView, SessionSnapshot, SnapshotData, StreamView } from "../../../src/admin/page/api.ts";
 import {
   ActionType,
   FeedStatus,
@@ -35,7 +35,7 @@ function stream(key: string, over: Partial<StreamView> = {}): StreamView {
   };
 }
 
-function client(id: string, over: Partial<ClientView> = {}): ClientView {
+function client(id: string, over: Partial<SessionSnapshot> = {}): SessionSnapshot {
   return {
     id,
     protocol: "rtmp",
@@ -64,11 +64,14 @@ const SERVER: ServerView = {
   listeners: [],
 };
 
-function snapshot(streams: StreamView[], clients: ClientView[]): SnapshotData {
+function snapshot(streams: StreamView[], clients: SessionSnapshot[]): SnapshotData {
   return { server: SERVER, streams, clients, sample: { t: 0, inBps: 0, outBps: 0, viewers: 0, streams: {} } };
 }
 
-function withSnapshot(streams: StreamView[], clients: ClientView[] = []): PageState {
+/** A stream event's `at`: ISO 8601, as the feed sends it. */
+const AT = "2024-05-01T00:01:00.000Z";
+
+function withSnapshot(streams: StreamView[], clients: SessionSnapshot[] = []): PageState {
   return reduce(initialState(0), { type: ActionType.Snapshot, data: snapshot(streams, clients) });
 }
 
@@ -86,18 +89,18 @@ Deno.test("reduce() sets now to the server's clock at the snapshot", () => {
 
 Deno.test("reduce() marks a stream in grace on unpublish and drops it on end", () => {
   let s = withSnapshot([stream("live/a"), stream("live/b")]);
-  s = reduce(s, { type: ActionType.StreamEvent, event: "unpublish", data: { key: "live/a", at: 5 } });
+  s = reduce(s, { type: ActionType.StreamEvent, event: "unpublish", data: { key: "live/a", at: AT } });
   assertEquals([s.streams[0].state, s.streams[0].publisher], ["grace", null]);
-  s = reduce(s, { type: ActionType.StreamEvent, event: "resume", data: { key: "live/a", at: 6 } });
+  s = reduce(s, { type: ActionType.StreamEvent, event: "resume", data: { key: "live/a", at: AT } });
   assertEquals(s.streams[0].state, "live");
-  s = reduce(s, { type: ActionType.StreamEvent, event: "end", data: { key: "live/b", at: 7 } });
+  s = reduce(s, { type: ActionType.StreamEvent, event: "end", data: { key: "live/b", at: AT } });
   assertEquals(s.streams.map((x) => x.key), ["live/a"]);
 });
 
 Deno.test("reduce() leaves the state as it is on publish (the next snapshot brings the stream)", () => {
   const s = withSnapshot([]);
   assertStrictEquals(
-    reduce(s, { type: ActionType.StreamEvent, event: "publish", data: { key: "live/new", at: 1 } }),
+    reduce(s, { type: ActionType.StreamEvent, event: "publish", data: { key: "live/new", at: AT } }),
     s,
   );
 });
@@ -107,7 +110,7 @@ Deno.test("reduce() adds a client on connect (once) and removes it on close", ()
   s = reduce(s, { type: ActionType.Connect, data: client("3") });
   s = reduce(s, { type: ActionType.Connect, data: client("3") });
   assertEquals(s.clients.map((c) => c.id), ["1", "3"]);
-  s = reduce(s, { type: ActionType.Close, data: client("1", { reason: "kicked" }) });
+  s = reduce(s, { type: ActionType.Close, data: { ...client("1"), reason: "kicked" } });
   assertEquals(s.clients.map((c) => c.id), ["3"]);
 });
 
