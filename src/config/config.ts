@@ -85,6 +85,24 @@ export interface AdminConfig {
 export interface LogConfig {
   /** The most verbose level printed. Default "info". */
   level: "error" | "warn" | "info" | "debug";
+  /** The access log: "-" for stdout, a file path, or null (off). Default null. */
+  access: string | null;
+}
+
+/** Limits on players, connections, publishers and bandwidth; 0 means no limit. Every default is 0. */
+export interface LimitsConfig {
+  /** Players of every protocol in total (ffserver MaxClients). */
+  maxPlayers: number;
+  /** HTTP players and pushers at once (ffserver MaxHTTPConnections). */
+  maxHttpConnections: number;
+  /** Players and publishers from one client address at once. */
+  maxConnectionsPerAddress: number;
+  /** Players of one stream at once. */
+  maxPlayersPerStream: number;
+  /** Publishers of every protocol in total. */
+  maxPublishers: number;
+  /** Total outgoing bandwidth in kbit/s over a sliding window (ffserver MaxBandwidth). */
+  maxBandwidthKbps: number;
 }
 
 /** Stream hub settings: publish rules, waiting players, caches. */
@@ -154,6 +172,7 @@ export interface Config {
   vod: VodConfig;
   admission: AdmissionConfig;
   admin: AdminConfig;
+  limits: LimitsConfig;
   log: LogConfig;
   /** Files played out as live streams. Default none. */
   sources: SourceConfig[];

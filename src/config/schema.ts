@@ -46,6 +46,8 @@ export const Unit = {
   Ms: "ms",
   /** Frames per second. */
   Fps: "fps",
+  /** Kilobits per second. */
+  Kbps: "kbit/s",
 } as const;
 export type Unit = typeof Unit[keyof typeof Unit];
 
@@ -59,6 +61,7 @@ export const SECTIONS = {
   vod: "Files served on demand",
   admission: "The admission gate (who may publish and play)",
   admin: "The admin dashboard, JSON API and metrics: credentials and bounds",
+  limits: "Limits on players, connections, publishers and outgoing bandwidth (0: no limit)",
   log: "Logging",
   sources: "Files played out as live streams",
 } as const;
@@ -490,7 +493,73 @@ export const SETTINGS = [
     help: "samples of history the dashboard's charts keep, one a second",
     flags: [{ name: "--admin-history-samples", value: "N" }],
   },
+  // ---- limits (ffserver's MaxClients, MaxHTTPConnections, MaxBandwidth; nginx-rtmp's max_connections)
+  {
+    path: "limits.maxPlayers",
+    type: SettingType.Integer,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help: "players of every protocol in total (ffserver MaxClients); past it a play is refused",
+    flags: [{ name: "--max-players", value: "N" }],
+  },
+  {
+    path: "limits.maxHttpConnections",
+    type: SettingType.Integer,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help: "HTTP players and pushers at once (ffserver MaxHTTPConnections)",
+    flags: [{ name: "--max-http-connections", value: "N" }],
+  },
+  {
+    path: "limits.maxConnectionsPerAddress",
+    type: SettingType.Integer,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help: "players and publishers from one client address at once",
+    flags: [{ name: "--max-per-address", value: "N" }],
+  },
+  {
+    path: "limits.maxPlayersPerStream",
+    type: SettingType.Integer,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help: "players of one stream at once",
+    flags: [{ name: "--max-players-per-stream", value: "N" }],
+  },
+  {
+    path: "limits.maxPublishers",
+    type: SettingType.Integer,
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    help: "publishers of every protocol in total",
+    flags: [{ name: "--max-publishers", value: "N" }],
+  },
+  {
+    path: "limits.maxBandwidthKbps",
+    type: SettingType.Integer,
+    default: 0,
+    min: 0,
+    max: 100_000_000,
+    unit: Unit.Kbps,
+    help: "total outgoing bandwidth, kbit/s over a sliding window (ffserver MaxBandwidth); a play that " +
+      "would pass it is refused (HTTP 503 with Retry-After, RTMP NetStream.Play.Failed)",
+    flags: [{ name: "--max-bandwidth-kbps", value: "KBPS" }],
+  },
   // ---- log
+  {
+    path: "log.access",
+    type: SettingType.NullableString,
+    default: null,
+    defaultText: "none",
+    help: "access log, one line per finished session (HTTP in Combined Log Format): - for stdout, or a " +
+      "file path (needs --allow-write; reopened on SIGUSR1)",
+    flags: [{ name: "--access-log", value: "FILE" }],
+  },
   {
     path: "log.level",
     type: SettingType.Enum,
