@@ -3,10 +3,17 @@
  * `deno run server.ts hash-password`, which reads a password (one line) from
  * stdin and prints the hash `--admin-password-hash` takes.
  *
+ * `--config FILE` reads the settings from a config file (needs `--allow-read`),
+ * with the flags laid over it; `--print-config` prints the effective
+ * configuration as a config file and exits. A bad flag, file or value exits 2
+ * with one line that names it.
+ *
  * @module
  */
-import { helpText, parseCliArgs } from "./src/config/cli.ts";
-import { type ConfigOverrides, makeConfig } from "./src/config/config.ts";
+import { type CommandLine, helpText, parseCliArgs, parseCommandLine } from "./src/config/cli.ts";
+import { type Config, type ConfigOverrides, makeConfig } from "./src/config/config.ts";
+import { ConfigFileError, loadConfigFile, mergeOverrides } from "./src/config/config_file.ts";
+import { printConfig } from "./src/config/print_config.ts";
 import { ConfigError, validateConfig } from "./src/config/validate.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { hashPassword, MAX_PASSWORD_BYTES } from "./src/admin/password.ts";
@@ -74,27 +81,45 @@ if (import.meta.main && Deno.args[0] === HASH_PASSWORD) {
   Deno.exit(await hashPasswordCommand(Deno.args.slice(1)));
 }
 
+/**
+ * The configuration a command line gives: the defaults, the `--config` file over them, the flags over
+ * that; checked. Throws ConfigFileError or ConfigError, as the loader and `validateConfig()` do.
+ */
+export async function configFromCommandLine(line: CommandLine): Promise<Config> {
+  const file = line.configFile === undefined ? {} : await loadConfigFile(line.configFile);
+  const config = makeConfig(mergeOverrides(file, line.overrides));
+  validateConfig(config);
+  return config;
+}
+
 if (import.meta.main) {
-  let overrides: ConfigOverrides | "help";
+  let commandLine: CommandLine | "help";
   try {
-    overrides = parseCliArgs(Deno.args);
+    commandLine = parseCommandLine(Deno.args);
   } catch (e) {
     console.error((e as Error).message);
     Deno.exit(2);
   }
-  if (overrides === "help") {
+  if (commandLine === "help") {
     console.log(helpText());
     Deno.exit(0);
   }
-  const config = makeConfig(overrides);
+  let config: Config;
   try {
-    validateConfig(config);
+    config = await configFromCommandLine(commandLine);
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
+    if (!(e instanceof ConfigError || e instanceof ConfigFileError)) throw e;
     console.error(e.message);
     Deno.exit(2);
   }
+  if (commandLine.printConfig) {
+    console.log(printConfig(config));
+    Deno.exit(0);
+  }
   setLogLevel(config.log.level);
+  if (commandLine.configFile !== undefined) {
+    log.info(`config file: ${commandLine.configFile} (the flags given override it)`);
+  }
   const sluice = new Sluice(config);
   await sluice.start();
   const host = config.http.host;
@@ -126,6 +151,7 @@ if (import.meta.main) {
     await sluice.stop();
     Deno.exit(0);
   };
+  Deno.addSignalListener("SIGUSR1", () => void sluice.accessLog?.reopen());
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }

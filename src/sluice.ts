@@ -5,7 +5,11 @@
  *
  * @module
  */
+import { AccessLog } from "./admin/access_log.ts";
 import { AdminGuard } from "./admin/auth.ts";
+import { BandwidthMeter } from "./auth/bandwidth_meter.ts";
+import { chain } from "./auth/chain.ts";
+import { LimitsPolicy } from "./auth/limits.ts";
 import type { AdminContext, AdminListener } from "./admin/context.ts";
 import { History } from "./admin/history.ts";
 import { MetricsCollector } from "./admin/metrics.ts";
@@ -13,7 +17,7 @@ import { DEFAULT_SSE_MAX_BACKLOG_BYTES } from "./admin/sse.ts";
 import type { Config } from "./config/config.ts";
 import { validateConfig } from "./config/validate.ts";
 import { makeRouter } from "./http/routes.ts";
-import type { Admission } from "./hub/admission.ts";
+import { type Admission, allowAll } from "./hub/admission.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
@@ -33,6 +37,10 @@ export class Sluice {
   readonly history: History;
   readonly metrics: MetricsCollector;
   readonly guard: AdminGuard;
+  /** Outgoing bandwidth over a sliding window, and the limits policy that reads it. */
+  readonly meter: BandwidthMeter;
+  readonly limits: LimitsPolicy;
+  #accessLog: AccessLog | undefined;
 
   /**
    * `options.admission`: the policy every publish and play asks (default: allow all); it can also be
@@ -49,6 +57,15 @@ export class Sluice {
     this.history = new History(this.hub, { samples: config.admin.historySamples, log: log.child("admin") });
     this.metrics = new MetricsCollector(this.hub, { startedAt: this.#startedAt, version: VERSION });
     this.guard = new AdminGuard(config.admin, log.child("admin"));
+    this.meter = new BandwidthMeter(this.hub);
+    this.limits = new LimitsPolicy(config.limits, { hub: this.hub, meter: this.meter });
+    // The configured rules answer first (401/403); the room check runs last, just before an allow.
+    this.hub.admission = chain(options.admission ?? allowAll, this.limits);
+  }
+
+  /** The access log, when `log.access` is set and could be opened. */
+  get accessLog(): AccessLog | undefined {
+    return this.#accessLog;
   }
 
   /** The bound listeners, for the admin API's URLs and server view. */
@@ -83,6 +100,13 @@ export class Sluice {
     this.hub.start();
     this.history.start();
     this.metrics.start();
+    this.meter.start();
+    if (this.config.log.access !== null) {
+      this.#accessLog = new AccessLog(this.config.log.access, this.hub.sessions, {
+        log: this.log.child("access"),
+      });
+      await this.#accessLog.open();
+    }
     const admin: AdminContext = {
       hub: this.hub,
       history: this.history,
@@ -123,7 +147,9 @@ export class Sluice {
     await this.#rtmp?.close();
     this.history.stop();
     this.metrics.stop();
+    this.meter.stop();
     this.hub.stop();
     await this.#http?.shutdown();
+    await this.#accessLog?.close();
   }
 }

@@ -6,7 +6,9 @@
  */
 import { assert, assertEquals, assertMatch } from "./_util/assert.ts";
 import { haveTools, lines, makeSource, type Proc, publish, run } from "./_util/media.ts";
-import { HELP_FLAG } from "../src/config/cli.ts";
+import { CONFIG_FLAG, HELP_FLAG, PRINT_CONFIG_FLAG } from "../src/config/cli.ts";
+import { type Config, makeConfig } from "../src/config/config.ts";
+import { loadConfigFile } from "../src/config/config_file.ts";
 import { allFlags, PASSWORD_HASH } from "../src/config/schema.ts";
 import { verifyPassword } from "../src/admin/password.ts";
 
@@ -19,6 +21,24 @@ const BOUND_MS = 30_000;
 
 function cli(args: string[]) {
   return run(DENO, [...SERVE, ...args], { timeoutMs: BOUND_MS, cwd: ROOT });
+}
+
+/** server.ts with the read permission as well, which `--config` needs. */
+const SERVE_READ = ["run", "--no-prompt", "--allow-net", "--allow-read", "server.ts"];
+
+function cliRead(args: string[]) {
+  return run(DENO, [...SERVE_READ, ...args], { timeoutMs: BOUND_MS, cwd: ROOT });
+}
+
+/** Writes `text` as a config file in a temp folder, runs `fn` with its path, removes the folder. */
+async function withConfigFile<T>(text: string, fn: (path: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_cli_config_" });
+  try {
+    await Deno.writeTextFile(`${dir}/sluice.jsonc`, text);
+    return await fn(`${dir}/sluice.jsonc`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 /** A server.ts child process and what it printed. */
@@ -35,9 +55,10 @@ interface CliServer {
   kill(): Promise<void>;
 }
 
-async function startCli(): Promise<CliServer> {
+/** Starts server.ts with `args` (by default the local ports) and only --allow-net, or `serve`'s permissions. */
+async function startCli(args: string[] = LOCAL, serve: string[] = SERVE): Promise<CliServer> {
   const child = new Deno.Command(DENO, {
-    args: [...SERVE, ...LOCAL],
+    args: [...serve, ...args],
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
@@ -106,7 +127,12 @@ Deno.test("server.ts --help lists every flag of the schema with its value placeh
   const schema = allFlags().map(({ flag }) =>
     flag.value === undefined ? flag.name : `${flag.name} ${flag.value}`
   );
-  assertEquals(listed.sort(), [...schema, `${HELP_FLAG.short}, ${HELP_FLAG.name}`].sort(), r.stdout);
+  const cliOnly = [
+    `${CONFIG_FLAG.name} ${CONFIG_FLAG.value}`,
+    PRINT_CONFIG_FLAG.name,
+    `${HELP_FLAG.short}, ${HELP_FLAG.name}`,
+  ];
+  assertEquals(listed.sort(), [...schema, ...cliOnly].sort(), r.stdout);
 });
 
 /** Runs `server.ts hash-password` with no permission at all, `input` piped to its stdin. */
@@ -265,4 +291,138 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+// ---- the config file
+
+Deno.test({
+  name: "server.ts --config FILE with --allow-read starts on the file's host and ports and answers /health",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    const text = `{
+  // loopback only, ports picked by the system
+  "rtmp": { "host": "127.0.0.1", "port": 0, },
+  "http": { "host": "127.0.0.1", "port": 0 },
+  "limits": { "maxPlayers": 10 },
+}`;
+    await withConfigFile(text, async (path) => {
+      const server = await startCli(["--config", path], SERVE_READ);
+      try {
+        const listening = server.log.find((l) => /RTMP listening on/.test(l)) ?? "";
+        const m = listening.match(/RTMP listening on 127\.0\.0\.1:(\d+), HTTP on 127\.0\.0\.1:(\d+)/);
+        assert(m, `the file's host and ports are not the ones bound:\n${server.log.join("\n")}`);
+        assert(Number(m[1]) > 0 && Number(m[2]) > 0, listening);
+        assert(server.log.some((l) => l.includes(`config file: ${path}`)), server.log.join("\n"));
+        const health = await fetch(`${server.httpUrl}/health`);
+        assertEquals(health.status, 200);
+        await health.body?.cancel();
+        assertEquals((await server.stop("SIGTERM")).code, 0, server.log.join("\n"));
+      } finally {
+        await server.kill();
+      }
+    });
+  },
+});
+
+Deno.test("server.ts --config with a key that is no setting exits 2 naming it and the nearest name", async () => {
+  await withConfigFile('{ "rtmp": { "chunksize": 8192 } }', async (path) => {
+    const r = await cliRead(["--config", path, ...LOCAL]);
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(
+      r.stderr.trim(),
+      "Cannot use rtmp.chunksize: there is no such setting (did you mean rtmp.chunkSize?)",
+    );
+    assertEquals(r.stdout, "");
+  });
+});
+
+Deno.test("server.ts --config with a syntax error exits 2 naming the file, line and column", async () => {
+  await withConfigFile('{\n  "rtmp": { "port": 1935 }\n  "http": {}\n}', async (path) => {
+    const r = await cliRead(["--config", path, ...LOCAL]);
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(
+      r.stderr.trim(),
+      `Cannot parse ${path}: line 3, column 3: expected "," or "}" after a member, found the string "http"`,
+    );
+  });
+});
+
+/** The configuration `--print-config` printed, loaded back as `--config` loads a file. */
+async function printedConfig(stdout: string): Promise<Config> {
+  return await withConfigFile(stdout, async (path) => makeConfig(await loadConfigFile(path)));
+}
+
+Deno.test("server.ts --config FILE with a flag: the flag overrides the file, the rest of the file stays", async () => {
+  const text =
+    '{ "rtmp": { "chunkSize": 8192 }, "log": { "level": "debug" }, "limits": { "maxPlayers": 5 } }';
+  await withConfigFile(text, async (path) => {
+    const r = await cliRead(["--config", path, "--chunk-size", "16384", "--print-config"]);
+    assertEquals(r.code, 0, r.stderr);
+    const config = await printedConfig(r.stdout);
+    assertEquals(
+      config,
+      makeConfig({ rtmp: { chunkSize: 16384 }, log: { level: "debug" }, limits: { maxPlayers: 5 } }),
+    );
+  });
+});
+
+Deno.test("server.ts --print-config prints the effective config, which loads back with --config to the same", async () => {
+  const flags = ["--chunk-size", "8192", "--max-players", "7", "--source", "live/cam=cam.flv", "--takeover"];
+  const first = await cli([...flags, "--print-config"]);
+  assertEquals(first.code, 0, first.stderr);
+  assertEquals(first.stderr, "");
+  assertEquals(
+    await printedConfig(first.stdout),
+    makeConfig({
+      rtmp: { chunkSize: 8192 },
+      limits: { maxPlayers: 7 },
+      hub: { publishTakeover: true },
+      sources: [{ key: "live/cam", path: "cam.flv", loop: true }],
+    }),
+  );
+  // Run from the printed file alone, it prints the same file again.
+  await withConfigFile(first.stdout, async (path) => {
+    const again = await cliRead(["--config", path, "--print-config"]);
+    assertEquals(again.code, 0, again.stderr);
+    assertEquals(again.stdout, first.stdout);
+  });
+});
+
+Deno.test("server.ts --print-config with a bad value exits 2 as a start does", async () => {
+  const r = await cli(["--chunk-size", "0", "--print-config"]);
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(r.stderr.trim(), "Cannot use rtmp.chunkSize: 0 is below the minimum 128");
+  assertEquals(r.stdout, "");
+});
+
+Deno.test("server.ts --config without --allow-read exits 2 saying to add --allow-read", async () => {
+  await withConfigFile("{}", async (path) => {
+    const r = await cli(["--config", path, ...LOCAL]);
+    assertEquals(r.code, 2, r.stderr);
+    assertEquals(
+      r.stderr.trim(),
+      `Cannot read ${path}: run with --allow-read (deno run --allow-net --allow-read server.ts --config ${path})`,
+    );
+    assertEquals(r.stdout, "");
+  });
+});
+
+Deno.test("server.ts exits 2 for --config without a file, or given twice", async () => {
+  const cases: [string[], string][] = [
+    [["--config"], "Cannot parse --config: current value is missing (--config FILE)"],
+    [["--config", "--print-config"], "Cannot parse --config: current value is missing (--config FILE)"],
+    [
+      ["--config", "a.jsonc", "--config=b.jsonc"],
+      'Cannot parse --config: current value "b.jsonc" is a second file after "a.jsonc" (one config file at most)',
+    ],
+    [
+      ["--print-config=yes"],
+      'Cannot parse --print-config: current value "yes" is not allowed (it takes none)',
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const r = await cliRead(args);
+    assertEquals([r.code, r.stderr.trim(), r.stdout], [2, message, ""], args.join(" "));
+  }
 });

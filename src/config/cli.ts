@@ -9,6 +9,10 @@
  * goes to every entry the command line adds, perhaps none, so it is checked
  * here.
  *
+ * Two options are no setting, so they are declared here beside `-h/--help`
+ * rather than in the schema: `--config FILE` (the settings file the flags are
+ * laid over, `config_file.ts`) and `--print-config` (`print_config.ts`).
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -29,6 +33,29 @@ import { settingProblem, showValue, typeProblem } from "./validate.ts";
 
 /** The help flag: not a setting, so not in the schema. */
 export const HELP_FLAG = { name: "--help", short: "-h", help: "print this text and exit" } as const;
+/** The config file flag: not a setting (it says where settings come from), so not in the schema. */
+export const CONFIG_FLAG = {
+  name: "--config",
+  value: "FILE",
+  help: "read settings from FILE, JSON with comments (docs/sluice.example.jsonc has every setting); " +
+    "flags given here override it; needs --allow-read",
+} as const;
+/** The flag that prints the effective configuration: not a setting, so not in the schema. */
+export const PRINT_CONFIG_FLAG = {
+  name: "--print-config",
+  help: "print the effective configuration (defaults, the file, the flags; secrets redacted) as a " +
+    "config file, and exit",
+} as const;
+
+/** A command line: the settings its flags give, and its options that are no setting. */
+export interface CommandLine {
+  /** What the settings' flags set, and nothing else. */
+  overrides: ConfigOverrides;
+  /** `--config FILE`: the config file to read under the flags. */
+  configFile?: string;
+  /** `--print-config`: print the effective configuration instead of starting. */
+  printConfig: boolean;
+}
 
 const USAGE = "Usage: deno run --allow-net server.ts [flags]";
 const TITLE = "Sluice: a live streaming server. In: RTMP, HTTP and WebSocket push, files.\n" +
@@ -51,15 +78,30 @@ function readValue(setting: Setting, raw: string): unknown {
 
 /**
  * Parses the flags into config overrides, or "help" for `-h`/`--help`; throws TypeError naming the flag
- * and the value it cannot read. The overrides hold only what the flags set.
+ * and the value it cannot read. The overrides hold only what the settings' flags set (`parseCommandLine()`
+ * gives `--config` and `--print-config` too).
  */
 export function parseCliArgs(args: string[]): ConfigOverrides | "help" {
+  const line = parseCommandLine(args);
+  return line === "help" ? "help" : line.overrides;
+}
+
+/**
+ * Parses the whole command line: the settings' flags into overrides, `--config FILE` (at most once) and
+ * `--print-config`; or "help" for `-h`/`--help`. Throws TypeError naming the flag and the value it cannot
+ * read.
+ */
+export function parseCommandLine(args: string[]): CommandLine | "help" {
   const options = Object.fromEntries(
     [...BY_NAME].map(([name, { flag }]) => [name, { type: flag.value === undefined ? "boolean" : "string" }]),
   ) as Record<string, { type: "boolean" | "string"; short?: string }>;
   options[HELP_FLAG.name.slice(2)] = { type: "boolean", short: HELP_FLAG.short.slice(1) };
+  options[CONFIG_FLAG.name.slice(2)] = { type: "string" };
+  options[PRINT_CONFIG_FLAG.name.slice(2)] = { type: "boolean" };
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
 
+  let configFile: string | undefined;
+  let printConfig = false;
   const out: Record<string, unknown> = {};
   /** Entries the command line adds to each list setting, by the list's path. */
   const lists = new Map<string, Record<string, unknown>[]>();
@@ -74,6 +116,34 @@ export function parseCliArgs(args: string[]): ConfigOverrides | "help" {
       );
     }
     if (token.name === HELP_FLAG.name.slice(2)) return "help";
+    if (token.name === CONFIG_FLAG.name.slice(2)) {
+      const name = CONFIG_FLAG.name;
+      // `--config --print-config`: parseArgs takes the next flag for the missing value.
+      if (
+        token.value === undefined || token.value === "" ||
+        (!token.inlineValue && token.value.startsWith("--"))
+      ) {
+        throw new TypeError(`Cannot parse ${name}: current value is missing (${name} ${CONFIG_FLAG.value})`);
+      }
+      if (configFile !== undefined) {
+        throw new TypeError(
+          `Cannot parse ${name}: current value ${showValue(token.value)} is a second file ` +
+            `after ${showValue(configFile)} (one config file at most)`,
+        );
+      }
+      configFile = token.value;
+      continue;
+    }
+    if (token.name === PRINT_CONFIG_FLAG.name.slice(2)) {
+      if (token.value !== undefined) {
+        throw new TypeError(
+          `Cannot parse ${PRINT_CONFIG_FLAG.name}: current value ${showValue(token.value)} is not allowed ` +
+            "(it takes none)",
+        );
+      }
+      printConfig = true;
+      continue;
+    }
     const entry = BY_NAME.get(token.name);
     if (!entry) {
       throw new TypeError(`Cannot parse arguments: current flag ${token.rawName} is unknown (see --help)`);
@@ -117,7 +187,9 @@ export function parseCliArgs(args: string[]): ConfigOverrides | "help" {
     const fields = forEvery.get(path);
     setValueAt(out, path, entries.map((e) => fields ? { ...e, ...Object.fromEntries(fields) } : e));
   }
-  return out as ConfigOverrides;
+  const line: CommandLine = { overrides: out as ConfigOverrides, printConfig };
+  if (configFile !== undefined) line.configFile = configFile;
+  return line;
 }
 
 /** Sets a flag's value on its setting and on the settings it `alsoSets`. */
@@ -135,8 +207,11 @@ function rangeText(s: Setting): string | undefined {
   return undefined;
 }
 
-/** What `--help` says after a flag's help: unit, range or values, default. */
-function detailText(s: Setting): string {
+/**
+ * What `--help` says after a setting's help, and a printed config file's comment too: unit, range or
+ * values, default (" (bytes; 128..65536; default 4096)"); "" when there is nothing to say.
+ */
+export function detailText(s: Setting): string {
   const parts: string[] = [];
   if (s.unit) parts.push(s.unit);
   const range = rangeText(s);
@@ -179,6 +254,12 @@ export function helpText(): string {
     }
     out.push("");
   }
-  out.push("Help", ...flagLines(`${HELP_FLAG.short}, ${HELP_FLAG.name}`, HELP_FLAG.help), "");
+  out.push(
+    "Config file and help",
+    ...flagLines(`${CONFIG_FLAG.name} ${CONFIG_FLAG.value}`, CONFIG_FLAG.help),
+    ...flagLines(PRINT_CONFIG_FLAG.name, PRINT_CONFIG_FLAG.help),
+    ...flagLines(`${HELP_FLAG.short}, ${HELP_FLAG.name}`, HELP_FLAG.help),
+    "",
+  );
   return out.join("\n");
 }

@@ -107,6 +107,12 @@ export interface Setting {
   readonly optional?: boolean;
   /** A credential: its default is null, and no help text, message or printed configuration shows it. */
   readonly secret?: boolean;
+  /**
+   * A change takes effect on a reload (SIGHUP re-reading `--config`) without a restart and without
+   * dropping a client; a setting without it (a listener's host or port, the RTMP wire settings) keeps its
+   * running value until the next start (`src/config/reload.ts`).
+   */
+  readonly live?: boolean;
   /** One line, lower case, no final period: what it does. */
   readonly help: string;
   readonly flags?: readonly Flag[];
@@ -268,6 +274,7 @@ export const SETTINGS = [
   {
     path: "hub.playWaitMs",
     type: SettingType.Integer,
+    live: true,
     unit: Unit.Ms,
     default: 30_000,
     min: 0,
@@ -278,6 +285,7 @@ export const SETTINGS = [
   {
     path: "hub.reconnectGraceMs",
     type: SettingType.Integer,
+    live: true,
     unit: Unit.Ms,
     default: 10_000,
     min: 0,
@@ -318,6 +326,7 @@ export const SETTINGS = [
   {
     path: "player.queueMaxBytes",
     type: SettingType.Integer,
+    live: true,
     unit: Unit.Bytes,
     default: 8 * MiB,
     min: 1,
@@ -327,6 +336,7 @@ export const SETTINGS = [
   {
     path: "player.queueMaxMs",
     type: SettingType.Integer,
+    live: true,
     unit: Unit.Ms,
     default: 3_000,
     min: 1,
@@ -336,6 +346,7 @@ export const SETTINGS = [
   {
     path: "player.stallTimeoutMs",
     type: SettingType.Integer,
+    live: true,
     unit: Unit.Ms,
     default: 10_000,
     min: 1,
@@ -346,6 +357,7 @@ export const SETTINGS = [
   {
     path: "player.maxSkipsPerMinute",
     type: SettingType.Integer,
+    live: true,
     default: 10,
     min: 0,
     help: "a player that skips more often than this within a minute is closed as too slow",
@@ -395,6 +407,7 @@ export const SETTINGS = [
   {
     path: "admission.timeoutMs",
     type: SettingType.Integer,
+    live: true,
     unit: Unit.Ms,
     default: 5_000,
     min: 1,
@@ -452,6 +465,7 @@ export const SETTINGS = [
   {
     path: "admin.metricsOpen",
     type: SettingType.Boolean,
+    live: true,
     default: false,
     help: "serve /metrics to anyone, with no credential (Prometheus on other hosts)",
     flags: [{ name: "--metrics-open" }],
@@ -497,6 +511,7 @@ export const SETTINGS = [
   {
     path: "limits.maxPlayers",
     type: SettingType.Integer,
+    live: true,
     default: 0,
     min: 0,
     max: 1_000_000,
@@ -506,6 +521,7 @@ export const SETTINGS = [
   {
     path: "limits.maxHttpConnections",
     type: SettingType.Integer,
+    live: true,
     default: 0,
     min: 0,
     max: 1_000_000,
@@ -515,6 +531,7 @@ export const SETTINGS = [
   {
     path: "limits.maxConnectionsPerAddress",
     type: SettingType.Integer,
+    live: true,
     default: 0,
     min: 0,
     max: 1_000_000,
@@ -524,6 +541,7 @@ export const SETTINGS = [
   {
     path: "limits.maxPlayersPerStream",
     type: SettingType.Integer,
+    live: true,
     default: 0,
     min: 0,
     max: 1_000_000,
@@ -533,6 +551,7 @@ export const SETTINGS = [
   {
     path: "limits.maxPublishers",
     type: SettingType.Integer,
+    live: true,
     default: 0,
     min: 0,
     max: 1_000_000,
@@ -542,6 +561,7 @@ export const SETTINGS = [
   {
     path: "limits.maxBandwidthKbps",
     type: SettingType.Integer,
+    live: true,
     default: 0,
     min: 0,
     max: 100_000_000,
@@ -563,6 +583,7 @@ export const SETTINGS = [
   {
     path: "log.level",
     type: SettingType.Enum,
+    live: true,
     default: "info",
     values: Object.keys(LogLevel),
     help: "the most verbose level printed",

@@ -49,14 +49,25 @@ export class ConfigError extends Error {
   /** The value given. */
   readonly value: unknown;
   readonly rule: ConfigRule;
+  /** Where the value came from, when it was read from somewhere: a config file's path. */
+  readonly origin?: string;
 
-  /** `value` is kept as given unless `secret`: then it is `SECRET_SHOWN`, so nothing that prints the error shows it. */
-  constructor(path: string, value: unknown, problem: Problem, options?: ErrorOptions & { secret?: boolean }) {
+  /**
+   * `value` is kept as given unless `secret`: then it is `SECRET_SHOWN`, so nothing that prints the error
+   * shows it. `origin` is kept on the error; the message is the same wherever the value came from.
+   */
+  constructor(
+    path: string,
+    value: unknown,
+    problem: Problem,
+    options?: ErrorOptions & { secret?: boolean; origin?: string },
+  ) {
     super(`Cannot use ${path}: ${problem.detail}`, options);
     this.name = "ConfigError";
     this.path = path;
     this.value = hidden(options?.secret, value) ? SECRET_SHOWN : value;
     this.rule = problem.rule;
+    if (options?.origin !== undefined) this.origin = options.origin;
   }
 }
 
@@ -162,30 +173,35 @@ export function settingProblem(setting: Setting, value: unknown): Problem | unde
   return typeProblem(setting, value) ?? boundsProblem(setting, value);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Whether `value` is an object that is not an array (nor null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const NOT_AN_OBJECT = (value: unknown): Problem => ({
+/** The problem of a section, an entry or a whole configuration that is not an object. */
+export const NOT_AN_OBJECT = (value: unknown): Problem => ({
   rule: ConfigRule.Type,
   detail: `${showValue(value)} is not an object`,
 });
 const NOT_A_SETTING: Problem = { rule: ConfigRule.Known, detail: "there is no such setting" };
 
-/** Throws a ConfigError for the first entry of a list setting (`sources`) that breaks a rule of its fields. */
-function checkEntries(list: Setting, entries: readonly unknown[]): void {
+/**
+ * Throws a ConfigError for the first entry of a list setting (`sources`) that breaks a rule of its fields,
+ * has a key that is no field, or repeats an earlier entry's key; `origin` goes on the error.
+ */
+export function checkEntries(list: Setting, entries: readonly unknown[], origin?: string): void {
   const fields = list.fields ?? [];
   const seen = new Map<string, number>();
   entries.forEach((entry, i) => {
     const at = `${list.path}[${i}]`;
-    if (!isPlainObject(entry)) throw new ConfigError(at, entry, NOT_AN_OBJECT(entry));
+    if (!isPlainObject(entry)) throw new ConfigError(at, entry, NOT_AN_OBJECT(entry), { origin });
     for (const field of fields) {
       const problem = settingProblem(field, entry[field.path]);
-      if (problem) throw new ConfigError(`${at}.${field.path}`, entry[field.path], problem);
+      if (problem) throw new ConfigError(`${at}.${field.path}`, entry[field.path], problem, { origin });
     }
     for (const key of Object.keys(entry)) {
       if (!fields.some((f) => f.path === key)) {
-        throw new ConfigError(`${at}.${key}`, entry[key], NOT_A_SETTING);
+        throw new ConfigError(`${at}.${key}`, entry[key], NOT_A_SETTING, { origin });
       }
     }
     const key = String(entry.key);
@@ -194,7 +210,7 @@ function checkEntries(list: Setting, entries: readonly unknown[]): void {
       throw new ConfigError(`${at}.key`, entry.key, {
         rule: ConfigRule.Unique,
         detail: `${showValue(entry.key)} is already the key of ${list.path}[${first}]`,
-      });
+      }, { origin });
     }
     seen.set(key, i);
   });

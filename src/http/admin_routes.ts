@@ -17,6 +17,7 @@
  * | POST      | `/api/v1/clients/{id}/kick`            | disconnects a client                      |
  * | GET       | `/api/v1/events`                       | Server-Sent Events                        |
  * | GET       | `/metrics`                             | Prometheus text exposition                |
+ * | GET       | `/status`                              | a plain HTML status page, no JavaScript   |
  *
  * @module
  */
@@ -34,6 +35,7 @@ import type { AdminContext } from "../admin/context.ts";
 import { type MetricsCollector, serveMetrics } from "../admin/metrics.ts";
 import { serveAdminPage, serveLanding } from "../admin/page.ts";
 import { serveEvents } from "../admin/sse.ts";
+import { serveStatus } from "../admin/status_page.ts";
 import type { HttpContext } from "./context.ts";
 import { serveHealth } from "./health.ts";
 import type { Route, RouteMatch } from "./router.ts";
@@ -104,6 +106,7 @@ export function adminRoutes(http: HttpContext, a: AdminRoutesContext): Route[] {
     { methods: ALL, path: /^\/api\/v1\/history$/, handle: guarded("api", (req) => serveHistory(ctx, req)) },
     { methods: ALL, path: /^\/api\/v1\/logs$/, handle: guarded("api", (req) => serveLogs(ctx, req)) },
     { methods: ["GET"], path: /^\/api\/v1\/events$/, handle: guarded("api", (req) => serveEvents(ctx, req)) },
+    { methods: ALL, path: /^\/status$/, handle: guarded("page", (req) => serveStatus(ctx, req)) },
     {
       methods: ["GET", "HEAD"],
       path: /^\/metrics$/,

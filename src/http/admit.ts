@@ -11,6 +11,10 @@
  * | deny, unavailable      | 503 `{ "error": reason }`    | close 1008, reason            |
  * | redirect               | 302 `Location: url`          | close 1008, "redirected: url" |
  *
+ * A deny that says when to ask again (`retryAfterS`, e.g. the bandwidth cap's)
+ * adds `Retry-After` in whole seconds, rounded up (RFC 9110 10.2.3), exposed to
+ * scripts on other origins so a web player can wait that long.
+ *
  * @module
  */
 import {
@@ -84,5 +88,10 @@ export function refusalResponse(decision: AdmissionDecision, what: string): Resp
   if (decision.kind !== DecisionKind.Deny) {
     throw new TypeError("Cannot answer a refusal: current decision allows");
   }
-  return jsonError(DENY_STATUS[decision.deny], `${what}: ${decision.reason}`);
+  const retry = decision.retryAfterS;
+  // The hub lets only well-formed decisions through (isDecision); a hand-made one is checked the same way.
+  const headers: Record<string, string> = retry !== undefined && Number.isFinite(retry) && retry >= 0
+    ? { "retry-after": String(Math.ceil(retry)), "access-control-expose-headers": "retry-after" }
+    : {};
+  return jsonError(DENY_STATUS[decision.deny], `${what}: ${decision.reason}`, headers);
 }

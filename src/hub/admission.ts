@@ -17,7 +17,8 @@
  * - the default policy, `allowAll`, allows everything.
  *
  * How edges map a deny: HTTP answers 401 / 403 / 503 for Unauthorized /
- * Forbidden / Unavailable, RTMP an error status whose description carries the
+ * Forbidden / Unavailable (with `Retry-After` when the deny says when to come
+ * back, `retryAfterS`), RTMP an error status whose description carries the
  * reason, WebSocket closes with 1008 (policy violation) and the reason.
  *
  * @module
@@ -81,7 +82,13 @@ export type DecisionKind = typeof DecisionKind[keyof typeof DecisionKind];
 /** A policy's answer. */
 export type AdmissionDecision =
   | { kind: typeof DecisionKind.Allow }
-  | { kind: typeof DecisionKind.Deny; reason: string; deny: DenyKind }
+  | {
+    kind: typeof DecisionKind.Deny;
+    reason: string;
+    deny: DenyKind;
+    /** When to ask again, in seconds (HTTP `Retry-After`); absent when the policy cannot tell. */
+    retryAfterS?: number;
+  }
   | { kind: typeof DecisionKind.Redirect; url: string };
 
 /**
@@ -100,9 +107,28 @@ export function allow(): AdmissionDecision {
   return ALLOW;
 }
 
-/** A deny answer; `kind` defaults to Forbidden. */
-export function deny(reason: string, kind: DenyKind = DenyKind.Forbidden): AdmissionDecision {
-  return { kind: DecisionKind.Deny, reason, deny: kind };
+/**
+ * A deny answer; `kind` defaults to Forbidden. `retryAfterS`, when given, says
+ * when the peer may ask again (a number of seconds, 0 or more; RangeError
+ * otherwise).
+ */
+export function deny(
+  reason: string,
+  kind: DenyKind = DenyKind.Forbidden,
+  retryAfterS?: number,
+): AdmissionDecision {
+  if (retryAfterS === undefined) return { kind: DecisionKind.Deny, reason, deny: kind };
+  if (!isRetryAfter(retryAfterS)) {
+    throw new RangeError(
+      `Cannot deny with retryAfterS: ${retryAfterS}, expected a number of seconds 0 or more`,
+    );
+  }
+  return { kind: DecisionKind.Deny, reason, deny: kind, retryAfterS };
+}
+
+/** Whether `v` can be a deny's `retryAfterS`: a finite number of seconds, 0 or more. */
+function isRetryAfter(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0;
 }
 
 /** A redirect answer. */
@@ -133,7 +159,8 @@ export function isDecision(v: unknown): v is AdmissionDecision {
     case DecisionKind.Allow:
       return true;
     case DecisionKind.Deny:
-      return typeof d.reason === "string" && typeof d.deny === "string" && DENY_KINDS.has(d.deny);
+      return typeof d.reason === "string" && typeof d.deny === "string" && DENY_KINDS.has(d.deny) &&
+        (d.retryAfterS === undefined || isRetryAfter(d.retryAfterS));
     case DecisionKind.Redirect:
       return typeof d.url === "string";
     default:

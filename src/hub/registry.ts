@@ -17,7 +17,12 @@
  *   sessions, which the listeners bound);
  * - `kick()` asks the edge to close (SessionInit.close); the edge then ends
  *   the entry as for any other close;
- * - open and close events go through a bounded emitter (see events.ts).
+ * - open and close events go through a bounded emitter (see events.ts);
+ * - an edge may say what its client asked for (`SessionRequest`: method,
+ *   URL, user agent, referer) and how it was answered (`status`, in HTTP's
+ *   codes for every protocol), for the access log; each text field is cut to
+ *   REQUEST_FIELD_MAX_CHARS, so an entry stays bounded whatever a client
+ *   sends.
  *
  * @module
  */
@@ -41,6 +46,49 @@ export interface SessionCounters {
   lagMs: number;
 }
 
+/** The longest method, URL, user agent or referer a session keeps, in characters; longer ones are cut. */
+export const REQUEST_FIELD_MAX_CHARS = 2048;
+
+/**
+ * What a session's client asked for, as an access log writes it: the HTTP
+ * request line and headers, or the RTMP command and `connect` fields.
+ */
+export interface SessionRequest {
+  /**
+   * HTTP: `GET`, `HEAD`, `POST`, `PUT`; `WS` for a WebSocket (the router's pseudo-method for an upgraded
+   * GET). RTMP: `CONNECT` until a `PLAY` or `PUBLISH`.
+   */
+  method: string;
+  /** HTTP: the request target (path and query). RTMP: `rtmp://host/app/name` (tcUrl and the stream name). */
+  url: string;
+  /** HTTP `User-Agent`; RTMP connect's `flashVer`. */
+  userAgent?: string;
+  /** HTTP `Referer`; RTMP connect's `pageUrl`. */
+  referer?: string;
+}
+
+/** How a session ended, as its edge tells `SessionEntry.end()`. */
+export interface SessionResult {
+  /** The answer as an HTTP status (100-999), for every protocol: see SessionSnapshot.status. */
+  status?: number;
+}
+
+/**
+ * The access-log request of a fetch `Request` (a web platform type: nothing here reads a socket): the
+ * method (or `method`, e.g. `WS`), the path and query, and the User-Agent and Referer headers.
+ */
+export function sessionRequestOf(req: Request, method: string = req.method): SessionRequest {
+  const u = new URL(req.url);
+  const userAgent = req.headers.get("user-agent");
+  const referer = req.headers.get("referer");
+  return {
+    method,
+    url: `${u.pathname}${u.search}`,
+    ...(userAgent !== null && { userAgent }),
+    ...(referer !== null && { referer }),
+  };
+}
+
 /** What an edge registers. */
 export interface SessionInit {
   protocol: Protocol;
@@ -54,6 +102,10 @@ export interface SessionInit {
   counters: () => Partial<SessionCounters>;
   /** Closes the connection (an admin kick), with the reason to log. */
   close?: (reason: string) => void;
+  /** What the client asked for, when known at open (else `SessionEntry.setRequest()` later). */
+  request?: SessionRequest;
+  /** The answer, when known at open (else `setStatus()` or `end(reason, { status })`). */
+  status?: number;
 }
 
 /** A session as plain data. */
@@ -67,6 +119,14 @@ export interface SessionSnapshot extends SessionCounters {
   startedAt: number;
   /** Time open, ms (up to the end, for an ended session). */
   durationMs: number;
+  /** What the client asked for, when the edge said. */
+  request?: SessionRequest;
+  /**
+   * The answer as an HTTP status, when the edge said: the response's status for HTTP; for RTMP and pushes
+   * the same codes (200 played or published, 302 redirected, 400 bad request, 401/403/503 refused by the
+   * admission gate, 404 no such stream, 409 name already published, 408 idle).
+   */
+  status?: number;
 }
 
 /** What the registry adds up. */
@@ -125,6 +185,10 @@ export class SessionEntry {
   key?: string;
   readonly remote?: string;
   readonly startedAt: number;
+  /** What the client asked for, when the edge said. */
+  request?: SessionRequest;
+  /** The answer as an HTTP status, when the edge said. */
+  status?: number;
 
   #init: SessionInit;
   #owner: EntryOwner;
@@ -137,6 +201,8 @@ export class SessionEntry {
     this.role = init.role ?? Role.Pending;
     if (init.key !== undefined) this.key = init.key;
     if (init.remote !== undefined) this.remote = init.remote;
+    if (init.request !== undefined) this.request = checkedRequest(init.request);
+    if (init.status !== undefined) this.status = checkedStatus(init.status);
     this.#init = init;
     this.#owner = owner;
     this.startedAt = owner.now();
@@ -154,6 +220,23 @@ export class SessionEntry {
     this.key = key;
   }
 
+  /**
+   * What the client asked for (an RTMP `play` after its `connect`, say); fields past
+   * REQUEST_FIELD_MAX_CHARS are cut. TypeError when method or url is not a string. Ignored once ended.
+   */
+  setRequest(request: SessionRequest): void {
+    const checked = checkedRequest(request);
+    if (this.#final) return;
+    this.request = checked;
+  }
+
+  /** How the client was answered, as an HTTP status (RangeError outside 100-999). Ignored once ended. */
+  setStatus(status: number): void {
+    const checked = checkedStatus(status);
+    if (this.#final) return;
+    this.status = checked;
+  }
+
   /** Asks the edge to close the connection; false when it gave no way to (or the session ended). */
   kick(reason: string): boolean {
     if (this.#final || !this.#init.close) return false;
@@ -161,16 +244,23 @@ export class SessionEntry {
     return true;
   }
 
-  /** The session is gone: final counters go into the totals, the entry leaves the registry. Idempotent. */
-  end(reason?: string): void {
+  /**
+   * The session is gone: final counters go into the totals, the entry leaves the registry. `result.status`
+   * sets the answer first (as setStatus()). Idempotent: only the first call counts.
+   */
+  end(reason?: string, result: SessionResult = {}): void {
     if (this.#final) return;
+    if (result.status !== undefined) this.status = checkedStatus(result.status);
     this.#final = this.#snapshot();
     this.#owner.ended(this, this.#final, reason);
   }
 
   /** The session as plain data; after end(), the final one. */
   snapshot(): SessionSnapshot {
-    return this.#final ? { ...this.#final } : this.#snapshot();
+    if (!this.#final) return this.#snapshot();
+    const out = { ...this.#final };
+    if (out.request) out.request = { ...out.request };
+    return out;
   }
 
   /** The counters now, each a finite number (0 when missing, or when the callback throws). */
@@ -204,8 +294,45 @@ export class SessionEntry {
       startedAt: this.startedAt,
       durationMs: Math.max(0, this.#owner.now() - this.startedAt),
       ...this.counters(),
+      ...(this.request !== undefined && { request: { ...this.request } }),
+      ...(this.status !== undefined && { status: this.status }),
     };
   }
+}
+
+/** A text field cut to REQUEST_FIELD_MAX_CHARS. */
+function cut(text: string): string {
+  return text.length > REQUEST_FIELD_MAX_CHARS ? text.slice(0, REQUEST_FIELD_MAX_CHARS) : text;
+}
+
+/** A copy of `request` with its fields cut to the bound; TypeError for a field that is not a string. */
+function checkedRequest(request: SessionRequest): SessionRequest {
+  const { method, url, userAgent, referer } = request ?? {};
+  for (
+    const [name, value, optional] of [
+      ["method", method, false],
+      ["url", url, false],
+      ["userAgent", userAgent, true],
+      ["referer", referer, true],
+    ] as const
+  ) {
+    if (typeof value === "string" || (optional && value === undefined)) continue;
+    throw new TypeError(`Cannot set a session's request: ${name} is ${typeof value}, expected a string`);
+  }
+  return {
+    method: cut(method),
+    url: cut(url),
+    ...(userAgent !== undefined && { userAgent: cut(userAgent) }),
+    ...(referer !== undefined && { referer: cut(referer) }),
+  };
+}
+
+/** `status` when it is an HTTP status code (an integer 100-999); RangeError otherwise. */
+function checkedStatus(status: number): number {
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw new RangeError(`Cannot set a session's status: ${status} is not an HTTP status (100-999)`);
+  }
+  return status;
 }
 
 /** Options for SessionRegistry. */

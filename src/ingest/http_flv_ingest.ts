@@ -50,7 +50,7 @@ import type { HttpContext } from "../http/context.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import { AdmissionAction, type AdmissionDecision, DecisionKind } from "../hub/admission.ts";
-import type { SessionEntry } from "../hub/registry.ts";
+import { type SessionEntry, sessionRequestOf } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Logger } from "../log.ts";
 import { FlvReader } from "../media/flv.ts";
@@ -149,7 +149,13 @@ class PushSession {
   #lastDataAt = Date.now();
   #idleTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(protocol: Protocol, key: string, ctx: HttpContext, remote: Deno.Addr | undefined) {
+  constructor(
+    protocol: Protocol,
+    key: string,
+    ctx: HttpContext,
+    remote: Deno.Addr | undefined,
+    req: Request,
+  ) {
     const address = addressOf(remote);
     this.key = key;
     this.protocol = protocol;
@@ -166,6 +172,7 @@ class PushSession {
       remote: address,
       counters: () => ({ bytesIn: this.bytesIn }),
       close: (reason) => this.#closedByServer(reason),
+      request: sessionRequestOf(req, protocol === Protocol.WsPush ? "WS" : req.method),
     });
   }
 
@@ -316,7 +323,7 @@ class PushSession {
     this.ending = ending;
     clearInterval(this.#idleTimer);
     this.#publisher.stop();
-    this.entry.end(ending.reason);
+    this.entry.end(ending.reason, { status: ending.status });
     const c = this.#publisher.counts;
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     this.#log.info(`closed: in ${this.bytesIn} B, ${c.tags} tags, ${secs} s: ${ending.reason}`);
@@ -330,7 +337,7 @@ async function servePost(
   ctx: HttpContext,
   remote: Deno.Addr | undefined,
 ): Promise<Response> {
-  const session = new PushSession(Protocol.HttpPush, key, ctx, remote);
+  const session = new PushSession(Protocol.HttpPush, key, ctx, remote, req);
   // The body stays unread until the gate allows: no tag can reach the hub before.
   if (!await session.admit(req) || !session.begin()) return answer(session);
   const body = req.body;
@@ -405,7 +412,7 @@ async function serveWebSocket(
   ctx: HttpContext,
   remote: Deno.Addr | undefined,
 ): Promise<Response> {
-  const session = new PushSession(Protocol.WsPush, key, ctx, remote);
+  const session = new PushSession(Protocol.WsPush, key, ctx, remote, req);
   // Upgraded only once the gate has answered: before, the client cannot send a message.
   const allowed = await session.admit(req);
   let upgraded: { socket: WebSocket; response: Response };

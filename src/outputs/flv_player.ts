@@ -14,7 +14,7 @@
  * @module
  */
 import type { HttpContext } from "../http/context.ts";
-import { ProtocolError } from "../errors.ts";
+import { ProtocolError, StreamNotFoundError } from "../errors.ts";
 import { admitHttp } from "../http/admit.ts";
 import {
   AdmissionAction,
@@ -23,7 +23,7 @@ import {
   deny,
   refusalText,
 } from "../hub/admission.ts";
-import type { SessionEntry } from "../hub/registry.ts";
+import type { SessionEntry, SessionRequest } from "../hub/registry.ts";
 import { type Protocol, Role } from "../hub/session_kind.ts";
 import type { StreamEvent } from "../hub/stream.ts";
 import { Subscriber } from "../hub/subscriber.ts";
@@ -39,6 +39,17 @@ export interface FlvTransport {
 }
 
 let nextPlayer = 1;
+
+/** The answers an FLV play records in its registry entry, as HTTP statuses (RFC 9110 15). */
+export const FlvPlayStatus = {
+  /** 200: the stream plays (HTTP-FLV's response; WebSocket-FLV's upgrade answers the same GET). */
+  Playing: 200,
+  /** 400: the WebSocket upgrade failed. */
+  BadRequest: 400,
+  /** 404: no publisher came within the wait. */
+  NotFound: 404,
+} as const;
+export type FlvPlayStatus = typeof FlvPlayStatus[keyof typeof FlvPlayStatus];
 
 /** The peer's "ip:port", when it is a network address. */
 export function addressOf(peer: Deno.Addr | undefined): string | undefined {
@@ -103,6 +114,7 @@ export class FlvPlayer {
     transport: FlvTransport,
     protocol: Protocol,
     remote?: string,
+    request?: SessionRequest,
   ) {
     this.id = id;
     this.key = key;
@@ -131,6 +143,7 @@ export class FlvPlayer {
         lagMs: this.subscriber.lagMs,
       }),
       close: (reason) => this.#close(reason),
+      ...(request !== undefined && { request }),
     });
     this.subscriber.onClose = (reason) => this.#close(reason);
     this.subscriber.onEvent = (ev) => this.#onEvent(ev);
@@ -157,11 +170,13 @@ export class FlvPlayer {
     try {
       await this.#ctx.hub.play(this.key, this.subscriber);
     } catch (e) {
+      if (e instanceof StreamNotFoundError) this.session.setStatus(FlvPlayStatus.NotFound);
       this.#close(`play refused: ${e instanceof Error ? e.message : String(e)}`);
       throw e;
     } finally {
       waiting?.abort();
     }
+    this.session.setStatus(FlvPlayStatus.Playing);
     this.#log.info(`playing ${this.key}`);
   }
 

@@ -33,6 +33,7 @@ import type { HttpContext } from "../http/context.ts";
 import { refusalResponse } from "../http/admit.ts";
 import { CORS_ALLOW_ORIGIN, jsonError } from "../http/responses.ts";
 import { DecisionKind } from "../hub/admission.ts";
+import { sessionRequestOf } from "../hub/registry.ts";
 import { Protocol } from "../hub/session_kind.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
@@ -83,7 +84,7 @@ async function playOverBody(
   id: string,
 ): Promise<Response> {
   const body = new BodyTransport(flvFileHeader(flvHeaderFlags(ctx.hub.get(key))));
-  const player = new FlvPlayer(id, key, ctx, body, Protocol.HttpFlv, addressOf(peer));
+  const player = new FlvPlayer(id, key, ctx, body, Protocol.HttpFlv, addressOf(peer), sessionRequestOf(req));
   body.onCancel = () => player.peerGone();
   try {
     await player.play(req);

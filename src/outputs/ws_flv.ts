@@ -22,12 +22,20 @@
 import type { HttpContext } from "../http/context.ts";
 import { jsonError } from "../http/responses.ts";
 import { DecisionKind, refusalText } from "../hub/admission.ts";
+import { sessionRequestOf } from "../hub/registry.ts";
 import { Protocol } from "../hub/session_kind.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
-import { addressOf, admitFlvPlay, FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
+import {
+  addressOf,
+  admitFlvPlay,
+  FlvPlayer,
+  FlvPlayStatus,
+  type FlvTransport,
+  playerId,
+} from "./flv_player.ts";
 
 /** A write resolves once the socket holds at most this much unsent data. */
 export const LOW_WATER_BYTES = 64 * 1024;
@@ -55,7 +63,15 @@ export async function serveWsFlvPlay(
     flvFileHeader(flvHeaderFlags(ctx.hub.get(key))),
     ctx.config.player.stallTimeoutMs,
   );
-  const player = new FlvPlayer(id, key, ctx, ws, Protocol.WsFlv, addressOf(peer));
+  const player = new FlvPlayer(
+    id,
+    key,
+    ctx,
+    ws,
+    Protocol.WsFlv,
+    addressOf(peer),
+    sessionRequestOf(req, "WS"),
+  );
   ws.onPeerClose = () => player.peerGone();
   try {
     await player.play(req);
@@ -70,6 +86,7 @@ export async function serveWsFlvPlay(
     upgraded = Deno.upgradeWebSocket(req);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
+    player.session.setStatus(FlvPlayStatus.BadRequest);
     player.peerGone(`bad WebSocket upgrade: ${why}`);
     return jsonError(400, `Cannot play ${key} over a WebSocket: ${why}`);
   }

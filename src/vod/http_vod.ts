@@ -34,6 +34,7 @@ import type { HttpContext } from "../http/context.ts";
 import { admitHttp, refusalResponse } from "../http/admit.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { AdmissionAction, DecisionKind, refusalText } from "../hub/admission.ts";
+import { sessionRequestOf } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 import { ProtocolError } from "../errors.ts";
 import { parseUrlPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
@@ -178,6 +179,8 @@ export async function serveVod(
     remote: remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : undefined,
     key,
     counters: () => ({ bytesOut: sent }),
+    request: sessionRequestOf(req),
+    status,
     close: () => {
       // A kick cannot cut a response Deno.serve is sending; the body ends at its length.
     },

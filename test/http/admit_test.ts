@@ -88,6 +88,24 @@ Deno.test("refusalResponse() maps deny kinds to 401, 403 and 503 with a JSON rea
   assertEquals(Object.values(DENY_STATUS), [401, 403, 503]);
 });
 
+Deno.test("refusalResponse() sends Retry-After in whole seconds, rounded up, when the deny has retryAfterS", async () => {
+  const res = refusalResponse(deny("bandwidth full", DenyKind.Unavailable, 4.2), "Cannot play live/cam");
+  assertEquals(res.status, 503);
+  assertEquals(res.headers.get("retry-after"), "5");
+  assertEquals(res.headers.get("access-control-expose-headers"), "retry-after", "a web player may read it");
+  assertEquals(await res.json(), { error: "Cannot play live/cam: bandwidth full" });
+  assertEquals(
+    refusalResponse(deny("x", DenyKind.Unavailable, 0), "Cannot play a/b").headers.get("retry-after"),
+    "0",
+  );
+  const plain = refusalResponse(deny("players 2 of 2", DenyKind.Unavailable), "Cannot play live/cam");
+  assertEquals([plain.headers.get("retry-after"), plain.headers.get("access-control-expose-headers")], [
+    null,
+    null,
+  ]);
+  await plain.body?.cancel();
+});
+
 Deno.test("refusalResponse() answers a redirect with 302 and Location; an allow is misuse", () => {
   const res = refusalResponse(redirect("http://other.example/live/cam.flv"), "Cannot play live/cam");
   assertEquals([res.status, res.headers.get("location")], [302, "http://other.example/live/cam.flv"]);

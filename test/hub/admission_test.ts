@@ -76,12 +76,29 @@ Deno.test("allow(), deny() and redirect() build the three decisions; deny() defa
   });
 });
 
+Deno.test("deny() carries retryAfterS when given, and refuses one that is not a number of seconds 0 or more", () => {
+  assertEquals(deny("bandwidth full", DenyKind.Unavailable, 5), {
+    kind: DecisionKind.Deny,
+    reason: "bandwidth full",
+    deny: DenyKind.Unavailable,
+    retryAfterS: 5,
+  });
+  assertEquals(deny("x", DenyKind.Unavailable, 0).kind, DecisionKind.Deny);
+  assertEquals("retryAfterS" in deny("x"), false, "no retryAfterS key when none was given");
+  const e = assertThrows(() => deny("x", DenyKind.Unavailable, -1), RangeError);
+  assertEquals(e.message, "Cannot deny with retryAfterS: -1, expected a number of seconds 0 or more");
+  assertThrows(() => deny("x", DenyKind.Unavailable, Number.NaN), RangeError);
+  assertThrows(() => deny("x", DenyKind.Unavailable, Infinity), RangeError);
+});
+
 Deno.test("allowAll.admit() allows everything at once", () => {
   assertEquals(allowAll.admit(request(), new AbortController().signal), allow());
 });
 
 Deno.test("isDecision() accepts the three decisions and refuses anything else", () => {
-  for (const d of [allow(), deny("x"), redirect("u")]) assert(isDecision(d));
+  for (const d of [allow(), deny("x"), deny("x", DenyKind.Unavailable, 2.5), redirect("u")]) {
+    assert(isDecision(d));
+  }
   for (
     const bad of [undefined, null, "allow", {}, { kind: "maybe" }, { kind: "deny", reason: "x" }, {
       kind: "deny",
@@ -91,6 +108,26 @@ Deno.test("isDecision() accepts the three decisions and refuses anything else", 
   ) {
     assertEquals(isDecision(bad), false, JSON.stringify(bad));
   }
+});
+
+Deno.test("isDecision() refuses a deny whose retryAfterS is not a number of seconds 0 or more", () => {
+  for (const retryAfterS of [-1, "5", Number.NaN, Infinity, null]) {
+    const d = { kind: "deny", reason: "x", deny: "unavailable", retryAfterS };
+    assertEquals(isDecision(d), false, String(retryAfterS));
+  }
+});
+
+test("StreamHub.admit() passes a policy's retryAfterS through, and refuses a malformed one as a policy failure", async () => {
+  const { hub } = newHub({ admission: { admit: () => deny("bandwidth full", DenyKind.Unavailable, 5) } });
+  assertEquals(await hub.admit(request()), deny("bandwidth full", DenyKind.Unavailable, 5));
+  hub.admission = {
+    admit: () => ({ kind: "deny", reason: "x", deny: "unavailable", retryAfterS: -3 }) as AdmissionDecision,
+  };
+  const d = await hub.admit(request());
+  assert(d.kind === DecisionKind.Deny);
+  assertMatch(d.reason, /^admission policy failed: answered .*not a decision$/);
+  assertEquals(d.retryAfterS, undefined);
+  hub.stop();
 });
 
 Deno.test("splitStreamName() splits an RTMP stream name at its first '?' and decodes the query", () => {

@@ -2,11 +2,13 @@ import { assert, assertEquals, assertStrictEquals, assertThrows } from "../_util
 import { FakePublisher, RecordingLogger } from "../_util/hub_fakes.ts";
 import { makeConfig } from "../../src/config/config.ts";
 import {
+  REQUEST_FIELD_MAX_CHARS,
   type SessionCounters,
   type SessionEvent,
   SessionEventType,
   type SessionInit,
   SessionRegistry,
+  sessionRequestOf,
 } from "../../src/hub/registry.ts";
 import { Protocol, Role, zeroByProtocol } from "../../src/hub/session_kind.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
@@ -203,4 +205,99 @@ Deno.test("StreamHub.totals() adds streams ever seen and live now to the registr
   const t = hub.totals();
   assertEquals([t.streamsSeen, t.streams, t.bytesIn, t.live, t.opened], [2, 1, 1234, 0, 1]);
   hub.stop();
+});
+
+Deno.test("SessionEntry.setRequest() and end(reason, { status }) put the request and the answer in the snapshot and the close event", () => {
+  const { registry } = newRegistry();
+  const seen: SessionEvent[] = [];
+  registry.on((ev) => seen.push(ev));
+  const s = registry.open(edge({ remote: "10.0.0.7:50312" }).session);
+  assertEquals(
+    [s.snapshot().request, s.snapshot().status],
+    [undefined, undefined],
+    "none until the edge says",
+  );
+  s.setRequest({ method: "CONNECT", url: "rtmp://h/live" });
+  s.setRequest({
+    method: "PLAY",
+    url: "rtmp://h/live/cam",
+    userAgent: "LNX 9,0,124,2",
+    referer: "http://p/",
+  });
+  s.end("peer closed the connection", { status: 200 });
+  s.setStatus(500); // after the end: ignored
+  s.setRequest({ method: "PUBLISH", url: "x" });
+  const request = {
+    method: "PLAY",
+    url: "rtmp://h/live/cam",
+    userAgent: "LNX 9,0,124,2",
+    referer: "http://p/",
+  };
+  assertEquals([s.snapshot().request, s.snapshot().status], [request, 200]);
+  assertEquals(seen[1].type, SessionEventType.Close);
+  assertEquals([seen[1].session.request, seen[1].session.status], [request, 200]);
+  const snap = s.snapshot();
+  snap.request!.url = "changed";
+  assertEquals(s.snapshot().request?.url, "rtmp://h/live/cam", "a snapshot is a copy");
+});
+
+Deno.test("SessionRegistry.open() takes the request and status when the edge knows them at open", () => {
+  const { registry } = newRegistry();
+  const s = registry.open(
+    edge({ protocol: Protocol.HttpVod, request: { method: "GET", url: "/vod/a.flv" }, status: 206 }).session,
+  );
+  assertEquals(s.snapshot().request, { method: "GET", url: "/vod/a.flv" });
+  assertEquals(s.snapshot().status, 206);
+  s.setStatus(200);
+  s.end("sent");
+  assertEquals(s.snapshot().status, 200, "end() without a status keeps the one set");
+});
+
+Deno.test("SessionEntry.setRequest() cuts fields past REQUEST_FIELD_MAX_CHARS; a field that is not a string is a TypeError", () => {
+  const { registry } = newRegistry();
+  const s = registry.open(edge().session);
+  const long = "a".repeat(REQUEST_FIELD_MAX_CHARS + 10);
+  s.setRequest({ method: "GET", url: `/${long}`, userAgent: long, referer: long });
+  const r = s.snapshot().request!;
+  assertEquals(
+    [r.url.length, r.userAgent?.length, r.referer?.length],
+    [REQUEST_FIELD_MAX_CHARS, REQUEST_FIELD_MAX_CHARS, REQUEST_FIELD_MAX_CHARS],
+  );
+  const e = assertThrows(
+    () => s.setRequest({ method: "GET", url: 7 as unknown as string }),
+    TypeError,
+  );
+  assertEquals(e.message, "Cannot set a session's request: url is number, expected a string");
+  assertThrows(
+    () => s.setRequest({ method: "GET", url: "/", userAgent: null as unknown as string }),
+    TypeError,
+  );
+});
+
+Deno.test("SessionEntry.setStatus() refuses what is not an HTTP status with RangeError", () => {
+  const { registry } = newRegistry();
+  const s = registry.open(edge().session);
+  for (const bad of [0, 99, 1000, 200.5, NaN]) {
+    const e = assertThrows(() => s.setStatus(bad), RangeError);
+    assertEquals(e.message, `Cannot set a session's status: ${bad} is not an HTTP status (100-999)`);
+  }
+  assertThrows(() => registry.open(edge({ status: 42 }).session), RangeError);
+  assertEquals(s.snapshot().status, undefined);
+});
+
+Deno.test("sessionRequestOf() reads the method, the path and query, User-Agent and Referer of a Request", () => {
+  const req = new Request("http://127.0.0.1:8000/live/cam.flv?token=a%20b", {
+    headers: { "user-agent": "Lavf/59.27.100", referer: "http://example.test/page" },
+  });
+  assertEquals(sessionRequestOf(req), {
+    method: "GET",
+    url: "/live/cam.flv?token=a%20b",
+    userAgent: "Lavf/59.27.100",
+    referer: "http://example.test/page",
+  });
+  assertEquals(sessionRequestOf(new Request("http://h/live/cam", { method: "POST" })), {
+    method: "POST",
+    url: "/live/cam",
+  });
+  assertEquals(sessionRequestOf(new Request("http://h/live/cam.flv"), "WS").method, "WS");
 });

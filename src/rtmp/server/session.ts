@@ -20,7 +20,10 @@
  *   `rtmp.maxMessageLength` bytes, and handled in order once it allows;
  *   other connections never wait.
  * - **Registry**: the connection is in the hub's session registry from accept
- *   to close (role pending until its publish or play is allowed).
+ *   to close (role pending until its publish or play is allowed), with what
+ *   it asked for (CONNECT, then PLAY or PUBLISH of `rtmp://host/app/name`,
+ *   flashVer and pageUrl) and the answer in HTTP's codes (SessionStatus), for
+ *   the access log.
  * - Each session logs exactly one close line: who, what, bytes, duration,
  *   reason.
  *
@@ -35,6 +38,7 @@ import {
   refusalText,
   splitStreamName,
 } from "../../hub/admission.ts";
+import { DENY_STATUS } from "../../http/admit.ts";
 import type { SessionEntry } from "../../hub/registry.ts";
 import { Protocol, Role as SessionRole } from "../../hub/session_kind.ts";
 import type { StreamHub } from "../../hub/stream_hub.ts";
@@ -76,6 +80,23 @@ type Role = "new" | "publisher" | "player";
 /** The message stream id createStream hands out first; players share packed bytes only with the same id. */
 const FIRST_STREAM_ID = 1;
 
+/**
+ * How a session was answered, in HTTP's codes (RFC 9110 15) as the access log writes every protocol's
+ * result (a refusal by the admission gate takes DENY_STATUS: 401, 403 or 503).
+ */
+const SessionStatus = {
+  /** 200: the publish or play started. */
+  Ok: 200,
+  /** 302: the admission gate redirected the play or publish. */
+  Redirect: 302,
+  /** 400: a protocol violation or a stream name that cannot be read, before any publish or play. */
+  BadRequest: 400,
+  /** 404: no publisher of the stream played. */
+  NotFound: 404,
+  /** 409: the stream already has a publisher. */
+  Conflict: 409,
+} as const;
+
 /** Message streams one connection may create (ffmpeg and OBS use one; nginx-rtmp allows a handful). */
 const MAX_STREAMS = 16;
 
@@ -107,6 +128,7 @@ export class RtmpSession {
   #heldBytes = 0;
   #tcUrl: string | undefined;
   #pageUrl: string | undefined;
+  #flashVer: string | undefined;
   /** This connection in the hub's session registry. */
   readonly #entry: SessionEntry;
   /** The last subscriber, whose counters the registry reads after it ended. */
@@ -228,6 +250,7 @@ export class RtmpSession {
 
   /** Refuses a command that breaks the protocol's order: the connection closes, the reason is logged. */
   #violation(reason: string): void {
+    if (this.#entry.status === undefined) this.#entry.setStatus(SessionStatus.BadRequest);
     this.close(`protocol violation: ${reason}`);
   }
 
@@ -343,6 +366,8 @@ export class RtmpSession {
     this.app = app.split("?")[0].replace(/\/+$/, "");
     if (typeof o.tcUrl === "string") this.#tcUrl = o.tcUrl;
     if (typeof o.pageUrl === "string") this.#pageUrl = o.pageUrl;
+    if (typeof o.flashVer === "string") this.#flashVer = o.flashVer;
+    this.#setRequest("CONNECT", this.#appUrl());
     const objectEncoding = typeof o.objectEncoding === "number" ? o.objectEncoding : 0;
     const cfg = this.#ctx.config.rtmp;
     this.#conn.sendControl(control.windowAckSize(cfg.windowAckSize));
@@ -380,10 +405,30 @@ export class RtmpSession {
     void this.#admitThen(streamId, name, publish, cmd.args[1]);
   }
 
+  /** The app's URL: tcUrl as the client sent it, else built from the address it connected to. */
+  #appUrl(): string {
+    if (this.#tcUrl !== undefined) return this.#tcUrl.replace(/\/+$/, "");
+    const local = this.#conn.localAddr;
+    const host = local.hostname.includes(":") ? `[${local.hostname}]` : local.hostname;
+    return `rtmp://${host}:${local.port}/${this.app}`;
+  }
+
+  /** Tells the registry what the client asks for (`method` CONNECT, PLAY or PUBLISH). */
+  #setRequest(method: string, url: string): void {
+    this.#entry.setRequest({
+      method,
+      url,
+      ...(this.#flashVer !== undefined && { userAgent: this.#flashVer }),
+      ...(this.#pageUrl !== undefined && { referer: this.#pageUrl }),
+    });
+  }
+
   /** Asks the admission gate, then publishes or plays; a refusal is answered on the stream and closes. */
   async #admitThen(streamId: number, name: string, publish: boolean, start: unknown): Promise<void> {
     const action = publish ? AdmissionAction.Publish : AdmissionAction.Play;
-    const refuse = (why: string) => {
+    this.#setRequest(publish ? "PUBLISH" : "PLAY", `${this.#appUrl()}/${name}`);
+    const refuse = (why: string, status: number = SessionStatus.BadRequest) => {
+      this.#entry.setStatus(status);
       this.#conn.sendStatus(
         streamId,
         StatusLevel.Error,
@@ -427,7 +472,10 @@ export class RtmpSession {
     if (this.#closed || this.#closing) return;
     if (decision.kind !== DecisionKind.Allow) {
       this.#held = [];
-      return refuse(refusalText(decision));
+      return refuse(
+        refusalText(decision),
+        decision.kind === DecisionKind.Deny ? DENY_STATUS[decision.deny] : SessionStatus.Redirect,
+      );
     }
     if (publish) {
       this.#onPublish(streamId, name);
@@ -453,6 +501,7 @@ export class RtmpSession {
       publisher.start();
     } catch (e) {
       if (e instanceof StreamBusyError) {
+        this.#entry.setStatus(SessionStatus.Conflict);
         this.#conn.sendStatus(
           streamId,
           StatusLevel.Error,
@@ -469,6 +518,7 @@ export class RtmpSession {
     this.streamName = name.split("?")[0];
     this.#publishStreamId = streamId;
     this.#entry.setStream(SessionRole.Publisher, key);
+    this.#entry.setStatus(SessionStatus.Ok);
     this.#lastMediaAt = Date.now();
     this.#conn.sendControl(control.streamBegin(streamId));
     this.#conn.sendStatus(streamId, StatusLevel.Status, StatusCode.PublishStart, `${key} is now published.`, {
@@ -562,6 +612,7 @@ export class RtmpSession {
       this.#closeAfterWrites(`play refused: ${key} not found`);
       return;
     }
+    this.#entry.setStatus(SessionStatus.Ok);
     this.#conn.sendControl(control.streamBegin(streamId));
     const details = { details: name };
     this.#conn.sendStatus(
@@ -598,6 +649,7 @@ export class RtmpSession {
   }
 
   #notFound(streamId: number, key: string, name: string): void {
+    this.#entry.setStatus(SessionStatus.NotFound);
     this.#conn.sendStatus(
       streamId,
       StatusLevel.Error,
@@ -645,6 +697,7 @@ export class RtmpSession {
     this.streamName = name.split("?")[0];
     this.#playStreamId = streamId;
     this.#entry.setStream(SessionRole.Vod, `${this.app}/${path}`);
+    this.#entry.setStatus(SessionStatus.Ok);
     this.#vod = new VodPlay(
       { send: (msgs) => this.#conn.send(msgs, DeltaHeaders.Media), close: (r) => this.#closeAfterWrites(r) },
       {
