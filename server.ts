@@ -14,6 +14,7 @@ import { type CommandLine, helpText, parseCliArgs, parseCommandLine } from "./sr
 import { type Config, type ConfigOverrides, makeConfig } from "./src/config/config.ts";
 import { ConfigFileError, loadConfigFile, mergeOverrides } from "./src/config/config_file.ts";
 import { printConfig } from "./src/config/print_config.ts";
+import { reloadConfig, restartWarning } from "./src/config/reload.ts";
 import { ConfigError, validateConfig } from "./src/config/validate.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { hashPassword, MAX_PASSWORD_BYTES } from "./src/admin/password.ts";
@@ -152,6 +153,23 @@ if (import.meta.main) {
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGUSR1", () => void sluice.accessLog?.reopen());
+  const configFile = commandLine.configFile;
+  const flags = commandLine.overrides;
+  Deno.addSignalListener("SIGHUP", async () => {
+    if (configFile === undefined) return log.warn("SIGHUP: no --config file to reload");
+    try {
+      const r = await reloadConfig(configFile, flags, sluice.config);
+      sluice.applyLive(r.config);
+      setLogLevel(r.config.log.level);
+      log.info(
+        `SIGHUP: reloaded ${configFile}: ${r.live.length ? r.live.join(", ") : "nothing changed live"}`,
+      );
+      const warning = restartWarning(configFile, r.restart);
+      if (warning !== undefined) log.warn(warning);
+    } catch (e) {
+      log.error(`SIGHUP: ${e instanceof Error ? e.message : String(e)}; the running config is unchanged`);
+    }
+  });
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
 }

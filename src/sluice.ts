@@ -63,6 +63,22 @@ export class Sluice {
     this.hub.admission = chain(options.admission ?? allowAll, this.limits);
   }
 
+  /**
+   * Applies the settings of `next` that can change without a restart (`diffConfig`'s live ones): new
+   * limits for the next requests, player bounds for the next players, hub waits, metrics access. Running
+   * clients are not touched. The log level is the caller's (it is process-wide).
+   */
+  applyLive(next: Config): void {
+    validateConfig(next);
+    this.limits.update(next.limits);
+    Object.assign(this.config.limits, next.limits);
+    Object.assign(this.config.player, next.player);
+    this.config.hub.playWaitMs = next.hub.playWaitMs;
+    this.config.hub.reconnectGraceMs = next.hub.reconnectGraceMs;
+    this.config.admin.metricsOpen = next.admin.metricsOpen;
+    this.config.log.level = next.log.level;
+  }
+
   /** The access log, when `log.access` is set and could be opened. */
   get accessLog(): AccessLog | undefined {
     return this.#accessLog;

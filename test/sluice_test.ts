@@ -111,3 +111,24 @@ Deno.test("Sluice.stop() before start() is harmless", async () => {
   await sluice.stop();
   assertEquals([sluice.rtmpPort, sluice.httpPort], [0, 0]);
 });
+
+Deno.test("Sluice.applyLive() takes new limits, player bounds and hub waits; a bad value changes nothing", () => {
+  const sluice = new Sluice(makeConfig());
+  const next = makeConfig({
+    limits: { maxPlayers: 3 },
+    player: { queueMaxMs: 1500 },
+    hub: { playWaitMs: 0 },
+  });
+  sluice.applyLive(next);
+  assertEquals(sluice.limits.limits.maxPlayers, 3);
+  assertEquals(sluice.config.player.queueMaxMs, 1500);
+  assertEquals(sluice.config.hub.playWaitMs, 0);
+  let threw = false;
+  try {
+    sluice.applyLive(makeConfig({ limits: { maxPlayers: -1 } }));
+  } catch {
+    threw = true;
+  }
+  assert(threw, "a negative limit was taken");
+  assertEquals(sluice.limits.limits.maxPlayers, 3);
+});
