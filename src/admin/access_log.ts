@@ -46,7 +46,12 @@
  *
  * @module
  */
-import { type SessionEvent, SessionEventType, type SessionSnapshot } from "../hub/registry.ts";
+import {
+  hostOf as hostOfAddress,
+  type SessionEvent,
+  SessionEventType,
+  type SessionSnapshot,
+} from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Logger } from "../log.ts";
 
@@ -124,9 +129,7 @@ function escapeField(text: string, unsafe: RegExp = UNSAFE_IN_QUOTES): string {
 
 /** The IP of an "ip:port" remote (IPv6 too), or `-`. */
 function hostOf(remote: string | undefined): string {
-  if (!remote) return "-";
-  const colon = remote.lastIndexOf(":");
-  return colon > 0 ? remote.slice(0, colon) : remote;
+  return remote ? hostOfAddress(remote) : "-";
 }
 
 /** The bytes a line reports: received for a publisher or a push, sent for everyone else. */

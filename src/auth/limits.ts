@@ -47,7 +47,7 @@ import {
   deny,
   DenyKind,
 } from "../hub/admission.ts";
-import type { SessionSnapshot } from "../hub/registry.ts";
+import { hostOf, type SessionSnapshot } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 
 /** The limits, by their key in the `limits` section (each entry names its setting in a refusal). */
@@ -213,12 +213,6 @@ function full(figure: string, limit: LimitName): AdmissionDecision {
 
 function kbps(bps: number): number {
   return Math.round(bps / 1000);
-}
-
-/** The host of a registry address, "ip:port" ("::1:5000" is host "::1"). */
-function hostOf(remote: string): string {
-  const colon = remote.lastIndexOf(":");
-  return colon < 0 ? remote : remote.slice(0, colon);
 }
 
 /** A copy of the limits, each a whole number 0 or more (TypeError / RangeError otherwise). */

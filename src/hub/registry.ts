@@ -73,6 +73,19 @@ export interface SessionResult {
   status?: number;
 }
 
+/** A peer as the registry writes it, "ip:port", when it is a network address (else undefined). */
+export function addressOf(peer: Deno.Addr | undefined): string | undefined {
+  return peer && (peer.transport === "tcp" || peer.transport === "udp")
+    ? `${peer.hostname}:${peer.port}`
+    : undefined;
+}
+
+/** The host of a registry address, "ip:port" ("::1:5000" is host "::1"). */
+export function hostOf(remote: string): string {
+  const colon = remote.lastIndexOf(":");
+  return colon < 0 ? remote : remote.slice(0, colon);
+}
+
 /**
  * The access-log request of a fetch `Request` (a web platform type: nothing here reads a socket): the
  * method (or `method`, e.g. `WS`), the path and query, and the User-Agent and Referer headers.

@@ -50,7 +50,7 @@ import type { HttpContext } from "../http/context.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import { AdmissionAction, type AdmissionDecision, DecisionKind } from "../hub/admission.ts";
-import { type SessionEntry, sessionRequestOf } from "../hub/registry.ts";
+import { addressOf, type SessionEntry, sessionRequestOf } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Logger } from "../log.ts";
 import { FlvReader } from "../media/flv.ts";
@@ -102,11 +102,6 @@ export function serveWsFlvPush(
   remote?: Deno.Addr,
 ): Promise<Response> {
   return serveWebSocket(req, key, ctx, remote);
-}
-
-/** The peer's "ip:port", when it is a network address. */
-function addressOf(remote: Deno.Addr | undefined): string | undefined {
-  return remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : undefined;
 }
 
 /** Why a push ended, as the pusher is told. */

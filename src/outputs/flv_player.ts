@@ -23,7 +23,7 @@ import {
   deny,
   refusalText,
 } from "../hub/admission.ts";
-import type { SessionEntry, SessionRequest } from "../hub/registry.ts";
+import { addressOf, type SessionEntry, type SessionRequest } from "../hub/registry.ts";
 import { type Protocol, Role } from "../hub/session_kind.ts";
 import type { StreamEvent } from "../hub/stream.ts";
 import { Subscriber } from "../hub/subscriber.ts";
@@ -51,12 +51,8 @@ export const FlvPlayStatus = {
 } as const;
 export type FlvPlayStatus = typeof FlvPlayStatus[keyof typeof FlvPlayStatus];
 
-/** The peer's "ip:port", when it is a network address. */
-export function addressOf(peer: Deno.Addr | undefined): string | undefined {
-  return peer && (peer.transport === "tcp" || peer.transport === "udp")
-    ? `${peer.hostname}:${peer.port}`
-    : undefined;
-}
+/** The peer's "ip:port" (one rule, the registry's). */
+export { addressOf };
 
 /** The id a player is logged and listed under: `kind` and the peer's address when known, else a counter. */
 export function playerId(kind: string, peer: Deno.Addr | undefined): string {

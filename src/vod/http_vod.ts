@@ -34,7 +34,7 @@ import type { HttpContext } from "../http/context.ts";
 import { admitHttp, refusalResponse } from "../http/admit.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { AdmissionAction, DecisionKind, refusalText } from "../hub/admission.ts";
-import { sessionRequestOf } from "../hub/registry.ts";
+import { addressOf, sessionRequestOf } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 import { ProtocolError } from "../errors.ts";
 import { parseUrlPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
@@ -176,7 +176,7 @@ export async function serveVod(
   const session = ctx.hub.sessions.open({
     protocol: Protocol.HttpVod,
     role: Role.Vod,
-    remote: remote && "hostname" in remote ? `${remote.hostname}:${remote.port}` : undefined,
+    remote: addressOf(remote),
     key,
     counters: () => ({ bytesOut: sent }),
     request: sessionRequestOf(req),

@@ -2,6 +2,8 @@ import { assert, assertEquals, assertStrictEquals, assertThrows } from "../_util
 import { FakePublisher, RecordingLogger } from "../_util/hub_fakes.ts";
 import { makeConfig } from "../../src/config/config.ts";
 import {
+  addressOf,
+  hostOf,
   REQUEST_FIELD_MAX_CHARS,
   type SessionCounters,
   type SessionEvent,
@@ -300,4 +302,13 @@ Deno.test("sessionRequestOf() reads the method, the path and query, User-Agent a
     url: "/live/cam",
   });
   assertEquals(sessionRequestOf(new Request("http://h/live/cam.flv"), "WS").method, "WS");
+});
+
+Deno.test("addressOf() writes a network peer as ip:port and hostOf() takes the host back, IPv6 too", () => {
+  assertEquals(addressOf({ transport: "tcp", hostname: "10.0.0.1", port: 5000 }), "10.0.0.1:5000");
+  assertEquals(addressOf({ transport: "unix", path: "/tmp/s" }), undefined);
+  assertEquals(addressOf(undefined), undefined);
+  assertEquals(hostOf("10.0.0.1:5000"), "10.0.0.1");
+  assertEquals(hostOf("::1:5000"), "::1");
+  assertEquals(hostOf("nohost"), "nohost");
 });
