@@ -78,8 +78,6 @@ export function admitHttp(
   return hub.admit(admissionRequest(req, what));
 }
 
-export { refusalText } from "../hub/admission.ts";
-
 /** The HTTP answer to a refusal (see the module doc); `what` starts the error line ("Cannot play live/cam"). */
 export function refusalResponse(decision: AdmissionDecision, what: string): Response {
   if (decision.kind === DecisionKind.Redirect) {

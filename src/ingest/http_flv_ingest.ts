@@ -45,11 +45,11 @@
  * @module
  */
 import { ProtocolError, StreamBusyError } from "../errors.ts";
-import { admissionRequest, DENY_STATUS, refusalText } from "../http/admit.ts";
+import { admissionRequest, DENY_STATUS } from "../http/admit.ts";
 import type { HttpContext } from "../http/context.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
-import { AdmissionAction, type AdmissionDecision, DecisionKind } from "../hub/admission.ts";
+import { AdmissionAction, type AdmissionDecision, DecisionKind, refusalText } from "../hub/admission.ts";
 import { addressOf, type SessionEntry, sessionRequestOf } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Logger } from "../log.ts";

@@ -20,12 +20,12 @@
  */
 import type { SourceConfig } from "../config/config.ts";
 import { StreamBusyError } from "../errors.ts";
-import { refusalText } from "../http/admit.ts";
 import {
   AdmissionAction,
   type AdmissionDecision,
   type AdmissionRequest,
   DecisionKind,
+  refusalText,
 } from "../hub/admission.ts";
 import type { SessionInit } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";

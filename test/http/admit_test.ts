@@ -1,11 +1,5 @@
 import { assertEquals, assertMatch, assertThrows } from "../_util/assert.ts";
-import {
-  admissionRequest,
-  admitHttp,
-  DENY_STATUS,
-  refusalResponse,
-  refusalText,
-} from "../../src/http/admit.ts";
+import { admissionRequest, admitHttp, DENY_STATUS, refusalResponse } from "../../src/http/admit.ts";
 import {
   AdmissionAction,
   type AdmissionRequest,
@@ -13,6 +7,7 @@ import {
   deny,
   DenyKind,
   redirect,
+  refusalText,
 } from "../../src/hub/admission.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import { Protocol } from "../../src/hub/session_kind.ts";
