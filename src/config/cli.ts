@@ -162,13 +162,20 @@ export function parseCommandLine(args: string[]): CommandLine | "help" {
     if (token.value === undefined) {
       throw new TypeError(`Cannot parse ${flag.name}: current value is missing (${flag.name} ${flag.value})`);
     }
-    if (setting.type === SettingType.Sources) {
+    if (setting.type === SettingType.List) {
       const m = token.value.match(SOURCE_VALUE);
       if (!m) {
         throw new TypeError(`Cannot parse ${flag.name}: ${showValue(token.value)} is not app/name=PATH`);
       }
       const entries = lists.get(setting.path) ?? [];
-      entries.push({ key: m[1], path: m[2], loop: flag.loop ?? true });
+      const entry: Record<string, unknown> = {};
+      for (const field of setting.fields ?? []) {
+        if (field.default !== undefined) entry[field.path] = structuredClone(field.default);
+      }
+      entry.key = m[1];
+      entry[flag.field ?? "path"] = m[2];
+      if (flag.loop !== undefined) entry.loop = flag.loop;
+      entries.push(entry);
       lists.set(setting.path, entries);
       continue;
     }

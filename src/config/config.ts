@@ -154,6 +154,79 @@ export interface SourceConfig {
   fps?: number;
 }
 
+/** A feed: a stream written into a ring buffer file as it arrives, with an optional push path. */
+export interface FeedConfig {
+  /** The stream key it is published as, `app/name`. */
+  key: string;
+  /** An HTTP path ffmpeg may push FLV to besides `/app/name` (ffserver's `/feed1.ffm`). */
+  push?: string;
+  /** The ring buffer file; left out: no ring (and no time-shift). */
+  file?: string;
+  /** The ring file's size in bytes, where it wraps. Default 64 MiB. */
+  fileMaxSize: number;
+  /** Players that start in the past catch up to the live edge instead of staying behind. Default false. */
+  catchUp: boolean;
+  /** Who may publish it: address rules (`src/config/acl.ts`). Default none (anyone). */
+  acl: string[];
+}
+
+/** A stream served at a path of its own (ffserver's `<Stream>`). */
+export interface StreamConfig {
+  /** The HTTP path, one segment: "/live.flv". */
+  path: string;
+  /** The live stream (or feed) served; one of `key` and `file`, unless the format is "status". */
+  key?: string;
+  /** A file served on demand. */
+  file?: string;
+  /** "flv": HTTP-FLV (WebSocket-FLV on upgrade); "status": the status page. Default "flv". */
+  format: "flv" | "status";
+  /** A player starts this far in the past, in ms (needs the key's feed to have a file). Default 0. */
+  prerollMs: number;
+  /** The audio track is left out. Default false. */
+  noAudio: boolean;
+  /** The video track is left out. Default false. */
+  noVideo: boolean;
+  /** A play ends after this long, in ms; 0: no limit. Default 0. */
+  maxTimeMs: number;
+  /** Who may play it: address rules. Default none (anyone). */
+  acl: string[];
+}
+
+/** A stream made by ffmpeg from another stream. */
+export interface TranscodeConfig {
+  /** The stream ffmpeg publishes, `app/name`. */
+  key: string;
+  /** The stream ffmpeg reads; the job runs while it is live. */
+  from: string;
+  /** How ffmpeg reads the source. Default "rtmp". */
+  input: "rtmp" | "http-flv";
+  /** The ffmpeg video encoder, "copy", or "none". Default "libx264". */
+  videoCodec: string;
+  videoSize?: string;
+  videoBitrateKbps?: number;
+  videoFps?: number;
+  videoGop?: number;
+  /** The ffmpeg audio encoder, "copy", or "none". Default "aac". */
+  audioCodec: string;
+  audioBitrateKbps?: number;
+  audioSampleRate?: number;
+  audioChannels?: number;
+  /** More ffmpeg output options. Default none. */
+  args: string[];
+}
+
+/** How transcoding jobs run. */
+export interface JobsConfig {
+  /** The ffmpeg command. Default "ffmpeg". */
+  ffmpeg: string;
+  /** The first restart delay of a job that died, in ms. Default 1,000. */
+  restartMinMs: number;
+  /** The longest restart delay, in ms. Default 30,000. */
+  restartMaxMs: number;
+  /** Lines of a job's stderr logged per minute. Default 30. */
+  stderrLinesPerMinute: number;
+}
+
 /** Files served on demand. */
 export interface VodConfig {
   /** Folder served under `/vod/` (HTTP) and `rtmp://host/vod/` (RTMP); null: VOD off. Default null. */
@@ -176,6 +249,13 @@ export interface Config {
   log: LogConfig;
   /** Files played out as live streams. Default none. */
   sources: SourceConfig[];
+  /** Feeds with a ring buffer file and a push path. Default none. */
+  feeds: FeedConfig[];
+  /** Streams served at a path of their own. Default none. */
+  streams: StreamConfig[];
+  /** Streams made by ffmpeg. Default none. */
+  transcodes: TranscodeConfig[];
+  jobs: JobsConfig;
 }
 
 /** The embedded defaults: every setting's `default` in the schema (`src/config/schema.ts`). */

@@ -147,11 +147,11 @@ export async function loadConfigFile(path: string, options: LoadOptions = {}): P
 
 /** The list settings (`sources`), by path: each is a section of its own, a list of entries. */
 const LISTS: ReadonlyMap<string, Setting> = new Map(
-  (SETTINGS as readonly Setting[]).filter((s) => s.type === SettingType.Sources).map((s) => [s.path, s]),
+  (SETTINGS as readonly Setting[]).filter((s) => s.type === SettingType.List).map((s) => [s.path, s]),
 );
 /** The other settings, by path. */
 const LEAVES: ReadonlyMap<string, Setting> = new Map(
-  (SETTINGS as readonly Setting[]).filter((s) => s.type !== SettingType.Sources).map((s) => [s.path, s]),
+  (SETTINGS as readonly Setting[]).filter((s) => s.type !== SettingType.List).map((s) => [s.path, s]),
 );
 
 /**
@@ -222,6 +222,7 @@ function entriesFrom(list: Setting, value: unknown, origin: string): Record<stri
     const filled: Record<string, unknown> = {};
     for (const field of fields) {
       if (Object.hasOwn(entry, field.path)) filled[field.path] = entry[field.path];
+      else if (Array.isArray(field.default)) filled[field.path] = [...field.default];
       else if (field.default !== undefined) filled[field.path] = field.default;
       else if (!field.optional) {
         const required = fields.filter((f) => f.default === undefined && !f.optional).map((f) => f.path);

@@ -78,11 +78,9 @@ function listLines(list: Setting, entries: readonly Record<string, unknown>[]): 
   return out;
 }
 
-/** Example values of a list entry's fields, for its comment. */
-const EXAMPLE_FIELDS: Readonly<Record<string, unknown>> = { key: "live/cam", path: "cam.flv", fps: 25 };
-
+/** Example values of a list entry's fields (their `example`, else their default), for its comment. */
 function exampleEntry(fields: readonly Setting[]): Record<string, unknown> {
-  return Object.fromEntries(fields.map((f) => [f.path, EXAMPLE_FIELDS[f.path] ?? f.default]));
+  return Object.fromEntries(fields.map((f) => [f.path, f.example ?? f.default]));
 }
 
 /**
@@ -99,7 +97,7 @@ export function printConfig(config: Config): string {
     const last = s === sections.length - 1 ? "" : ",";
     if (s > 0) out.push("");
     out.push(...comment(INDENT, heading));
-    const list = settings.find((x) => x.path === section && x.type === SettingType.Sources);
+    const list = settings.find((x) => x.path === section && x.type === SettingType.List);
     if (list) {
       const lines = listLines(list, valueAt(shown, list.path) as Record<string, unknown>[]);
       lines[lines.length - 1] += last;

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { aclRuleProblem, MAX_ACL_RULES } from "./acl.ts";
 import { LogLevel } from "../log.ts";
 import { abi } from "../wasm/module.ts";
 
@@ -35,8 +36,10 @@ export const SettingType = {
   NullablePath: "nullable path",
   /** A non-empty string, or null: not set. */
   NullableString: "nullable string",
-  /** The list of file sources; each entry's fields are the setting's `fields`. */
-  Sources: "sources",
+  /** A list of entries (`sources`, `feeds`, ...); each entry's fields are the setting's `fields`. */
+  List: "list",
+  /** A list of non-empty strings (an entry's `acl`, `args`); each is checked by the setting's `item`. */
+  StringList: "string list",
 } as const;
 export type SettingType = typeof SettingType[keyof typeof SettingType];
 
@@ -64,6 +67,10 @@ export const SECTIONS = {
   limits: "Limits on players, connections, publishers and outgoing bandwidth (0: no limit)",
   log: "Logging",
   sources: "Files played out as live streams",
+  feeds: "Feeds: streams written into a ring buffer file as they arrive (time-shift), with a push path",
+  streams: "Streams served at a path of their own: a stream (or a feed) in a format, or a file",
+  transcodes: "Streams made by ffmpeg from another stream (renditions); needs --allow-run",
+  jobs: "How transcoding jobs run",
 } as const;
 export type SectionName = keyof typeof SECTIONS;
 
@@ -79,7 +86,9 @@ export interface Flag {
   readonly alsoSets?: readonly string[];
   /** Help for this flag when it is not the setting's. */
   readonly help?: string;
-  /** A Sources flag: the `loop` of each entry it adds. */
+  /** A list's flag (`--source KEY=PATH`): the field the value after "=" goes in (default "path"). */
+  readonly field?: string;
+  /** A `sources` flag: the `loop` of each entry it adds. */
   readonly loop?: boolean;
 }
 
@@ -118,6 +127,12 @@ export interface Setting {
   readonly flags?: readonly Flag[];
   /** A list setting's entry fields. */
   readonly fields?: readonly Setting[];
+  /** A list setting: the field no two entries may share (default "key"). */
+  readonly unique?: string;
+  /** A StringList: the problem of one item, or undefined when it is fine. */
+  readonly item?: (text: string) => string | undefined;
+  /** A list entry's field: the value shown in the example entry of `--print-config`. */
+  readonly example?: unknown;
 }
 
 /** setTimeout's longest delay: a signed 32-bit count of ms (HTML timers); a longer one fires at once. */
@@ -136,6 +151,31 @@ const MAX_FLV_TAG = 0xffffff;
 const MAX_U32 = 0xffffffff;
 
 const MiB = 1024 * 1024;
+/** A path of one segment, as ffserver names its feeds and streams: "/feed1.ffm", "/live.flv". */
+export const TOP_PATH: RegExp = new RegExp(`^/${NAME}$`);
+/** The smallest feed ring file: its header block and 16 data blocks of 4,096 bytes. */
+export const MIN_RING_BYTES = 17 * 4096;
+/** A day, in ms: the longest preroll. */
+const DAY_MS = 24 * 3600 * 1000;
+/** The most items of a string list (address rules, ffmpeg arguments). */
+const MAX_LIST_ITEMS = MAX_ACL_RULES;
+
+/** The problem of an address rule (`allow 10.0.0.0/8`), or undefined. */
+const aclItem = (text: string): string | undefined => aclRuleProblem(text);
+/** An `acl` field: address rules in order (`src/config/acl.ts`). */
+function aclField(who: string): Setting {
+  return {
+    path: "acl",
+    type: SettingType.StringList,
+    default: [],
+    max: MAX_LIST_ITEMS,
+    item: aclItem,
+    help: `who may ${who}: address rules tried in order, "allow|deny ADDR[/BITS]", "allow|deny FIRST LAST" ` +
+      `or "allow|deny all"; the first that matches decides, none matching means the opposite of the last ` +
+      `rule; empty: anyone`,
+    example: ["allow 127.0.0.1"],
+  };
+}
 
 /**
  * An admin bearer token: 16 to 1,024 characters of an RFC 6750 token (b64token: letters, digits,
@@ -592,7 +632,8 @@ export const SETTINGS = [
   // ---- sources
   {
     path: "sources",
-    type: SettingType.Sources,
+    type: SettingType.List,
+    live: true,
     default: [],
     help: "files played out as live streams",
     flags: [
@@ -612,12 +653,14 @@ export const SETTINGS = [
         default: undefined,
         pattern: { regex: STREAM_KEY, what: "an app/name key" },
         help: "stream key, app/name",
+        example: "live/cam",
       },
       {
         path: "path",
         type: SettingType.String,
         default: undefined,
         help: "path of an H.264 Annex B elementary stream (.h264/.264) or an FLV file",
+        example: "cam.flv",
       },
       {
         path: "loop",
@@ -636,9 +679,308 @@ export const SETTINGS = [
         minExclusive: true,
         max: 300,
         help: "frame rate of Annex B sources; FLV tags carry their own timestamps",
+        example: 25,
         flags: [{ name: "--source-fps", value: "N" }],
       },
     ],
+  },
+  // ---- feeds
+  {
+    path: "feeds",
+    type: SettingType.List,
+    live: true,
+    default: [],
+    help: "feeds: streams written into a ring buffer file as they arrive",
+    flags: [
+      {
+        name: "--feed",
+        value: "KEY=FILE",
+        field: "file",
+        help: "write the stream KEY (app/name) into the ring buffer file FILE as it arrives, so players " +
+          "can start in the past (?preroll=S); repeatable; needs --allow-read and --allow-write",
+      },
+    ],
+    fields: [
+      {
+        path: "key",
+        type: SettingType.String,
+        default: undefined,
+        pattern: { regex: STREAM_KEY, what: "an app/name key" },
+        help: "the stream key the feed is published as (over any protocol), app/name",
+        example: "feed/feed1",
+      },
+      {
+        path: "push",
+        type: SettingType.String,
+        default: undefined,
+        optional: true,
+        pattern: { regex: TOP_PATH, what: "a path of one segment (/name)" },
+        help: "an HTTP path ffmpeg may push FLV to besides /app/name (ffserver's /feed1.ffm)",
+        example: "/feed1.ffm",
+      },
+      {
+        path: "file",
+        type: SettingType.String,
+        default: undefined,
+        optional: true,
+        help: "the ring buffer file, written whether or not anyone plays; needs --allow-read and " +
+          "--allow-write; left out: no ring, no time-shift",
+        example: "/var/lib/sluice/feed1.ring",
+      },
+      {
+        path: "fileMaxSize",
+        type: SettingType.Integer,
+        unit: Unit.Bytes,
+        default: 64 * MiB,
+        min: MIN_RING_BYTES,
+        max: 2 ** 40,
+        help: "the ring file's size, where it wraps (ffserver FileMaxSize)",
+        flags: [{ name: "--feed-max-size", value: "BYTES" }],
+      },
+      {
+        path: "catchUp",
+        type: SettingType.Boolean,
+        default: false,
+        help: "a player that starts in the past is sent the past as fast as it reads, up to the live " +
+          "edge; false plays it at normal speed, staying behind",
+      },
+      aclField("publish it"),
+    ],
+  },
+  // ---- streams
+  {
+    path: "streams",
+    type: SettingType.List,
+    live: true,
+    default: [],
+    unique: "path",
+    help: "streams served at a path of their own",
+    fields: [
+      {
+        path: "path",
+        type: SettingType.String,
+        default: undefined,
+        pattern: { regex: TOP_PATH, what: "a path of one segment (/name)" },
+        help: "the HTTP path it is served at",
+        example: "/live.flv",
+      },
+      {
+        path: "key",
+        type: SettingType.String,
+        default: undefined,
+        optional: true,
+        pattern: { regex: STREAM_KEY, what: "an app/name key" },
+        help: "the live stream (or feed) served, app/name",
+        example: "feed/feed1",
+      },
+      {
+        path: "file",
+        type: SettingType.String,
+        default: undefined,
+        optional: true,
+        help: "or a file served on demand (FLV); needs --allow-read",
+      },
+      {
+        path: "format",
+        type: SettingType.Enum,
+        default: "flv",
+        values: ["flv", "status"],
+        help: "flv: HTTP-FLV (WebSocket-FLV on upgrade); status: the status page",
+      },
+      {
+        path: "prerollMs",
+        type: SettingType.Integer,
+        unit: Unit.Ms,
+        default: 0,
+        min: 0,
+        max: DAY_MS,
+        help: "a player starts this far in the past (needs the key's feed to have a file); ?preroll=S " +
+          "overrides it",
+      },
+      {
+        path: "noAudio",
+        type: SettingType.Boolean,
+        default: false,
+        help: "the audio track is left out",
+      },
+      {
+        path: "noVideo",
+        type: SettingType.Boolean,
+        default: false,
+        help: "the video track is left out",
+      },
+      {
+        path: "maxTimeMs",
+        type: SettingType.Integer,
+        unit: Unit.Ms,
+        default: 0,
+        min: 0,
+        max: TIMER_MAX_MS,
+        help: "a play ends after this long; 0: no limit (ffserver MaxTime)",
+      },
+      aclField("play it"),
+    ],
+  },
+  // ---- transcodes
+  {
+    path: "transcodes",
+    type: SettingType.List,
+    live: true,
+    default: [],
+    help: "streams made by ffmpeg from another stream",
+    fields: [
+      {
+        path: "key",
+        type: SettingType.String,
+        default: undefined,
+        pattern: { regex: STREAM_KEY, what: "an app/name key" },
+        help: "the stream ffmpeg publishes, app/name",
+        example: "feed/small",
+      },
+      {
+        path: "from",
+        type: SettingType.String,
+        default: undefined,
+        pattern: { regex: STREAM_KEY, what: "an app/name key" },
+        help: "the stream ffmpeg reads, app/name; the job runs while it is live",
+        example: "feed/feed1",
+      },
+      {
+        path: "input",
+        type: SettingType.Enum,
+        default: "rtmp",
+        values: ["rtmp", "http-flv"],
+        help: "how ffmpeg reads the source from this server",
+      },
+      {
+        path: "videoCodec",
+        type: SettingType.String,
+        default: "libx264",
+        help: "the ffmpeg video encoder; copy copies; none drops the video",
+      },
+      {
+        path: "videoSize",
+        type: SettingType.String,
+        default: undefined,
+        optional: true,
+        pattern: { regex: /^[1-9]\d{0,4}x[1-9]\d{0,4}$/, what: "WIDTHxHEIGHT" },
+        help: "the picture size, WIDTHxHEIGHT; left out: the source's",
+        example: "320x240",
+      },
+      {
+        path: "videoBitrateKbps",
+        type: SettingType.Integer,
+        unit: Unit.Kbps,
+        default: undefined,
+        optional: true,
+        min: 1,
+        max: 1_000_000,
+        help: "the video bitrate; left out: the encoder's default",
+        example: 300,
+      },
+      {
+        path: "videoFps",
+        type: SettingType.Number,
+        unit: Unit.Fps,
+        default: undefined,
+        optional: true,
+        min: 0,
+        minExclusive: true,
+        max: 300,
+        help: "the frame rate; left out: the source's",
+      },
+      {
+        path: "videoGop",
+        type: SettingType.Integer,
+        default: undefined,
+        optional: true,
+        min: 1,
+        max: 10_000,
+        help: "frames from one keyframe to the next; left out: about 2 s",
+      },
+      {
+        path: "audioCodec",
+        type: SettingType.String,
+        default: "aac",
+        help: "the ffmpeg audio encoder; copy copies; none drops the audio",
+      },
+      {
+        path: "audioBitrateKbps",
+        type: SettingType.Integer,
+        unit: Unit.Kbps,
+        default: undefined,
+        optional: true,
+        min: 1,
+        max: 10_000,
+        help: "the audio bitrate; left out: the encoder's default",
+      },
+      {
+        path: "audioSampleRate",
+        type: SettingType.Integer,
+        default: undefined,
+        optional: true,
+        min: 8000,
+        max: 192_000,
+        help: "the audio sample rate in Hz; left out: the source's",
+      },
+      {
+        path: "audioChannels",
+        type: SettingType.Integer,
+        default: undefined,
+        optional: true,
+        min: 1,
+        max: 8,
+        help: "the audio channels; left out: the source's",
+      },
+      {
+        path: "args",
+        type: SettingType.StringList,
+        default: [],
+        max: MAX_LIST_ITEMS,
+        help: "more ffmpeg output options, given before the output URL",
+      },
+    ],
+  },
+  // ---- jobs
+  {
+    path: "jobs.ffmpeg",
+    type: SettingType.String,
+    default: "ffmpeg",
+    live: true,
+    help: "the ffmpeg command transcodes run (a name on PATH or a path)",
+    flags: [{ name: "--ffmpeg", value: "CMD" }],
+  },
+  {
+    path: "jobs.restartMinMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 1000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    live: true,
+    help: "a job that dies is restarted after this long, doubling each time it dies soon again",
+    flags: [{ name: "--job-restart-min-ms", value: "MS" }],
+  },
+  {
+    path: "jobs.restartMaxMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 30_000,
+    min: 1,
+    max: TIMER_MAX_MS,
+    live: true,
+    help: "the longest restart delay",
+    flags: [{ name: "--job-restart-max-ms", value: "MS" }],
+  },
+  {
+    path: "jobs.stderrLinesPerMinute",
+    type: SettingType.Integer,
+    default: 30,
+    min: 0,
+    max: 10_000,
+    live: true,
+    help: "lines of a job's ffmpeg stderr logged per minute; the rest are counted",
+    flags: [{ name: "--job-stderr-lines", value: "N" }],
   },
 ] as const satisfies readonly Setting[];
 

@@ -110,7 +110,8 @@ const TYPE_WORDS: Readonly<Record<SettingType, string>> = {
   [SettingType.Enum]: "a string",
   [SettingType.NullablePath]: "a string or null",
   [SettingType.NullableString]: "a string or null",
-  [SettingType.Sources]: "a list",
+  [SettingType.List]: "a list",
+  [SettingType.StringList]: "a list of strings",
 };
 
 function isType(setting: Setting, value: unknown): boolean {
@@ -127,8 +128,10 @@ function isType(setting: Setting, value: unknown): boolean {
     case SettingType.NullablePath:
     case SettingType.NullableString:
       return value === null || typeof value === "string";
-    case SettingType.Sources:
+    case SettingType.List:
       return Array.isArray(value);
+    case SettingType.StringList:
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
   }
 }
 
@@ -156,6 +159,15 @@ function boundsProblem(setting: Setting, value: unknown): Problem | undefined {
     }
     if (max !== undefined && value > max) {
       return { rule: ConfigRule.Maximum, detail: `${value} is above the maximum ${max}` };
+    }
+  }
+  if (Array.isArray(value) && setting.type === SettingType.StringList) {
+    if (setting.max !== undefined && value.length > setting.max) {
+      return { rule: ConfigRule.Maximum, detail: `${value.length} items, above the maximum ${setting.max}` };
+    }
+    for (const item of value as string[]) {
+      const problem = item === "" ? "is empty" : setting.item?.(item);
+      if (problem) return { rule: ConfigRule.Form, detail: `${showValue(item)}: ${problem}` };
     }
   }
   if (typeof value === "string") {
@@ -204,12 +216,13 @@ export function checkEntries(list: Setting, entries: readonly unknown[], origin?
         throw new ConfigError(`${at}.${key}`, entry[key], NOT_A_SETTING, { origin });
       }
     }
-    const key = String(entry.key);
+    const unique = list.unique ?? "key";
+    const key = String(entry[unique]);
     const first = seen.get(key);
     if (first !== undefined) {
-      throw new ConfigError(`${at}.key`, entry.key, {
+      throw new ConfigError(`${at}.${unique}`, entry[unique], {
         rule: ConfigRule.Unique,
-        detail: `${showValue(entry.key)} is already the key of ${list.path}[${first}]`,
+        detail: `${showValue(entry[unique])} is already the ${unique} of ${list.path}[${first}]`,
       }, { origin });
     }
     seen.set(key, i);
@@ -231,8 +244,9 @@ export function validateConfig(config: Config): void {
     const value = valueAt(root, setting.path);
     const problem = settingProblem(setting, value);
     if (problem) throw new ConfigError(setting.path, value, problem, { secret: setting.secret });
-    if (setting.type === SettingType.Sources) checkEntries(setting, value as unknown[]);
+    if (setting.type === SettingType.List) checkEntries(setting, value as unknown[]);
   }
+  crossCheck(config);
   const known = new Set<string>(SETTINGS.map((s) => s.path));
   for (const [name, section] of Object.entries(root)) {
     if (known.has(name)) continue;
@@ -243,4 +257,48 @@ export function validateConfig(config: Config): void {
       if (!known.has(`${name}.${key}`)) throw new ConfigError(`${name}.${key}`, value, NOT_A_SETTING);
     }
   }
+}
+
+/** A rule between a list entry's fields, or between lists, broken: the ConfigError for it. */
+function broken(path: string, value: unknown, detail: string): ConfigError {
+  return new ConfigError(path, value, { rule: ConfigRule.Form, detail });
+}
+
+/**
+ * The rules between fields and lists: a served stream is one of a live key and a file (a status page
+ * neither), a preroll needs a live key, a feed's push path is no served stream's path nor another feed's,
+ * a transcode does not read its own output.
+ */
+function crossCheck(config: Config): void {
+  const pushes = new Map<string, string>();
+  config.feeds.forEach((feed, i) => {
+    if (feed.push === undefined) return;
+    const first = pushes.get(feed.push);
+    if (first !== undefined) {
+      throw broken(`feeds[${i}].push`, feed.push, `${showValue(feed.push)} is already the push of ${first}`);
+    }
+    pushes.set(feed.push, `feeds[${i}]`);
+  });
+  config.streams.forEach((stream, i) => {
+    const at = `streams[${i}]`;
+    const sources = [stream.key, stream.file].filter((v) => v !== undefined).length;
+    if (stream.format === "status" && sources > 0) {
+      throw broken(at, stream.path, "a status stream takes neither key nor file");
+    }
+    if (stream.format !== "status" && sources !== 1) {
+      throw broken(at, stream.path, `it needs one of key (a live stream) and file (a file on demand)`);
+    }
+    if (stream.prerollMs > 0 && stream.key === undefined) {
+      throw broken(`${at}.prerollMs`, stream.prerollMs, "a preroll needs a live key (a feed with a file)");
+    }
+    const feed = pushes.get(stream.path);
+    if (feed !== undefined) {
+      throw broken(`${at}.path`, stream.path, `${showValue(stream.path)} is already the push of ${feed}`);
+    }
+  });
+  config.transcodes.forEach((job, i) => {
+    if (job.key === job.from) {
+      throw broken(`transcodes[${i}].from`, job.from, "a transcode cannot read itself");
+    }
+  });
 }

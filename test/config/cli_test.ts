@@ -28,7 +28,7 @@ function sample(s: Setting): string {
 
 Deno.test("parseCliArgs() reads every flag of the schema into its setting", () => {
   for (const { flag, setting, list } of allFlags()) {
-    if (list || setting.type === SettingType.Sources) continue; // the sources flags have their own tests
+    if (list || setting.type === SettingType.List) continue; // the sources flags have their own tests
     const raw = flag.value === undefined ? undefined : sample(setting);
     const o = parseCliArgs(raw === undefined ? [flag.name] : [flag.name, raw]);
     assert(o !== "help");
@@ -183,6 +183,9 @@ Deno.test("helpText() has the usage line and lists every flag of the schema with
   assert(text.includes(`${HELP_FLAG.short}, ${HELP_FLAG.name}`), text);
 });
 
+/** The list settings that only a config file sets: their entries have too many fields for a flag. */
+const CONFIG_FILE_ONLY = ["streams", "transcodes"];
+
 Deno.test("helpText() gives each flag's help, unit, range and default, in lines of at most 110 characters", () => {
   const text = helpText();
   for (const line of text.split("\n")) assert(line.length <= 110, line);
@@ -199,5 +202,8 @@ Deno.test("helpText() gives each flag's help, unit, range and default, in lines 
   assert(unwrapped.includes("instead of being refused (default off)"));
   assert(unwrapped.includes("(fps; > 0 and <= 300; default the SPS timing, else 25)"));
   assert(unwrapped.includes("(e.g. behind a proxy on this host) (default on)"), "--no-loopback-open");
-  for (const s of SETTINGS) assert(allFlags().some((e) => e.setting === s), s.path);
+  for (const s of SETTINGS) {
+    if (CONFIG_FILE_ONLY.includes(s.path)) continue;
+    assert(allFlags().some((e) => e.setting === s), s.path);
+  }
 });

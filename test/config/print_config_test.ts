@@ -16,6 +16,61 @@ function loadBack(text: string): Config {
 }
 
 /** A valid value other than the default for every setting but the secrets. */
+/** Entries of each list setting with fields changed from their defaults. */
+const CHANGED_LISTS: Readonly<Record<string, unknown[]>> = {
+  sources: [
+    { key: "live/a", path: "/srv/a.flv", loop: true },
+    { key: "live/b", path: "b.h264", loop: false, fps: 29.97 },
+  ],
+  feeds: [
+    {
+      key: "feed/a",
+      push: "/a.ffm",
+      file: "/srv/a.ring",
+      fileMaxSize: 1 << 20,
+      catchUp: true,
+      acl: ["allow ::1"],
+    },
+    { key: "feed/b", fileMaxSize: 1 << 21, catchUp: false, acl: [] },
+  ],
+  streams: [
+    {
+      path: "/live.flv",
+      key: "feed/a",
+      format: "flv",
+      prerollMs: 5000,
+      noAudio: true,
+      noVideo: false,
+      maxTimeMs: 60_000,
+      acl: ["deny 10.0.0.0/8", "allow all"],
+    },
+    {
+      path: "/stat.html",
+      format: "status",
+      prerollMs: 0,
+      noAudio: false,
+      noVideo: false,
+      maxTimeMs: 0,
+      acl: [],
+    },
+  ],
+  transcodes: [{
+    key: "feed/small",
+    from: "feed/a",
+    input: "http-flv",
+    videoCodec: "libx264",
+    videoSize: "320x240",
+    videoBitrateKbps: 300,
+    videoFps: 15,
+    videoGop: 30,
+    audioCodec: "aac",
+    audioBitrateKbps: 64,
+    audioSampleRate: 44100,
+    audioChannels: 1,
+    args: ["-tune", "film"],
+  }],
+};
+
 function changedConfig(): Config {
   const config = defaultConfig() as unknown as Record<string, unknown>;
   for (const s of SETTINGS as readonly Setting[]) {
@@ -35,11 +90,10 @@ function changedConfig(): Config {
         case SettingType.NullablePath:
         case SettingType.NullableString:
           return `/srv/"quoted" \\ path é`;
-        case SettingType.Sources:
-          return [
-            { key: "live/a", path: "/srv/a.flv", loop: true },
-            { key: "live/b", path: "b.h264", loop: false, fps: 29.97 },
-          ];
+        case SettingType.List:
+          return CHANGED_LISTS[s.path];
+        case SettingType.StringList:
+          return ["-tune", "film"];
       }
     })();
     setValueAt(config, s.path, value);
@@ -62,7 +116,7 @@ Deno.test("printConfig() of a config with every setting changed loads back to th
 Deno.test("printConfig() puts a // comment with the help, unit, range and default before each setting", () => {
   const lines = printConfig(defaultConfig()).split("\n");
   for (const s of SETTINGS as readonly Setting[]) {
-    if (s.type === SettingType.Sources) continue;
+    if (s.type === SettingType.List) continue;
     const [section, key] = s.path.split(".");
     const sectionAt = lines.indexOf(`  ${JSON.stringify(section)}: {`);
     const at = lines.findIndex((l, i) => i > sectionAt && l.startsWith(`    ${JSON.stringify(key)}: `));
@@ -104,7 +158,8 @@ Deno.test("printConfig() describes a source entry's fields and prints entries on
     text,
   );
   assert(text.includes("  //   key: stream key, app/name (required)"), text);
-  assert(text.includes('  "sources": []\n}'), text);
+  assert(text.includes('  "sources": [],\n'), text);
+  assert(text.includes('    "stderrLinesPerMinute": 30\n  }\n}'), text);
 });
 
 Deno.test("printConfig() redacts a secret that is set, and the loader refuses the placeholder by name", () => {

@@ -34,6 +34,14 @@ Deno.test("LIVE_SETTINGS holds the settings that change without a restart, and n
     "limits.maxPublishers",
     "limits.maxBandwidthKbps",
     "log.level",
+    "sources",
+    "feeds",
+    "streams",
+    "transcodes",
+    "jobs.ffmpeg",
+    "jobs.restartMinMs",
+    "jobs.restartMaxMs",
+    "jobs.stderrLinesPerMinute",
   ]);
   // Every limit is live, whatever is added to the section later.
   for (const s of SETTINGS as readonly Setting[]) {
@@ -72,7 +80,7 @@ Deno.test("diffConfig() compares sources entry by entry, a missing fps the same 
   const same = makeConfig({ sources: [{ path: "a.flv", loop: true, key: "live/a", fps: undefined }] });
   assertEquals(diffConfig(a, same), { live: [], restart: [] });
   const changed = makeConfig({ sources: [{ key: "live/a", path: "a.flv", loop: false }] });
-  assertEquals(diffConfig(a, changed), { live: [], restart: ["sources"] });
+  assertEquals(diffConfig(a, changed), { live: ["sources"], restart: [] });
 });
 
 Deno.test("restartWarning() names the settings that wait for a restart, or nothing", () => {

@@ -39,7 +39,7 @@ Deno.test("SETTINGS has exactly one entry for every leaf of defaultConfig() and 
 });
 
 Deno.test("SETTINGS' sources entry has a field for every SourceConfig key and none besides", () => {
-  const sources: Setting = SETTINGS.find((s) => s.type === SettingType.Sources)!;
+  const sources: Setting = SETTINGS.find((s) => s.type === SettingType.List)!;
   const full: Required<SourceConfig> = { key: "live/a", path: "a.h264", loop: true, fps: 25 };
   assertEquals(sources.fields?.map((f) => f.path).sort(), Object.keys(full).sort());
 });
@@ -71,7 +71,11 @@ Deno.test("allFlags() gives every flag once, with two dashes and a placeholder u
     assertEquals(flag.value === undefined, setting.type === SettingType.Boolean, flag.name);
   }
   // Every leaf setting can be set from the command line.
-  for (const s of SETTINGS) assert(flags.some((e) => e.setting === s), `${s.path} has no flag`);
+  // streams and transcodes are config-file only: their entries have too many fields for a flag.
+  for (const s of SETTINGS) {
+    if (s.path === "streams" || s.path === "transcodes") continue;
+    assert(flags.some((e) => e.setting === s), `${s.path} has no flag`);
+  }
 });
 
 Deno.test("allFlags() keeps the flags of the command line before this schema", () => {

@@ -387,3 +387,35 @@ Deno.test("validateConfig() refuses a value that is not an object at all", () =>
   const e = assertThrows(() => validateConfig(null as unknown as Config), ConfigError);
   assertEquals(e.message, "Cannot use config: null is not an object");
 });
+
+Deno.test("validateConfig() checks address rules item by item and the rules between streams and feeds", () => {
+  const feed = { key: "feed/a", push: "/a.ffm", fileMaxSize: 1 << 20, catchUp: false, acl: [] };
+  const stream = {
+    path: "/live.flv",
+    key: "feed/a",
+    format: "flv" as const,
+    prerollMs: 0,
+    noAudio: false,
+    noVideo: false,
+    maxTimeMs: 0,
+    acl: [],
+  };
+  validateConfig(makeConfig({ feeds: [feed], streams: [stream] }));
+  const cases: [ReturnType<typeof makeConfig>, string][] = [
+    [makeConfig({ feeds: [{ ...feed, acl: ["allow 300.1.1.1"] }] }), "feeds[0].acl"],
+    [makeConfig({ feeds: [feed, { ...feed, key: "feed/b" }] }), "feeds[1].push"],
+    [makeConfig({ feeds: [feed], streams: [{ ...stream, path: "/a.ffm" }] }), "streams[0].path"],
+    [makeConfig({ streams: [{ ...stream, key: undefined }] }), "streams[0]"],
+    [makeConfig({ streams: [{ ...stream, file: "/x.flv" }] }), "streams[0]"],
+    [makeConfig({ streams: [{ ...stream, format: "status" }] }), "streams[0]"],
+    [
+      makeConfig({ streams: [{ ...stream, key: undefined, file: "/x.flv", prerollMs: 5000 }] }),
+      "streams[0].prerollMs",
+    ],
+    [makeConfig({ streams: [stream, { ...stream }] }), "streams[1].path"],
+  ];
+  for (const [config, path] of cases) {
+    const e = assertThrows(() => validateConfig(config), ConfigError);
+    assertEquals(e.path, path, e.message);
+  }
+});
