@@ -6,9 +6,11 @@
  */
 import { assert, assertEquals, assertMatch } from "./_util/assert.ts";
 import { haveTools, lines, makeSource, type Proc, publish, run } from "./_util/media.ts";
-import { CONFIG_FLAG, HELP_FLAG, PRINT_CONFIG_FLAG } from "../src/config/cli.ts";
+import { CONFIG_FLAG, FFSERVER_CONF_FLAG, HELP_FLAG, PRINT_CONFIG_FLAG } from "../src/config/cli.ts";
 import { type Config, makeConfig } from "../src/config/config.ts";
 import { loadConfigFile } from "../src/config/config_file.ts";
+import { loadFfserverConf } from "../src/config/ffserver_conf.ts";
+import { parseJsonc } from "../src/config/jsonc.ts";
 import { allFlags, PASSWORD_HASH } from "../src/config/schema.ts";
 import { verifyPassword } from "../src/admin/password.ts";
 
@@ -129,6 +131,7 @@ Deno.test("server.ts --help lists every flag of the schema with its value placeh
   );
   const cliOnly = [
     `${CONFIG_FLAG.name} ${CONFIG_FLAG.value}`,
+    `${FFSERVER_CONF_FLAG.name} ${FFSERVER_CONF_FLAG.value}`,
     PRINT_CONFIG_FLAG.name,
     `${HELP_FLAG.short}, ${HELP_FLAG.name}`,
   ];
@@ -425,4 +428,174 @@ Deno.test("server.ts exits 2 for --config without a file, or given twice", async
     const r = await cliRead(args);
     assertEquals([r.code, r.stderr.trim(), r.stdout], [2, message, ""], args.join(" "));
   }
+});
+
+// ---- the ffserver.conf import
+
+/** The ffserver.conf fixtures, by their path from the repository root (as the tests pass them). */
+const DOC_CONF = "test/fixtures/ffserver/doc.conf";
+const LIVE_CONF = "test/fixtures/ffserver/live.conf";
+
+/** server.ts with every permission, as the brief of the import runs it. */
+function cliAll(args: string[]) {
+  return run(DENO, ["run", "--no-prompt", "-A", "server.ts", ...args], { timeoutMs: BOUND_MS, cwd: ROOT });
+}
+
+/** A log line without its timestamp and level: `2024-...Z WARN  text` is `text`. */
+function logText(line: string): string {
+  return line.replace(/^\S+ (ERROR|WARN|INFO|DEBUG) +/, "");
+}
+
+/** The non-empty lines of a child's stderr, their log prefixes cut. */
+function stderrLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l !== "").map(logText);
+}
+
+Deno.test("server.ts --ffserver-conf doc.conf --print-config prints the migrated config on stdout, the warnings on stderr", async () => {
+  const r = await cliAll(["--ffserver-conf", DOC_CONF, "--print-config"]);
+  assertEquals(r.code, 0, r.stderr);
+  const printed = parseJsonc(r.stdout, "stdout") as Config;
+  assertEquals(printed.http.port, 10535);
+  assertEquals(printed.http.host, "0.0.0.0");
+  assertEquals(printed.limits.maxPlayers, 1000);
+  assertEquals(printed.limits.maxBandwidthKbps, 1000);
+  assertEquals(printed.log.access, "-");
+  assertEquals(printed.feeds, [{
+    key: "feed/feed1",
+    push: "/feed1.ffm",
+    file: "/tmp/feed1.ffm",
+    fileMaxSize: 1024 * 1024,
+    catchUp: false,
+    acl: ["allow 127.0.0.1"],
+  }]);
+  const defaults = { prerollMs: 0, noAudio: false, noVideo: false, maxTimeMs: 0 };
+  assertEquals(printed.streams, [
+    { path: "/test.flv", file: "/tmp/test.flv", format: "flv", ...defaults, acl: [] },
+    { path: "/stat.html", format: "status", ...defaults, acl: ["allow 127.0.0.1", "allow ::1"] },
+  ]);
+  assertEquals(printed.transcodes, []);
+  // Exactly the configuration the file gives, loaded back as a --config file.
+  assertEquals(
+    await printedConfig(r.stdout),
+    makeConfig((await loadFfserverConf(`${ROOT}${DOC_CONF}`)).overrides),
+  );
+  assertEquals(stderrLines(r.stderr), [
+    `${DOC_CONF}:7: RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, WebSocket-FLV or RTMP)`,
+    `${DOC_CONF}:32: Format avi is not served: <Stream test.avi> is skipped; use Format flv (HTTP-FLV, and ` +
+    "WebSocket-FLV on upgrade)",
+    `${DOC_CONF}:45: ignored: Bitexact (a transcode has no such setting; AVOptionVideo NAME VALUE passes an ` +
+    "ffmpeg option)",
+    `${DOC_CONF}:46: ignored: Dctfastint (a transcode has no such setting; AVOptionVideo NAME VALUE passes an ` +
+    "ffmpeg option)",
+    `${DOC_CONF}:47: ignored: Idctsimple (a transcode has no such setting; AVOptionVideo NAME VALUE passes an ` +
+    "ffmpeg option)",
+  ]);
+  assert(r.stderr.split("\n").filter((l) => l !== "").every((l) => / WARN {2}/.test(l)), r.stderr);
+});
+
+Deno.test("server.ts --ffserver-conf live.conf --print-config holds the feed, both streams and small.flv's transcode; flags win", async () => {
+  const r = await cliAll([
+    "--ffserver-conf",
+    LIVE_CONF,
+    "--http-port",
+    "0",
+    "--max-players",
+    "5",
+    "--print-config",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const printed = parseJsonc(r.stdout, "stdout") as Config;
+  assertEquals([printed.http.port, printed.limits.maxPlayers, printed.limits.maxBandwidthKbps], [
+    0,
+    5,
+    100_000,
+  ]);
+  assertEquals(printed.feeds.map((f) => [f.key, f.push, f.file]), [["feed/feed1", "/feed1.ffm", undefined]]);
+  assertEquals(printed.streams.map((s) => [s.path, s.key, s.format]), [
+    ["/live.flv", "feed/feed1", "flv"],
+    ["/small.flv", "feed/small", "flv"],
+  ]);
+  assertEquals(printed.transcodes, [{
+    key: "feed/small",
+    from: "feed/feed1",
+    input: "rtmp",
+    videoCodec: "libx264",
+    videoSize: "320x240",
+    videoBitrateKbps: 300,
+    audioCodec: "aac",
+    args: [],
+  }]);
+  assertEquals(stderrLines(r.stderr), [
+    `${LIVE_CONF}:8: RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, WebSocket-FLV or RTMP)`,
+  ]);
+});
+
+Deno.test("server.ts --ffserver-conf exits 2 naming the line of a syntax error, and without --allow-read saying to add it", async () => {
+  await withConfigFile("Port 8090\n<Feed feed1.ffm>\nFile /tmp/feed1.ffm\n", async (path) => {
+    const r = await cliAll(["--ffserver-conf", path, "--print-config"]);
+    assertEquals(
+      [r.code, r.stderr.trim(), r.stdout],
+      [2, `Cannot read ${path} line 2: <Feed feed1.ffm> is not closed: </Feed> is missing`, ""],
+    );
+    const denied = await cli(["--ffserver-conf", path, ...LOCAL]);
+    assertEquals(
+      [denied.code, denied.stderr.trim(), denied.stdout],
+      [
+        2,
+        `Cannot read ${path}: run with --allow-read (deno run --allow-net --allow-read server.ts ` +
+        `--ffserver-conf ${path})`,
+        "",
+      ],
+    );
+  });
+  const both = await cliAll(["--config", "a.jsonc", "--ffserver-conf", DOC_CONF]);
+  assertEquals(
+    [both.code, both.stderr.trim(), both.stdout],
+    [
+      2,
+      `Cannot parse --ffserver-conf: current value "${DOC_CONF}" comes with --config "a.jsonc" (use one of them)`,
+      "",
+    ],
+  );
+});
+
+Deno.test({
+  name:
+    "server.ts --ffserver-conf FILE starts on it with the flags over it, logs its warnings, and SIGHUP reads it again",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    const text = (maxClients: number) =>
+      `# a test ffserver.conf\nPort 10535\nRTSPPort 5454\nMaxClients ${maxClients}\n` +
+      "<Feed feed1.ffm>\nACL allow localhost\n</Feed>\n<Stream live.flv>\nFeed feed1.ffm\n</Stream>\n";
+    await withConfigFile(text(1000), async (path) => {
+      const server = await startCli(["--ffserver-conf", path, ...LOCAL], SERVE_READ);
+      try {
+        const shown = () => server.log.map(logText);
+        const rtsp = `${path}:3: RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, ` +
+          "WebSocket-FLV or RTMP)";
+        assert(shown().includes(rtsp), server.log.join("\n"));
+        assert(
+          shown().includes(`ffserver config: ${path} (the flags given override it)`),
+          server.log.join("\n"),
+        );
+        assertMatch(server.httpUrl, /^http:\/\/127\.0\.0\.1:\d+$/); // --http-port 0 won over Port 10535
+        const health = await fetch(`${server.httpUrl}/health`);
+        assertEquals(health.status, 200);
+        await health.body?.cancel();
+
+        await Deno.writeTextFile(path, text(5));
+        server.child.kill("SIGHUP");
+        const reloaded = `SIGHUP: reloaded ${path}: limits.maxPlayers`;
+        for (let i = 0; i < 200 && !shown().includes(reloaded); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert(shown().includes(reloaded), server.log.join("\n"));
+        assertEquals(shown().filter((l) => l === rtsp).length, 2, "the warnings are logged again on reload");
+        assertEquals((await server.stop("SIGTERM")).code, 0, server.log.join("\n"));
+      } finally {
+        await server.kill();
+      }
+    });
+  },
 });

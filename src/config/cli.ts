@@ -9,9 +9,11 @@
  * goes to every entry the command line adds, perhaps none, so it is checked
  * here.
  *
- * Two options are no setting, so they are declared here beside `-h/--help`
+ * Three options are no setting, so they are declared here beside `-h/--help`
  * rather than in the schema: `--config FILE` (the settings file the flags are
- * laid over, `config_file.ts`) and `--print-config` (`print_config.ts`).
+ * laid over, `config_file.ts`), `--ffserver-conf FILE` (an ffserver
+ * configuration read in its place, `ffserver_conf.ts`) and `--print-config`
+ * (`print_config.ts`).
  *
  * @module
  */
@@ -40,6 +42,14 @@ export const CONFIG_FLAG = {
   help: "read settings from FILE, JSON with comments (docs/sluice.example.jsonc has every setting); " +
     "flags given here override it; needs --allow-read",
 } as const;
+/** The ffserver configuration flag: `--config`'s twin for an ffserver.conf; not a setting, so not in the schema. */
+export const FFSERVER_CONF_FLAG = {
+  name: "--ffserver-conf",
+  value: "FILE",
+  help: "read settings from FILE, an ffserver.conf (its feeds, streams, encodings and limits; what Sluice " +
+    "does not serve is warned), instead of --config; flags given here override it; with --print-config " +
+    "it prints the Sluice config to migrate to; needs --allow-read",
+} as const;
 /** The flag that prints the effective configuration: not a setting, so not in the schema. */
 export const PRINT_CONFIG_FLAG = {
   name: "--print-config",
@@ -53,6 +63,8 @@ export interface CommandLine {
   overrides: ConfigOverrides;
   /** `--config FILE`: the config file to read under the flags. */
   configFile?: string;
+  /** `--ffserver-conf FILE`: an ffserver.conf to read under the flags (never with `configFile`). */
+  ffserverConf?: string;
   /** `--print-config`: print the effective configuration instead of starting. */
   printConfig: boolean;
 }
@@ -79,17 +91,39 @@ function readValue(setting: Setting, raw: string): unknown {
 /**
  * Parses the flags into config overrides, or "help" for `-h`/`--help`; throws TypeError naming the flag
  * and the value it cannot read. The overrides hold only what the settings' flags set (`parseCommandLine()`
- * gives `--config` and `--print-config` too).
+ * gives `--config`, `--ffserver-conf` and `--print-config` too).
  */
 export function parseCliArgs(args: string[]): ConfigOverrides | "help" {
   const line = parseCommandLine(args);
   return line === "help" ? "help" : line.overrides;
 }
 
+/** The file a `--config`-like flag names; TypeError when it is missing or a second one. */
+function fileValue(
+  flag: { readonly name: string; readonly value: string },
+  token: { value?: string; inlineValue?: boolean },
+  before: string | undefined,
+  what: string,
+): string {
+  // `--config --print-config`: parseArgs takes the next flag for the missing value.
+  if (
+    token.value === undefined || token.value === "" || (!token.inlineValue && token.value.startsWith("--"))
+  ) {
+    throw new TypeError(`Cannot parse ${flag.name}: current value is missing (${flag.name} ${flag.value})`);
+  }
+  if (before !== undefined) {
+    throw new TypeError(
+      `Cannot parse ${flag.name}: current value ${showValue(token.value)} is a second file ` +
+        `after ${showValue(before)} (one ${what} at most)`,
+    );
+  }
+  return token.value;
+}
+
 /**
- * Parses the whole command line: the settings' flags into overrides, `--config FILE` (at most once) and
- * `--print-config`; or "help" for `-h`/`--help`. Throws TypeError naming the flag and the value it cannot
- * read.
+ * Parses the whole command line: the settings' flags into overrides, `--config FILE` or
+ * `--ffserver-conf FILE` (one of them, at most once) and `--print-config`; or "help" for `-h`/`--help`.
+ * Throws TypeError naming the flag and the value it cannot read.
  */
 export function parseCommandLine(args: string[]): CommandLine | "help" {
   const options = Object.fromEntries(
@@ -97,10 +131,12 @@ export function parseCommandLine(args: string[]): CommandLine | "help" {
   ) as Record<string, { type: "boolean" | "string"; short?: string }>;
   options[HELP_FLAG.name.slice(2)] = { type: "boolean", short: HELP_FLAG.short.slice(1) };
   options[CONFIG_FLAG.name.slice(2)] = { type: "string" };
+  options[FFSERVER_CONF_FLAG.name.slice(2)] = { type: "string" };
   options[PRINT_CONFIG_FLAG.name.slice(2)] = { type: "boolean" };
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
 
   let configFile: string | undefined;
+  let ffserverConf: string | undefined;
   let printConfig = false;
   const out: Record<string, unknown> = {};
   /** Entries the command line adds to each list setting, by the list's path. */
@@ -117,21 +153,11 @@ export function parseCommandLine(args: string[]): CommandLine | "help" {
     }
     if (token.name === HELP_FLAG.name.slice(2)) return "help";
     if (token.name === CONFIG_FLAG.name.slice(2)) {
-      const name = CONFIG_FLAG.name;
-      // `--config --print-config`: parseArgs takes the next flag for the missing value.
-      if (
-        token.value === undefined || token.value === "" ||
-        (!token.inlineValue && token.value.startsWith("--"))
-      ) {
-        throw new TypeError(`Cannot parse ${name}: current value is missing (${name} ${CONFIG_FLAG.value})`);
-      }
-      if (configFile !== undefined) {
-        throw new TypeError(
-          `Cannot parse ${name}: current value ${showValue(token.value)} is a second file ` +
-            `after ${showValue(configFile)} (one config file at most)`,
-        );
-      }
-      configFile = token.value;
+      configFile = fileValue(CONFIG_FLAG, token, configFile, "config file");
+      continue;
+    }
+    if (token.name === FFSERVER_CONF_FLAG.name.slice(2)) {
+      ffserverConf = fileValue(FFSERVER_CONF_FLAG, token, ffserverConf, "ffserver.conf");
       continue;
     }
     if (token.name === PRINT_CONFIG_FLAG.name.slice(2)) {
@@ -168,13 +194,14 @@ export function parseCommandLine(args: string[]): CommandLine | "help" {
         throw new TypeError(`Cannot parse ${flag.name}: ${showValue(token.value)} is not app/name=PATH`);
       }
       const entries = lists.get(setting.path) ?? [];
+      // The fields in table order, as a config file's entry has them (--print-config prints them so).
+      const given: Record<string, unknown> = { key: m[1], [flag.field ?? "path"]: m[2] };
+      if (flag.loop !== undefined) given.loop = flag.loop;
       const entry: Record<string, unknown> = {};
       for (const field of setting.fields ?? []) {
-        if (field.default !== undefined) entry[field.path] = structuredClone(field.default);
+        if (Object.hasOwn(given, field.path)) entry[field.path] = given[field.path];
+        else if (field.default !== undefined) entry[field.path] = structuredClone(field.default);
       }
-      entry.key = m[1];
-      entry[flag.field ?? "path"] = m[2];
-      if (flag.loop !== undefined) entry.loop = flag.loop;
       entries.push(entry);
       lists.set(setting.path, entries);
       continue;
@@ -194,8 +221,15 @@ export function parseCommandLine(args: string[]): CommandLine | "help" {
     const fields = forEvery.get(path);
     setValueAt(out, path, entries.map((e) => fields ? { ...e, ...Object.fromEntries(fields) } : e));
   }
+  if (configFile !== undefined && ffserverConf !== undefined) {
+    throw new TypeError(
+      `Cannot parse ${FFSERVER_CONF_FLAG.name}: current value ${showValue(ffserverConf)} comes with ` +
+        `${CONFIG_FLAG.name} ${showValue(configFile)} (use one of them)`,
+    );
+  }
   const line: CommandLine = { overrides: out as ConfigOverrides, printConfig };
   if (configFile !== undefined) line.configFile = configFile;
+  if (ffserverConf !== undefined) line.ffserverConf = ffserverConf;
   return line;
 }
 
@@ -264,6 +298,7 @@ export function helpText(): string {
   out.push(
     "Config file and help",
     ...flagLines(`${CONFIG_FLAG.name} ${CONFIG_FLAG.value}`, CONFIG_FLAG.help),
+    ...flagLines(`${FFSERVER_CONF_FLAG.name} ${FFSERVER_CONF_FLAG.value}`, FFSERVER_CONF_FLAG.help),
     ...flagLines(PRINT_CONFIG_FLAG.name, PRINT_CONFIG_FLAG.help),
     ...flagLines(`${HELP_FLAG.short}, ${HELP_FLAG.name}`, HELP_FLAG.help),
     "",

@@ -1,5 +1,12 @@
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
-import { HELP_FLAG, helpText, parseCliArgs } from "../../src/config/cli.ts";
+import {
+  CONFIG_FLAG,
+  FFSERVER_CONF_FLAG,
+  HELP_FLAG,
+  helpText,
+  parseCliArgs,
+  parseCommandLine,
+} from "../../src/config/cli.ts";
 import { makeConfig } from "../../src/config/config.ts";
 import { allFlags, type Setting, SETTINGS, SettingType, valueAt } from "../../src/config/schema.ts";
 import { validateConfig } from "../../src/config/validate.ts";
@@ -123,6 +130,18 @@ Deno.test("parseCliArgs() applies --source-fps to every source, wherever it stan
   assertEquals(parseCliArgs(["--source-fps", "30"]), {});
 });
 
+Deno.test("parseCliArgs() adds one feed per --feed KEY=FILE with its defaults, and --feed-max-size to each", () => {
+  assertEquals(parseCliArgs(["--feed", "live/cam=/var/cam.ring", "--feed-max-size", "1048576"]), {
+    feeds: [{ key: "live/cam", file: "/var/cam.ring", fileMaxSize: 1048576, catchUp: false, acl: [] }],
+  });
+  assertEquals(parseCliArgs(["--feed", "live/a=a.ring", "--feed", "live/b=b.ring"]), {
+    feeds: [
+      { key: "live/a", file: "a.ring", fileMaxSize: 64 * 1024 * 1024, catchUp: false, acl: [] },
+      { key: "live/b", file: "b.ring", fileMaxSize: 64 * 1024 * 1024, catchUp: false, acl: [] },
+    ],
+  });
+});
+
 Deno.test("parseCliArgs() returns help for -h and --help", () => {
   assertEquals(parseCliArgs(["-h"]), "help");
   assertEquals(parseCliArgs(["--rtmp-port", "1", "--help"]), "help");
@@ -206,4 +225,61 @@ Deno.test("helpText() gives each flag's help, unit, range and default, in lines 
     if (CONFIG_FILE_ONLY.includes(s.path)) continue;
     assert(allFlags().some((e) => e.setting === s), s.path);
   }
+});
+
+// ---- --config and --ffserver-conf
+
+Deno.test("parseCommandLine() reads --ffserver-conf FILE as --config FILE is read, the flags beside it", () => {
+  assertEquals(parseCommandLine(["--ffserver-conf", "/etc/ffserver.conf", "--http-port", "0"]), {
+    overrides: { http: { port: 0 } },
+    ffserverConf: "/etc/ffserver.conf",
+    printConfig: false,
+  });
+  assertEquals(parseCommandLine(["--ffserver-conf=ffserver.conf", "--print-config"]), {
+    overrides: {},
+    ffserverConf: "ffserver.conf",
+    printConfig: true,
+  });
+  assertEquals(parseCommandLine(["--config", "sluice.jsonc"]), {
+    overrides: {},
+    configFile: "sluice.jsonc",
+    printConfig: false,
+  });
+  assertEquals(parseCommandLine([]), { overrides: {}, printConfig: false });
+});
+
+Deno.test("parseCommandLine() refuses --ffserver-conf without a file, twice, or with --config, saying which", () => {
+  const cases: [string[], string][] = [
+    [["--ffserver-conf"], "Cannot parse --ffserver-conf: current value is missing (--ffserver-conf FILE)"],
+    [["--ffserver-conf="], "Cannot parse --ffserver-conf: current value is missing (--ffserver-conf FILE)"],
+    [
+      ["--ffserver-conf", "--print-config"],
+      "Cannot parse --ffserver-conf: current value is missing (--ffserver-conf FILE)",
+    ],
+    [
+      ["--ffserver-conf", "a.conf", "--ffserver-conf=b.conf"],
+      'Cannot parse --ffserver-conf: current value "b.conf" is a second file after "a.conf" (one ' +
+      "ffserver.conf at most)",
+    ],
+    [
+      ["--config", "a.jsonc", "--ffserver-conf", "b.conf"],
+      'Cannot parse --ffserver-conf: current value "b.conf" comes with --config "a.jsonc" (use one of them)',
+    ],
+    [
+      ["--ffserver-conf", "b.conf", "--config", "a.jsonc"],
+      'Cannot parse --ffserver-conf: current value "b.conf" comes with --config "a.jsonc" (use one of them)',
+    ],
+  ];
+  for (const [args, message] of cases) {
+    assertEquals(assertThrows(() => parseCommandLine(args), TypeError).message, message, args.join(" "));
+  }
+});
+
+Deno.test("helpText() lists --ffserver-conf FILE beside --config FILE, with its help", () => {
+  const lines = helpText().split("\n");
+  const at = (flag: { name: string; value: string }) =>
+    lines.findIndex((l) => l.startsWith(`  ${flag.name} ${flag.value} `));
+  assert(at(CONFIG_FLAG) >= 0 && at(FFSERVER_CONF_FLAG) > at(CONFIG_FLAG), helpText());
+  const unwrapped = helpText().replace(/\n {3,}/g, " ");
+  assert(unwrapped.includes(FFSERVER_CONF_FLAG.help), unwrapped);
 });
