@@ -4,17 +4,19 @@
  * stdin and prints the hash `--admin-password-hash` takes.
  *
  * `--config FILE` reads the settings from a config file (needs `--allow-read`),
- * with the flags laid over it; `--print-config` prints the effective
- * configuration as a config file and exits. A bad flag, file or value exits 2
- * with one line that names it.
+ * with the flags laid over it; `--ffserver-conf FILE` reads an ffserver.conf
+ * in its place (its warnings on stderr, `FILE:LINE: TEXT`); `--print-config`
+ * prints the effective configuration as a config file and exits. A bad flag,
+ * file or value exits 2 with one line that names it.
  *
  * @module
  */
 import { type CommandLine, helpText, parseCliArgs, parseCommandLine } from "./src/config/cli.ts";
 import { type Config, type ConfigOverrides, makeConfig } from "./src/config/config.ts";
 import { ConfigFileError, loadConfigFile, mergeOverrides } from "./src/config/config_file.ts";
+import { FfserverConfError, ffserverWarningLine, loadFfserverConf } from "./src/config/ffserver_conf.ts";
 import { printConfig } from "./src/config/print_config.ts";
-import { reloadConfig, restartWarning } from "./src/config/reload.ts";
+import { type ConfigDiff, diffConfig, reloadConfig, restartWarning } from "./src/config/reload.ts";
 import { ConfigError, validateConfig } from "./src/config/validate.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { hashPassword, MAX_PASSWORD_BYTES } from "./src/admin/password.ts";
@@ -82,12 +84,23 @@ if (import.meta.main && Deno.args[0] === HASH_PASSWORD) {
   Deno.exit(await hashPasswordCommand(Deno.args.slice(1)));
 }
 
+/** The overrides of the file a command line names: `--config`, or `--ffserver-conf` (its warnings logged). */
+async function fileOverrides(line: CommandLine): Promise<ConfigOverrides> {
+  if (line.ffserverConf !== undefined) {
+    const { overrides, warnings } = await loadFfserverConf(line.ffserverConf);
+    for (const w of warnings) log.warn(ffserverWarningLine(line.ffserverConf, w));
+    return overrides;
+  }
+  return line.configFile === undefined ? {} : await loadConfigFile(line.configFile);
+}
+
 /**
- * The configuration a command line gives: the defaults, the `--config` file over them, the flags over
- * that; checked. Throws ConfigFileError or ConfigError, as the loader and `validateConfig()` do.
+ * The configuration a command line gives: the defaults, the `--config` file (or the `--ffserver-conf`
+ * file, its warnings logged on stderr) over them, the flags over that; checked. Throws ConfigFileError,
+ * FfserverConfError or ConfigError, as the loaders and `validateConfig()` do.
  */
 export async function configFromCommandLine(line: CommandLine): Promise<Config> {
-  const file = line.configFile === undefined ? {} : await loadConfigFile(line.configFile);
+  const file = await fileOverrides(line);
   const config = makeConfig(mergeOverrides(file, line.overrides));
   validateConfig(config);
   return config;
@@ -109,7 +122,9 @@ if (import.meta.main) {
   try {
     config = await configFromCommandLine(commandLine);
   } catch (e) {
-    if (!(e instanceof ConfigError || e instanceof ConfigFileError)) throw e;
+    if (!(e instanceof ConfigError || e instanceof ConfigFileError || e instanceof FfserverConfError)) {
+      throw e;
+    }
     console.error(e.message);
     Deno.exit(2);
   }
@@ -121,7 +136,17 @@ if (import.meta.main) {
   if (commandLine.configFile !== undefined) {
     log.info(`config file: ${commandLine.configFile} (the flags given override it)`);
   }
-  const sluice = new Sluice(config);
+  if (commandLine.ffserverConf !== undefined) {
+    log.info(`ffserver config: ${commandLine.ffserverConf} (the flags given override it)`);
+  }
+  let sluice: Sluice;
+  try {
+    sluice = new Sluice(config);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    Deno.exit(2);
+  }
   await sluice.start();
   const host = config.http.host;
   const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
@@ -153,18 +178,24 @@ if (import.meta.main) {
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGUSR1", () => void sluice.accessLog?.reopen());
-  const configFile = commandLine.configFile;
-  const flags = commandLine.overrides;
+  const line = commandLine;
+  const reloadFile = line.ffserverConf ?? line.configFile;
+  /** The reload of SIGHUP: the --config file, or the --ffserver-conf file read again as a start reads it. */
+  const reload = async (running: Config): Promise<ConfigDiff & { config: Config }> => {
+    if (line.ffserverConf === undefined) return await reloadConfig(reloadFile!, line.overrides, running);
+    const config = await configFromCommandLine(line);
+    return { config, ...diffConfig(running, config) };
+  };
   Deno.addSignalListener("SIGHUP", async () => {
-    if (configFile === undefined) return log.warn("SIGHUP: no --config file to reload");
+    if (reloadFile === undefined) return log.warn("SIGHUP: no --config or --ffserver-conf file to reload");
     try {
-      const r = await reloadConfig(configFile, flags, sluice.config);
-      sluice.applyLive(r.config);
+      const r = await reload(sluice.config);
+      await sluice.applyLive(r.config);
       setLogLevel(r.config.log.level);
       log.info(
-        `SIGHUP: reloaded ${configFile}: ${r.live.length ? r.live.join(", ") : "nothing changed live"}`,
+        `SIGHUP: reloaded ${reloadFile}: ${r.live.length ? r.live.join(", ") : "nothing changed live"}`,
       );
-      const warning = restartWarning(configFile, r.restart);
+      const warning = restartWarning(reloadFile, r.restart);
       if (warning !== undefined) log.warn(warning);
     } catch (e) {
       log.error(`SIGHUP: ${e instanceof Error ? e.message : String(e)}; the running config is unchanged`);

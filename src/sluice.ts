@@ -1,24 +1,30 @@
 /**
- * Sluice: wires the hub, the RTMP listener, the HTTP router and the admin
- * side (API, events, history, metrics, the guard) together.
+ * Sluice: wires the hub, the RTMP listener, the HTTP router, the admin
+ * side (API, events, history, metrics, the guard), the feeds and their ring
+ * files, the file sources and the transcoding jobs together.
  * `new Sluice(config).start()` / `.stop()`; tests start it in-process on port 0.
  *
  * @module
  */
 import { AccessLog } from "./admin/access_log.ts";
 import { AdminGuard } from "./admin/auth.ts";
+import { AddressPolicy, type AddressRules } from "./auth/address_policy.ts";
 import { BandwidthMeter } from "./auth/bandwidth_meter.ts";
 import { chain } from "./auth/chain.ts";
 import { LimitsPolicy } from "./auth/limits.ts";
-import type { AdminContext, AdminListener } from "./admin/context.ts";
+import type { AdminListener } from "./admin/context.ts";
 import { History } from "./admin/history.ts";
+import type { StatusContext } from "./admin/status_page.ts";
 import { MetricsCollector } from "./admin/metrics.ts";
 import { DEFAULT_SSE_MAX_BACKLOG_BYTES } from "./admin/sse.ts";
 import type { Config } from "./config/config.ts";
-import { validateConfig } from "./config/validate.ts";
+import { ConfigError, ConfigRule, validateConfig } from "./config/validate.ts";
 import { makeRouter } from "./http/routes.ts";
 import { type Admission, allowAll } from "./hub/admission.ts";
+import { AdmissionAction } from "./hub/admission.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
+import { Feeds } from "./feed/feeds.ts";
+import { Transcoder, validateSpecs } from "./jobs/transcoder.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
 import { RtmpListener } from "./rtmp/server/listener.ts";
@@ -40,6 +46,12 @@ export class Sluice {
   /** Outgoing bandwidth over a sliding window, and the limits policy that reads it. */
   readonly meter: BandwidthMeter;
   readonly limits: LimitsPolicy;
+  /** Who may publish each feed (`feeds[].acl`), over every protocol. */
+  readonly addressRules: AddressPolicy;
+  /** The feeds (`feeds[]`): ring files, push paths. */
+  readonly feeds: Feeds;
+  /** The transcoding jobs (`transcodes[]`). */
+  readonly transcoder: Transcoder;
   #accessLog: AccessLog | undefined;
 
   /**
@@ -59,17 +71,31 @@ export class Sluice {
     this.guard = new AdminGuard(config.admin, log.child("admin"));
     this.meter = new BandwidthMeter(this.hub);
     this.limits = new LimitsPolicy(config.limits, { hub: this.hub, meter: this.meter });
+    this.addressRules = new AddressPolicy(addressRulesOf(config));
     // The configured rules answer first (401/403); the room check runs last, just before an allow.
-    this.hub.admission = chain(options.admission ?? allowAll, this.limits);
+    this.hub.admission = chain(options.admission ?? allowAll, this.addressRules, this.limits);
+    this.feeds = new Feeds(config.feeds, { hub: this.hub, log: log.child("feed") });
+    checkTranscodes(config);
+    this.transcoder = new Transcoder(config.transcodes, {
+      settings: config.jobs,
+      hub: this.hub,
+      rtmpUrl: () => `rtmp://${loopbackOf(this.config.rtmp.host)}:${this.rtmpPort}`,
+      httpUrl: () => `http://${loopbackOf(this.config.http.host)}:${this.httpPort}`,
+      log: log.child("transcode"),
+    });
   }
 
   /**
    * Applies the settings of `next` that can change without a restart (`diffConfig`'s live ones): new
-   * limits for the next requests, player bounds for the next players, hub waits, metrics access. Running
-   * clients are not touched. The log level is the caller's (it is process-wide).
+   * limits and address rules for the next requests, player bounds for the next players, hub waits,
+   * metrics access; the sources, feeds, streams and transcodes lists (unchanged entries keep running;
+   * removed ones stop; new ones start). Running clients are not touched. The log level is the caller's
+   * (it is process-wide). A bad `next` throws before anything changes.
    */
-  applyLive(next: Config): void {
+  async applyLive(next: Config): Promise<void> {
     validateConfig(next);
+    checkTranscodes(next);
+    this.addressRules.update(addressRulesOf(next));
     this.limits.update(next.limits);
     Object.assign(this.config.limits, next.limits);
     Object.assign(this.config.player, next.player);
@@ -77,6 +103,14 @@ export class Sluice {
     this.config.hub.reconnectGraceMs = next.hub.reconnectGraceMs;
     this.config.admin.metricsOpen = next.admin.metricsOpen;
     this.config.log.level = next.log.level;
+    this.config.streams = structuredClone(next.streams);
+    this.config.feeds = structuredClone(next.feeds);
+    this.config.sources = structuredClone(next.sources);
+    this.config.transcodes = structuredClone(next.transcodes);
+    Object.assign(this.config.jobs, next.jobs);
+    await this.feeds.update(this.config.feeds);
+    await this.#sources?.update(this.config.sources);
+    await this.transcoder.update(this.config.transcodes, this.config.jobs);
   }
 
   /** The access log, when `log.access` is set and could be opened. */
@@ -123,7 +157,8 @@ export class Sluice {
       });
       await this.#accessLog.open();
     }
-    const admin: AdminContext = {
+    await this.feeds.start();
+    const admin: StatusContext = {
       hub: this.hub,
       history: this.history,
       log: this.log.child("admin"),
@@ -131,8 +166,14 @@ export class Sluice {
       listeners: () => this.listeners(),
       sseMaxClients: this.config.admin.maxSseClients,
       sseMaxBacklogBytes: DEFAULT_SSE_MAX_BACKLOG_BYTES,
+      feeds: () => this.feeds.status(),
     };
-    this.#rtmp = new RtmpListener({ hub: this.hub, config: this.config, log: this.log.child("rtmp") });
+    this.#rtmp = new RtmpListener({
+      hub: this.hub,
+      config: this.config,
+      log: this.log.child("rtmp"),
+      feeds: this.feeds,
+    });
     this.#rtmp.listen();
     const ready = Promise.withResolvers<void>();
     this.#http = Deno.serve(
@@ -149,23 +190,58 @@ export class Sluice {
         },
       },
       makeRouter(
-        { hub: this.hub, config: this.config, log: this.log.child("http"), startedAt: this.#startedAt },
+        {
+          hub: this.hub,
+          config: this.config,
+          log: this.log.child("http"),
+          startedAt: this.#startedAt,
+          feeds: this.feeds,
+        },
         { admin, metrics: this.metrics, gate: this.guard },
       ),
     );
     await ready.promise;
     this.#sources = new Sources(this.config.sources, { hub: this.hub, log: this.log.child("source") });
     this.#sources.start();
+    this.transcoder.start();
   }
 
   async stop(): Promise<void> {
+    await this.transcoder.stop();
     await this.#sources?.stop();
     await this.#rtmp?.close();
     this.history.stop();
     this.metrics.stop();
     this.meter.stop();
     this.hub.stop();
+    await this.feeds.stop();
     await this.#http?.shutdown();
     await this.#accessLog?.close();
+  }
+}
+
+/** Who may publish each feed, as the address policy takes it. */
+function addressRulesOf(config: Config): AddressRules[] {
+  return config.feeds.map((f) => ({ key: f.key, action: AdmissionAction.Publish, acl: f.acl }));
+}
+
+/** The address a local client (a transcode's ffmpeg) reaches a listener bound to `host` at. */
+function loopbackOf(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * The transcodes' own rules beyond the schema's (an encoder option that needs an encoder, no cycle of
+ * transcodes reading each other), as the ConfigError a start and a reload report.
+ */
+function checkTranscodes(config: Config): void {
+  try {
+    validateSpecs(config.transcodes);
+  } catch (e) {
+    if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
+    const detail = e.message.replace(/^Cannot use (transcodes: )?/, "");
+    throw new ConfigError("transcodes", config.transcodes, { rule: ConfigRule.Form, detail });
   }
 }

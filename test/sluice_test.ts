@@ -4,6 +4,7 @@
  * harmless. Log lines are captured and the previous sink put back.
  */
 import { makeConfig } from "../src/config/config.ts";
+import { ConfigError } from "../src/config/validate.ts";
 import { setLogSink } from "../src/log.ts";
 import { Sluice } from "../src/sluice.ts";
 import { assert, assertEquals, assertNotEquals, assertRejects } from "./_util/assert.ts";
@@ -112,23 +113,46 @@ Deno.test("Sluice.stop() before start() is harmless", async () => {
   assertEquals([sluice.rtmpPort, sluice.httpPort], [0, 0]);
 });
 
-Deno.test("Sluice.applyLive() takes new limits, player bounds and hub waits; a bad value changes nothing", () => {
+Deno.test("Sluice.applyLive() takes new limits, player bounds and hub waits; a bad value changes nothing", async () => {
   const sluice = new Sluice(makeConfig());
   const next = makeConfig({
     limits: { maxPlayers: 3 },
     player: { queueMaxMs: 1500 },
     hub: { playWaitMs: 0 },
   });
-  sluice.applyLive(next);
+  await sluice.applyLive(next);
   assertEquals(sluice.limits.limits.maxPlayers, 3);
   assertEquals(sluice.config.player.queueMaxMs, 1500);
   assertEquals(sluice.config.hub.playWaitMs, 0);
   let threw = false;
   try {
-    sluice.applyLive(makeConfig({ limits: { maxPlayers: -1 } }));
+    await sluice.applyLive(makeConfig({ limits: { maxPlayers: -1 } }));
   } catch {
     threw = true;
   }
   assert(threw, "a negative limit was taken");
   assertEquals(sluice.limits.limits.maxPlayers, 3);
+});
+
+Deno.test("new Sluice() refuses a transcode the schema lets through but ffmpeg cannot run, as a ConfigError", () => {
+  const transcode = {
+    key: "live/small",
+    from: "live/cam",
+    input: "rtmp" as const,
+    videoCodec: "copy",
+    videoSize: "320x240",
+    audioCodec: "aac",
+    args: [],
+  };
+  let error: unknown;
+  try {
+    new Sluice(makeConfig({ transcodes: [transcode] }));
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof ConfigError, `a ConfigError, not ${error}`);
+  assertEquals(
+    error.message,
+    'Cannot use transcodes: transcode live/small: videoSize needs an encoder, current videoCodec is "copy"',
+  );
 });

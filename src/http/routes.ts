@@ -9,21 +9,26 @@
  * | method    | path                          | what                                          |
  * | --------- | ----------------------------- | --------------------------------------------- |
  * | GET       | `/health`                     | liveness and memory (open, for load balancers) |
+ * | any       | `/{name}`                     | a configured path (`served_paths.ts`): a feed's |
+ * |           |                               | push path, a stream or file of `streams[]`     |
  * | GET, HEAD | `/{vod app}/{path}.flv`       | a file from the VOD folder, with Range        |
  * | WS        | `/{app}/{stream}.flv`         | WebSocket-FLV play                            |
  * | WS        | `/{app}/{stream}`             | WebSocket push (FLV in binary messages)       |
- * | GET, HEAD | `/{app}/{stream}.flv`         | HTTP-FLV play                                 |
+ * | GET, HEAD | `/{app}/{stream}.flv`         | HTTP-FLV play (`?preroll=S`, `?date=`: from the |
+ * |           |                               | feed's ring, `timeshift_flv.ts`)               |
  * | POST, PUT | `/{app}/{stream}[.flv]`       | HTTP push (an FLV body), as to ffserver feeds |
  *
  * @module
  */
 import { serveFlvPush, serveWsFlvPush } from "../ingest/http_flv_ingest.ts";
-import { serveFlvPlay } from "../outputs/http_flv.ts";
+import { serveStatus, type StatusContext } from "../admin/status_page.ts";
 import { serveWsFlvPlay } from "../outputs/ws_flv.ts";
 import { serveVod } from "../vod/http_vod.ts";
 import type { HttpContext } from "./context.ts";
 import { adminRoutes, type AdminRoutesContext } from "./admin_routes.ts";
 import { serveHealth } from "./health.ts";
+import { playMaybeShifted, serveConfiguredPath, type StatusServer } from "./served_paths.ts";
+import { isWebSocketUpgrade } from "./websocket.ts";
 import { type Handler, makeHandler, type Route, type RouteMatch, WS } from "./router.ts";
 
 /** The characters of an app or stream name in a URL path (RFC 3986 unreserved). */
@@ -33,6 +38,8 @@ const NAME = "[A-Za-z0-9_.\\-~]+";
 const FLV_STREAM = new RegExp(`^/(${NAME})/(${NAME}?)\\.flv$`);
 /** `/{app}/{stream}` with no `.flv` */
 const BARE_STREAM = new RegExp(`^/(${NAME})/(${NAME})$`);
+/** `/{name}`: a path of one segment, which only the config gives a meaning */
+const TOP_PATH = new RegExp(`^/(${NAME})$`);
 /** `/{app}/{stream}` with or without `.flv` */
 const ANY_STREAM = new RegExp(`^/(${NAME})/(${NAME}?)(?:\\.flv)?$`);
 
@@ -44,9 +51,21 @@ function keyOf(m: RouteMatch): string {
 /** Every route, in the order tried; `admin` adds the admin routes in front. */
 export function makeRoutes(ctx: HttpContext, admin?: AdminRoutesContext): Route[] {
   const vodPrefix = new RegExp(`^/${ctx.config.vod.app.replace(/[.\-~]/g, "\\$&")}/(.+)$`);
+  const status: StatusServer | undefined = admin &&
+    (async (req, remote, guarded) =>
+      (guarded ? await admin.gate.check(req, remote, "page") : undefined) ??
+        serveStatus(admin.admin as StatusContext, req));
   return [
     ...(admin ? adminRoutes(ctx, admin) : []),
     { methods: ["GET", "HEAD"], path: /^\/health$/, handle: () => serveHealth(ctx) },
+    {
+      methods: ["GET", "HEAD", "POST", "PUT", WS],
+      path: TOP_PATH,
+      handle: (req, m) => {
+        const method = isWebSocketUpgrade(req) ? WS : req.method;
+        return serveConfiguredPath(req, method, m.url.pathname, ctx, m.remote, status);
+      },
+    },
     {
       methods: ["GET", "HEAD"],
       path: vodPrefix,
@@ -57,7 +76,7 @@ export function makeRoutes(ctx: HttpContext, admin?: AdminRoutesContext): Route[
     {
       methods: ["GET", "HEAD"],
       path: FLV_STREAM,
-      handle: (req, m) => serveFlvPlay(req, keyOf(m), ctx, m.remote),
+      handle: (req, m) => playMaybeShifted(req, keyOf(m), ctx, m.remote),
     },
     {
       methods: ["POST", "PUT"],

@@ -238,20 +238,53 @@ export class FileSource {
   }
 }
 
-/** All configured sources: started with the server, stopped before the hub. */
+/**
+ * All configured sources: started with the server, stopped before the hub. `update()` (SIGHUP) keeps a
+ * source whose entry did not change playing, stops removed and changed ones, and starts new ones.
+ */
 export class Sources {
-  readonly sources: readonly FileSource[];
+  #sources: FileSource[];
+  readonly #ctx: SourceContext;
+  #started = false;
 
   constructor(configs: readonly SourceConfig[], ctx: SourceContext) {
-    this.sources = configs.map((c) => new FileSource(c, ctx));
+    this.#ctx = ctx;
+    this.#sources = configs.map((c) => new FileSource(c, ctx));
+  }
+
+  /** The sources running now, in config order. */
+  get sources(): readonly FileSource[] {
+    return this.#sources;
   }
 
   start(): void {
-    for (const s of this.sources) s.start();
+    this.#started = true;
+    for (const s of this.#sources) s.start();
+  }
+
+  /** Applies a new list of sources (see the class doc). */
+  async update(configs: readonly SourceConfig[]): Promise<void> {
+    const same = (a: SourceConfig, b: SourceConfig) =>
+      a.key === b.key && a.path === b.path && a.loop === b.loop && a.fps === b.fps;
+    const kept: FileSource[] = [];
+    const stopping: Promise<void>[] = [];
+    for (const s of this.#sources) {
+      if (configs.some((c) => same(c, s.config))) kept.push(s);
+      else stopping.push(s.stop());
+    }
+    await Promise.all(stopping);
+    this.#sources = configs.map((c) => {
+      const old = kept.find((s) => same(c, s.config));
+      if (old) return old;
+      const fresh = new FileSource(c, this.#ctx);
+      if (this.#started) fresh.start();
+      return fresh;
+    });
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.sources.map((s) => s.stop()));
+    this.#started = false;
+    await Promise.all(this.#sources.map((s) => s.stop()));
   }
 }
 

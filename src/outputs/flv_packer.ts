@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { MediaFrame } from "../media/frame.ts";
+import { FrameKind, type MediaFrame } from "../media/frame.ts";
 import type { Packer } from "../hub/subscriber.ts";
 import { type FlvTagType, packTag } from "../wasm/flv_pack.ts";
 
@@ -23,9 +23,32 @@ export const FLV_PACKED_KEY = "flv";
 /** FLV Timestamp plus TimestampExtended is 32 bits of milliseconds (E.4.1); later times wrap, as on RTMP. */
 const TIMESTAMP_RANGE = 0x1_0000_0000;
 
+/** The tracks an FLV player leaves out (ffserver's NoAudio / NoVideo). */
+export interface TrackFilter {
+  readonly noAudio?: boolean;
+  readonly noVideo?: boolean;
+}
+
+/** What a left-out frame packs to: nothing. */
+const NOTHING = new Uint8Array(0);
+
 export class FlvPacker implements Packer {
+  readonly #dropAudio: boolean;
+  readonly #dropVideo: boolean;
+
+  /** `filter`: tracks to leave out; their frames pack to no bytes. */
+  constructor(filter: TrackFilter = {}) {
+    this.#dropAudio = filter.noAudio === true;
+    this.#dropVideo = filter.noVideo === true;
+  }
+
   /** The frame's FLV tag. Shared bytes, owned by the frame: never mutate them. */
   pack(frame: MediaFrame): Uint8Array {
+    if (
+      frame.kind === FrameKind.Audio ? this.#dropAudio : frame.kind === FrameKind.Video && this.#dropVideo
+    ) {
+      return NOTHING;
+    }
     let tag = frame.packed[FLV_PACKED_KEY];
     if (!tag) {
       // FrameKind's values are the FLV tag types (frame.ts), so the kind is the TagType.
@@ -52,9 +75,12 @@ export interface StreamKinds {
  * for a track that never comes stalls them; a flag missing for one that comes
  * hides it.
  */
-export function flvHeaderFlags(stream: StreamKinds | undefined): { audio: boolean; video: boolean } {
-  const audio = (stream?.stats.audioFrames ?? 0) > 0;
-  const video = (stream?.stats.videoFrames ?? 0) > 0;
-  if (!audio && !video) return { audio: true, video: true };
-  return { audio, video };
+export function flvHeaderFlags(
+  stream: StreamKinds | undefined,
+  filter: TrackFilter = {},
+): { audio: boolean; video: boolean } {
+  let audio = (stream?.stats.audioFrames ?? 0) > 0;
+  let video = (stream?.stats.videoFrames ?? 0) > 0;
+  if (!audio && !video) audio = video = true;
+  return { audio: audio && !filter.noAudio, video: video && !filter.noVideo };
 }

@@ -28,7 +28,13 @@ import { type Protocol, Role } from "../hub/session_kind.ts";
 import type { StreamEvent } from "../hub/stream.ts";
 import { Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
-import { FlvPacker } from "./flv_packer.ts";
+import { FlvPacker, type TrackFilter } from "./flv_packer.ts";
+
+/** How a configured stream (`streams[]`) plays: tracks left out, and a time limit. */
+export interface FlvPlayOptions extends TrackFilter {
+  /** The play ends after this long, in ms; 0 or missing: no limit (ffserver MaxTime). */
+  readonly maxTimeMs?: number;
+}
 
 /** Where an FLV player's bytes go: the FLV header is the transport's own first write. */
 export interface FlvTransport {
@@ -102,6 +108,8 @@ export class FlvPlayer {
   /** The stream ended: end the transport once the subscriber's last bytes are taken. */
   #ending = false;
   #closed = false;
+  #maxTimeMs: number;
+  #maxTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     id: string,
@@ -111,15 +119,17 @@ export class FlvPlayer {
     protocol: Protocol,
     remote?: string,
     request?: SessionRequest,
+    options: FlvPlayOptions = {},
   ) {
     this.id = id;
+    this.#maxTimeMs = options.maxTimeMs ?? 0;
     this.key = key;
     this.#ctx = ctx;
     this.#log = ctx.log.child(id);
     this.#transport = transport;
     this.subscriber = new Subscriber(
       id,
-      new FlvPacker(),
+      new FlvPacker(options),
       { write: (bytes) => this.#write(bytes) },
       ctx.config.player,
       this.#log,
@@ -174,6 +184,12 @@ export class FlvPlayer {
     }
     this.session.setStatus(FlvPlayStatus.Playing);
     this.#log.info(`playing ${this.key}`);
+    if (this.#maxTimeMs > 0 && !this.#closed) {
+      this.#maxTimer = setTimeout(
+        () => this.#close(`max time ${this.#maxTimeMs} ms reached`),
+        this.#maxTimeMs,
+      );
+    }
   }
 
   /** The peer closed the connection: unsubscribe now. Idempotent. */
@@ -210,6 +226,7 @@ export class FlvPlayer {
   #close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#maxTimer);
     this.#ctx.hub.leave(this.key, this.subscriber);
     this.subscriber.close(reason); // calls back into #close, which returns at once
     this.#transport.end(reason);

@@ -38,7 +38,14 @@ import { Protocol } from "../hub/session_kind.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
-import { addressOf, admitFlvPlay, FlvPlayer, type FlvTransport, playerId } from "./flv_player.ts";
+import {
+  addressOf,
+  admitFlvPlay,
+  FlvPlayer,
+  type FlvPlayOptions,
+  type FlvTransport,
+  playerId,
+} from "./flv_player.ts";
 
 /**
  * Response headers of an FLV play: streamed (no content-length), never cached, readable from any origin
@@ -60,6 +67,7 @@ export async function serveFlvPlay(
   key: string,
   ctx: HttpContext,
   peer?: Deno.Addr,
+  options: FlvPlayOptions = {},
 ): Promise<Response> {
   const id = playerId(Protocol.HttpFlv, peer);
   const decision = await admitFlvPlay(req, key, ctx, Protocol.HttpFlv, peer, id);
@@ -68,7 +76,7 @@ export async function serveFlvPlay(
   if (!stream && (req.method === "HEAD" || ctx.config.hub.playWaitMs <= 0)) return notFound(key);
   // An empty body rather than none: Deno would add content-length 0, which a GET never has.
   if (req.method === "HEAD") return new Response(ReadableStream.from([]), { headers: FLV_PLAY_HEADERS });
-  return playOverBody(req, key, ctx, peer, id);
+  return playOverBody(req, key, ctx, peer, id, options);
 }
 
 function notFound(key: string, waitedMs = 0): Response {
@@ -82,9 +90,19 @@ async function playOverBody(
   ctx: HttpContext,
   peer: Deno.Addr | undefined,
   id: string,
+  options: FlvPlayOptions,
 ): Promise<Response> {
-  const body = new BodyTransport(flvFileHeader(flvHeaderFlags(ctx.hub.get(key))));
-  const player = new FlvPlayer(id, key, ctx, body, Protocol.HttpFlv, addressOf(peer), sessionRequestOf(req));
+  const body = new BodyTransport(flvFileHeader(flvHeaderFlags(ctx.hub.get(key), options)));
+  const player = new FlvPlayer(
+    id,
+    key,
+    ctx,
+    body,
+    Protocol.HttpFlv,
+    addressOf(peer),
+    sessionRequestOf(req),
+    options,
+  );
   body.onCancel = () => player.peerGone();
   try {
     await player.play(req);

@@ -32,6 +32,7 @@ import {
   addressOf,
   admitFlvPlay,
   FlvPlayer,
+  type FlvPlayOptions,
   FlvPlayStatus,
   type FlvTransport,
   playerId,
@@ -52,6 +53,7 @@ export async function serveWsFlvPlay(
   key: string,
   ctx: HttpContext,
   peer?: Deno.Addr,
+  options: FlvPlayOptions = {},
 ): Promise<Response> {
   const id = playerId(Protocol.WsFlv, peer);
   const decision = await admitFlvPlay(req, key, ctx, Protocol.WsFlv, peer, id);
@@ -60,7 +62,7 @@ export async function serveWsFlvPlay(
     return jsonError(404, `Cannot play ${key}: it is not published`);
   }
   const ws = new WsTransport(
-    flvFileHeader(flvHeaderFlags(ctx.hub.get(key))),
+    flvFileHeader(flvHeaderFlags(ctx.hub.get(key), options)),
     ctx.config.player.stallTimeoutMs,
   );
   const player = new FlvPlayer(
@@ -71,6 +73,7 @@ export async function serveWsFlvPlay(
     Protocol.WsFlv,
     addressOf(peer),
     sessionRequestOf(req, "WS"),
+    options,
   );
   ws.onPeerClose = () => player.peerGone();
   try {

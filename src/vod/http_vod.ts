@@ -131,7 +131,68 @@ export async function serveVod(
     log.debug(`refused ${what}: ${resolved.reason}`);
     return jsonError(404, `Cannot ${what}: no such file`);
   }
-  const file = resolved.value;
+  return sendVodFile(req, resolved.value, key, ctx, remote);
+}
+
+/**
+ * Serves the file a configured stream names (`streams[].file`, ffserver's `<Stream test.flv> File ...`) at
+ * `urlPath`, as a VOD file: the same admission (key: the path without its "/"), Range, validators and
+ * registry session; read access to the file itself is needed.
+ */
+export async function serveConfiguredFile(
+  req: Request,
+  filePath: string,
+  urlPath: string,
+  ctx: HttpContext,
+  remote?: Deno.Addr,
+): Promise<Response> {
+  const what = `${req.method} ${urlPath}`;
+  const key = urlPath.slice(1);
+  const log = ctx.log.child("vod");
+  let decision;
+  try {
+    decision = await admitHttp(ctx.hub, req, {
+      action: AdmissionAction.Play,
+      protocol: Protocol.HttpVod,
+      key,
+      remote,
+    });
+  } catch (e) {
+    if (e instanceof ProtocolError) return jsonError(400, `Cannot ${what}: ${e.message}`);
+    throw e;
+  }
+  if (decision.kind !== DecisionKind.Allow) {
+    log.info(`refused ${what}: ${refusalText(decision)}`);
+    return refusalResponse(decision, `Cannot ${what}`);
+  }
+  const status = await Deno.permissions.query({ name: "read", path: filePath });
+  if (status.state !== "granted") {
+    const message =
+      `read access to ${filePath} is not granted; start the server with --allow-read=${filePath}`;
+    log.error(`cannot serve ${urlPath}: ${message}`);
+    return json({ error: `Cannot ${what}: ${message}` }, 503);
+  }
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(filePath);
+  } catch (e) {
+    log.debug(`refused ${what}: ${e instanceof Error ? e.name : e}`);
+    return jsonError(404, `Cannot ${what}: no such file`);
+  }
+  if (!info.isFile) return jsonError(404, `Cannot ${what}: no such file`);
+  return sendVodFile(req, { path: filePath, size: info.size, mtime: info.mtime }, key, ctx, remote);
+}
+
+/** The response for a resolved file: 304, 416, 200 or 206 with its body; the body is a registry session. */
+async function sendVodFile(
+  req: Request,
+  file: VodFile,
+  key: string,
+  ctx: HttpContext,
+  remote: Deno.Addr | undefined,
+): Promise<Response> {
+  const log = ctx.log.child("vod");
+  const what = `${req.method} /${key}`;
   const etag = etagOf(file);
   const lastModified = file.mtime?.toUTCString();
   const validators: Record<string, string> = {

@@ -104,3 +104,16 @@ Deno.test("flvHeaderFlags() sets what the stream has carried, or both while it h
     assertEquals(flvHeaderFlags(stats && { stats }), want, what);
   }
 });
+
+Deno.test("FlvPacker with noAudio/noVideo packs the left-out track to no bytes, and the header flags drop it", () => {
+  const noAudio = new FlvPacker({ noAudio: true });
+  assertEquals(noAudio.pack(frames.audio(10)).length, 0);
+  assert(noAudio.pack(frames.inter(40)).length > 0, "video is kept");
+  const noVideo = new FlvPacker({ noVideo: true });
+  assertEquals(noVideo.pack(frames.key(0, 100)).length, 0);
+  assert(noVideo.pack(frames.audio(10)).length > 0, "audio is kept");
+  assert(noVideo.pack(frames.metadata(0)).length > 0, "metadata is kept");
+  const stats = { audioFrames: 3, videoFrames: 2 };
+  assertEquals(flvHeaderFlags({ stats }, { noAudio: true }), { audio: false, video: true });
+  assertEquals(flvHeaderFlags(undefined, { noVideo: true }), { audio: true, video: false });
+});

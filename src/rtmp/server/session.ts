@@ -48,6 +48,13 @@ import { FlvPublisher } from "../../ingest/flv_publisher.ts";
 import type { TagType } from "../../media/flv.ts";
 import { RtmpPacker } from "../../outputs/rtmp_play.ts";
 import { VodPlay, vodPlayPath } from "../../vod/rtmp_vod.ts";
+import {
+  describePoint,
+  type FeedLookup,
+  RingPacer,
+  type TimeShiftPoint,
+  timeShiftPoint,
+} from "../../feed/time_shift.ts";
 import { encodeAmf0 } from "../../amf/amf0.ts";
 import {
   type Command,
@@ -66,13 +73,15 @@ import {
 import { DeltaHeaders, RtmpConn } from "../conn.ts";
 import * as control from "../control.ts";
 import { ServerHandshake } from "../handshake.ts";
-import { MessageType, type RtmpMessage } from "../message.ts";
+import { mediaChunkStream, MessageType, type RtmpMessage } from "../message.ts";
 
 /** What a session needs from the server (STYLE 10: the consumer declares it). */
 export interface SessionContext {
   hub: StreamHub;
   config: Config;
   log: Logger;
+  /** The feeds with a ring file, for plays that start in the past; missing: none. */
+  feeds?: FeedLookup;
 }
 
 type Role = "new" | "publisher" | "player";
@@ -146,6 +155,8 @@ export class RtmpSession {
   #packer: RtmpPacker | undefined;
   /** A play of a file from the VOD folder (vod/rtmp_vod.ts) instead of the hub. */
   #vod: VodPlay | undefined;
+  /** A play from a feed's ring (time-shift). */
+  #ring: RingPacer | undefined;
   #playStreamId = 0;
   #lastMediaAt = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
@@ -587,6 +598,8 @@ export class RtmpSession {
     const vodPath = vodPlayPath(this.#ctx.config.vod, this.app, name);
     if (vodPath !== undefined) return this.#onVodPlay(streamId, name, vodPath, start);
     const key = this.#key(name);
+    const past = this.#pastPoint(key, name, start);
+    if (past !== undefined) return this.#onRingPlay(streamId, name, key, past);
     this.role = "player";
     this.streamName = name.split("?")[0];
     this.#playStreamId = streamId;
@@ -646,6 +659,82 @@ export class RtmpSession {
       }
       if (!this.#closed) this.close(closeReasonOf(e));
     }
+  }
+
+  /**
+   * Where a play of a feed with a ring starts in the past, if it asks to: the name's `?preroll=S` or
+   * `?date=ISO`, or play's Start argument (7.2.2.1) at or above 0, read as a position in ms on the ring's
+   * timeline (the timestamps its players see), as for a recorded stream. Undefined: play live.
+   */
+  #pastPoint(key: string, name: string, start: unknown): TimeShiftPoint | undefined {
+    const ring = this.#ctx.feeds?.ring(key);
+    if (!ring) return undefined;
+    let query: Record<string, string>;
+    try {
+      query = splitStreamName(name).query;
+    } catch {
+      return undefined; // the gate refused such a name already
+    }
+    try {
+      const asked = timeShiftPoint({ get: (k) => query[k] ?? null });
+      if (asked) return asked;
+    } catch (e) {
+      this.#log.info(`plays ${key} live: ${(e as Error).message}`);
+      return undefined;
+    }
+    const newest = ring.newestTimestamp;
+    if (typeof start !== "number" || start < 0 || newest === undefined) return undefined;
+    return { agoMs: Math.max(0, newest - start) };
+  }
+
+  /** Plays `key` from its feed's ring (`RingPacer`): the same status messages as live, then the past. */
+  #onRingPlay(streamId: number, name: string, key: string, at: TimeShiftPoint): void {
+    this.role = "player";
+    this.streamName = name.split("?")[0];
+    this.#playStreamId = streamId;
+    this.#entry.setStream(SessionRole.Player, key);
+    const reader = this.#ctx.feeds!.ring(key)!.reader(at);
+    if (!reader) {
+      this.#notFound(streamId, key, name);
+      this.#closeAfterWrites(`play of ${key} from the past: its feed has recorded nothing yet`);
+      return;
+    }
+    this.#entry.setStatus(SessionStatus.Ok);
+    this.#conn.sendControl(control.streamBegin(streamId));
+    const details = { details: name };
+    this.#conn.sendStatus(
+      streamId,
+      StatusLevel.Status,
+      StatusCode.PlayReset,
+      `Playing and resetting ${key}.`,
+      details,
+    );
+    this.#conn.sendStatus(
+      streamId,
+      StatusLevel.Status,
+      StatusCode.PlayStart,
+      `Started playing ${key}.`,
+      details,
+    );
+    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(
+      () => {},
+    );
+    const catchUp = this.#ctx.feeds!.catchUp(key);
+    const pacer = new RingPacer(reader, { catchUp });
+    this.#ring = pacer;
+    this.#log.info(`playing ${key} ${describePoint(at)} (${catchUp ? "catching up to live" : "paced"})`);
+    pacer.run((tag) =>
+      this.#conn.send([{
+        csid: mediaChunkStream(tag.kind),
+        typeId: tag.kind,
+        streamId,
+        timestamp: tag.timestamp,
+        payload: tag.payload,
+      }], DeltaHeaders.Media)
+    ).then(
+      (how) => how === "ended" && this.#closeAfterWrites(`the feed of ${key} closed`),
+      (e) => this.close(closeReasonOf(e)),
+    );
   }
 
   #notFound(streamId: number, key: string, name: string): void {
@@ -713,6 +802,8 @@ export class RtmpSession {
   #endPlay(): void {
     this.#vod?.stop();
     this.#vod = undefined;
+    this.#ring?.close();
+    this.#ring = undefined;
     const sub = this.#subscriber;
     if (!sub) return;
     this.#subscriber = undefined;

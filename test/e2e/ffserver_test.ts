@@ -1,0 +1,176 @@
+/**
+ * Sluice run from an ffserver.conf, with real clients: the second fixture (`live.conf`: a feed, `live.flv`
+ * and a 320x240 `small.flv` made by a transcode), with doc.conf's `<Stream test.flv>` added pointing at a
+ * test file. ffmpeg pushes to `/feed1.ffm` as it pushed to ffserver; ffmpeg records `/live.flv` and
+ * `/small.flv` (keyframe first, decodes clean, 320x240 for the rendition); `/test.flv` serves the file; `/stat.html` is the status page with the feed;
+ * the same file with `ACL deny` on the feed refuses the push with 403.
+ */
+import { assert, assertEquals, assertGreaterOrEqual } from "../_util/assert.ts";
+import {
+  decodeErrors,
+  haveTools,
+  makeSource,
+  ofType,
+  probeFrames,
+  probePackets,
+  publish,
+  record,
+  runOk,
+  startServer,
+} from "../_util/media.ts";
+import type { ConfigOverrides } from "../../src/config/config.ts";
+import { parseFfserverConf } from "../../src/config/ffserver_conf.ts";
+
+const TOOLS = haveTools("ffmpeg", "ffprobe");
+const LIVE_CONF = new URL("../fixtures/ffserver/live.conf", import.meta.url);
+const BOUND_MS = 30_000;
+const RECORD_S = 4;
+
+/** live.conf with a `<Stream test.flv>` serving `file`, `edit` applied to its text, as overrides. */
+async function liveConf(file: string, edit: (text: string) => string = (t) => t): Promise<ConfigOverrides> {
+  const text = edit(await Deno.readTextFile(LIVE_CONF)) + `\n<Stream test.flv>\nFile "${file}"\n</Stream>\n` +
+    "<Stream stat.html>\nFormat status\nACL allow localhost\n</Stream>\n";
+  const { overrides } = parseFfserverConf(text, "live.conf");
+  // CustomLog - would print the access log among the test's output; the log itself is tested elsewhere.
+  return { ...overrides, log: { ...overrides.log, access: null } };
+}
+
+/** A refused push's JSON line (the server resets the connection after it). */
+async function firstLine(res: Response): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // the reset after the line
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text;
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let waited = 0; !ok(); waited += 100) {
+    if (waited > BOUND_MS) throw new Error(`Cannot see ${what} within ${BOUND_MS} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The width and height of a file's video stream. */
+async function videoSize(path: string): Promise<string> {
+  const r = await runOk("ffprobe", [
+    "-v",
+    "error",
+    "-select_streams",
+    "v:0",
+    "-show_entries",
+    "stream=width,height",
+    "-of",
+    "csv=p=0:s=x",
+    path,
+  ], 60_000);
+  return r.stdout.trim();
+}
+
+/** A recording a viewer would accept: decodes clean, video first a keyframe and an I picture, enough frames. */
+async function checkRecording(file: string, label: string): Promise<void> {
+  assertEquals(await decodeErrors(file), "", `${label}: decodes clean`);
+  const video = ofType(await probePackets(file), "video");
+  assertGreaterOrEqual(video.length, RECORD_S * 25 * 0.8, `${label}: video frames`);
+  assert(video[0].keyframe, `${label}: the first video packet is a keyframe`);
+  assertEquals(ofType(await probeFrames(file), "video")[0].pictType, "I", `${label}: the first picture`);
+}
+
+function e2e(name: string, fn: (dir: string, src: string) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: !TOOLS,
+    sanitizeOps: true,
+    sanitizeResources: true,
+    fn: async () => {
+      const dir = await Deno.makeTempDir({ prefix: "sluice_ffserver_" });
+      try {
+        await fn(dir, `${dir}/src.flv`);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+e2e(
+  "ffserver live.conf: ffmpeg pushes to /feed1.ffm; /live.flv and the 320x240 /small.flv play; /test.flv serves the file",
+  async (dir, src) => {
+    await makeSource(src, { seconds: 20, gop: 25, bframes: 0 });
+    const server = await startServer(await liveConf(src));
+    try {
+      const base = `http://127.0.0.1:${server.sluice.httpPort}`;
+      const pusher = publish(src, `${base}/feed1.ffm`);
+      await until("the feed", () => (server.sluice.hub.get("feed/feed1")?.stats.videoFrames ?? 0) > 0);
+      const live = `${dir}/live.flv`;
+      const recorded = record(`${base}/live.flv`, live, RECORD_S);
+      await until(
+        "the transcode's stream",
+        () => (server.sluice.hub.get("feed/small")?.stats.videoFrames ?? 0) > 0,
+      );
+      const small = `${dir}/small.flv`;
+      const smallRecorded = record(`${base}/small.flv`, small, RECORD_S);
+      const [r1, r2] = await Promise.all([recorded, smallRecorded]);
+      assertEquals(r1.code, 0, `live.flv: ${r1.stderr}`);
+      assertEquals(r2.code, 0, `small.flv: ${r2.stderr}`);
+      await checkRecording(live, "/live.flv");
+      assertEquals(await videoSize(live), "640x360", "/live.flv is the feed as pushed");
+      await checkRecording(small, "/small.flv");
+      assertEquals(await videoSize(small), "320x240", "/small.flv is the rendition");
+
+      const res = await fetch(`${base}/test.flv`);
+      assertEquals(res.status, 200);
+      assertEquals(Number(res.headers.get("content-length")), (await Deno.stat(src)).size);
+      await res.body?.cancel();
+      const status = await fetch(`${base}/stat.html`);
+      assertEquals(status.status, 200, "/stat.html (Format status, ACL allow localhost)");
+      const html = await status.text();
+      assert(html.includes("feed/feed1") && html.includes("/feed1.ffm"), "the status page lists the feed");
+      assert(html.includes("feed/small"), "the status page lists the transcode's stream");
+      const frames = ofType(await probeFrames(`${base}/test.flv`), "video");
+      assertEquals(frames.length, 20 * 25, "/test.flv: every frame of the file decodes");
+      await pusher.stop();
+    } catch (e) {
+      console.error(`server log (last 40 lines):\n${server.logs.slice(-40).join("\n")}`);
+      throw e;
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+e2e(
+  "ffserver live.conf with ACL deny on the feed: a push to /feed1.ffm is refused with 403",
+  async (_dir, src) => {
+    await makeSource(src, { seconds: 3, gop: 25, bframes: 0 });
+    const server = await startServer(
+      await liveConf(src, (t) => t.replace("ACL allow localhost", "ACL deny localhost")),
+    );
+    try {
+      const base = `http://127.0.0.1:${server.sluice.httpPort}`;
+      const body = await Deno.readFile(src);
+      const res = await fetch(`${base}/feed1.ffm`, { method: "POST", body: body.subarray(0, 64 * 1024) });
+      assertEquals(res.status, 403);
+      const { error } = JSON.parse(await firstLine(res)) as { error: string };
+      assertEquals(
+        error,
+        'Cannot publish feed/feed1: address 127.0.0.1 may not publish feed/feed1 (rule "deny 127.0.0.1")',
+      );
+      const pusher = await publish(src, `${base}/feed1.ffm`).done;
+      assert(pusher.code !== 0, "ffmpeg's push fails");
+      assertEquals(server.sluice.hub.get("feed/feed1"), undefined, "nothing was published");
+    } finally {
+      await server.stop();
+    }
+  },
+);
