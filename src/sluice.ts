@@ -102,6 +102,7 @@ export class Sluice {
     this.config.hub.playWaitMs = next.hub.playWaitMs;
     this.config.hub.reconnectGraceMs = next.hub.reconnectGraceMs;
     this.config.admin.metricsOpen = next.admin.metricsOpen;
+    this.config.admission.timeoutMs = this.hub.admissionTimeoutMs = next.admission.timeoutMs;
     this.config.log.level = next.log.level;
     this.config.streams = structuredClone(next.streams);
     this.config.feeds = structuredClone(next.feeds);

@@ -122,6 +122,7 @@ Deno.test("Sluice.applyLive() takes new limits, player bounds and hub waits; a b
   });
   await sluice.applyLive(next);
   assertEquals(sluice.limits.limits.maxPlayers, 3);
+  assertEquals(sluice.hub.admissionTimeoutMs, 5_000);
   assertEquals(sluice.config.player.queueMaxMs, 1500);
   assertEquals(sluice.config.hub.playWaitMs, 0);
   let threw = false;
@@ -155,4 +156,42 @@ Deno.test("new Sluice() refuses a transcode the schema lets through but ffmpeg c
     error.message,
     'Cannot use transcodes: transcode live/small: videoSize needs an encoder, current videoCodec is "copy"',
   );
+});
+
+Deno.test("Sluice.applyLive() takes the new lists (streams, feeds, transcodes), the admission timeout and feed rules", async () => {
+  const sluice = new Sluice(makeConfig());
+  const stream = {
+    path: "/live.flv",
+    key: "feed/feed1",
+    format: "flv" as const,
+    prerollMs: 0,
+    noAudio: false,
+    noVideo: false,
+    maxTimeMs: 0,
+    acl: [],
+  };
+  const feed = {
+    key: "feed/feed1",
+    push: "/feed1.ffm",
+    fileMaxSize: 1 << 20,
+    catchUp: false,
+    acl: ["deny all"],
+  };
+  await sluice.applyLive(makeConfig({ streams: [stream], feeds: [feed], admission: { timeoutMs: 1234 } }));
+  assertEquals(sluice.config.streams, [stream]);
+  assertEquals(sluice.feeds.byPush("/feed1.ffm")?.key, "feed/feed1");
+  assertEquals(sluice.hub.admissionTimeoutMs, 1234);
+  const decision = sluice.addressRules.admit({
+    action: "publish",
+    protocol: "rtmp",
+    app: "feed",
+    name: "feed1",
+    key: "feed/feed1",
+    query: {},
+    remote: { hostname: "127.0.0.1", port: 1 },
+  });
+  assertEquals(decision.kind, "deny", "the feed's new ACL applies to the next publish");
+  await sluice.applyLive(makeConfig());
+  assertEquals(sluice.config.streams, []);
+  assertEquals(sluice.feeds.byPush("/feed1.ffm"), undefined);
 });

@@ -84,7 +84,8 @@ export class StreamHub {
   admission: Admission;
   /** Every connection of every protocol (see registry.ts). */
   readonly sessions: SessionRegistry;
-  readonly admissionTimeoutMs: number;
+  /** How long a policy may take; a reload may change it (`Sluice.applyLive()`), for the next requests. */
+  admissionTimeoutMs: number;
   readonly admissionMaxInFlight: number;
   #log: Logger;
   #clock: () => number;
