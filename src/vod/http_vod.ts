@@ -107,22 +107,8 @@ export async function serveVod(
   }
   const log = ctx.log.child("vod");
   const key = `${ctx.config.vod.app}/${relPath}`;
-  let decision;
-  try {
-    decision = await admitHttp(ctx.hub, req, {
-      action: AdmissionAction.Play,
-      protocol: Protocol.HttpVod,
-      key,
-      remote,
-    });
-  } catch (e) {
-    if (e instanceof ProtocolError) return jsonError(400, `Cannot ${what}: ${e.message}`);
-    throw e;
-  }
-  if (decision.kind !== DecisionKind.Allow) {
-    log.info(`refused ${what}: ${refusalText(decision)}`);
-    return refusalResponse(decision, `Cannot ${what}`);
-  }
+  const refused = await admitVod(req, what, key, ctx, remote);
+  if (refused) return refused;
   const denied = await vodReadDenied(root, (message) => log.error(`cannot serve VOD: ${message}`));
   if (denied) return json({ error: `Cannot ${what}: ${denied}` }, 503);
   const segments = parseUrlPath(relPath);
@@ -149,22 +135,8 @@ export async function serveConfiguredFile(
   const what = `${req.method} ${urlPath}`;
   const key = urlPath.slice(1);
   const log = ctx.log.child("vod");
-  let decision;
-  try {
-    decision = await admitHttp(ctx.hub, req, {
-      action: AdmissionAction.Play,
-      protocol: Protocol.HttpVod,
-      key,
-      remote,
-    });
-  } catch (e) {
-    if (e instanceof ProtocolError) return jsonError(400, `Cannot ${what}: ${e.message}`);
-    throw e;
-  }
-  if (decision.kind !== DecisionKind.Allow) {
-    log.info(`refused ${what}: ${refusalText(decision)}`);
-    return refusalResponse(decision, `Cannot ${what}`);
-  }
+  const refused = await admitVod(req, what, key, ctx, remote);
+  if (refused) return refused;
   const status = await Deno.permissions.query({ name: "read", path: filePath });
   if (status.state !== "granted") {
     const message =
@@ -181,6 +153,31 @@ export async function serveConfiguredFile(
   }
   if (!info.isFile) return jsonError(404, `Cannot ${what}: no such file`);
   return sendVodFile(req, { path: filePath, size: info.size, mtime: info.mtime }, key, ctx, remote);
+}
+
+/** Asks the admission gate for a VOD play of `key`: undefined when allowed, else the refusal to answer. */
+async function admitVod(
+  req: Request,
+  what: string,
+  key: string,
+  ctx: HttpContext,
+  remote: Deno.Addr | undefined,
+): Promise<Response | undefined> {
+  let decision;
+  try {
+    decision = await admitHttp(ctx.hub, req, {
+      action: AdmissionAction.Play,
+      protocol: Protocol.HttpVod,
+      key,
+      remote,
+    });
+  } catch (e) {
+    if (e instanceof ProtocolError) return jsonError(400, `Cannot ${what}: ${e.message}`);
+    throw e;
+  }
+  if (decision.kind === DecisionKind.Allow) return undefined;
+  ctx.log.child("vod").info(`refused ${what}: ${refusalText(decision)}`);
+  return refusalResponse(decision, `Cannot ${what}`);
 }
 
 /** The response for a resolved file: 304, 416, 200 or 206 with its body; the body is a registry session. */

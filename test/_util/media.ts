@@ -497,6 +497,24 @@ export function record(url: string, out: string, seconds: number, extra: string[
   ], { timeoutMs: (seconds + 20) * 1000 });
 }
 
+/** Reads a refused push's answer: its status and its JSON line (the connection is reset after the line). */
+export async function refusal(res: Response): Promise<{ status: number; error: string }> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // the reset after the line
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return { status: res.status, error: (JSON.parse(text) as { error: string }).error };
+}
 /** Resolves once the server has a live publisher on `live/NAME` (polls the hub; bounded). */
 export async function waitForPublisher(server: TestServer, name: string, timeoutMs = 10_000): Promise<void> {
   const key = `live/${name}`;

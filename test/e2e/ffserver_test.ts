@@ -6,6 +6,7 @@
  * the same file with `ACL deny` on the feed refuses the push with 403.
  */
 import { assert, assertEquals, assertGreaterOrEqual } from "../_util/assert.ts";
+import { waitFor } from "../_util/live.ts";
 import {
   decodeErrors,
   haveTools,
@@ -15,6 +16,7 @@ import {
   probePackets,
   publish,
   record,
+  refusal,
   runOk,
   startServer,
 } from "../_util/media.ts";
@@ -33,32 +35,6 @@ async function liveConf(file: string, edit: (text: string) => string = (t) => t)
   const { overrides } = parseFfserverConf(text, "live.conf");
   // CustomLog - would print the access log among the test's output; the log itself is tested elsewhere.
   return { ...overrides, log: { ...overrides.log, access: null } };
-}
-
-/** A refused push's JSON line (the server resets the connection after it). */
-async function firstLine(res: Response): Promise<string> {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // the reset after the line
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return text;
-}
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let waited = 0; !ok(); waited += 100) {
-    if (waited > BOUND_MS) throw new Error(`Cannot see ${what} within ${BOUND_MS} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The width and height of a file's video stream. */
@@ -111,13 +87,15 @@ e2e(
     try {
       const base = `http://127.0.0.1:${server.sluice.httpPort}`;
       const pusher = publish(src, `${base}/feed1.ffm`);
-      await until("the feed", () => (server.sluice.hub.get("feed/feed1")?.stats.videoFrames ?? 0) > 0);
+      await waitFor(
+        () => (server.sluice.hub.get("feed/feed1")?.stats.videoFrames ?? 0) > 0,
+        "the feed",
+        BOUND_MS,
+      );
       const live = `${dir}/live.flv`;
       const recorded = record(`${base}/live.flv`, live, RECORD_S);
-      await until(
-        "the transcode's stream",
-        () => (server.sluice.hub.get("feed/small")?.stats.videoFrames ?? 0) > 0,
-      );
+      const transcoded = () => (server.sluice.hub.get("feed/small")?.stats.videoFrames ?? 0) > 0;
+      await waitFor(transcoded, "the transcode's stream", BOUND_MS);
       const small = `${dir}/small.flv`;
       const smallRecorded = record(`${base}/small.flv`, small, RECORD_S);
       const [r1, r2] = await Promise.all([recorded, smallRecorded]);
@@ -161,7 +139,7 @@ e2e(
       const body = await Deno.readFile(src);
       const res = await fetch(`${base}/feed1.ffm`, { method: "POST", body: body.subarray(0, 64 * 1024) });
       assertEquals(res.status, 403);
-      const { error } = JSON.parse(await firstLine(res)) as { error: string };
+      const { error } = await refusal(res);
       assertEquals(
         error,
         'Cannot publish feed/feed1: address 127.0.0.1 may not publish feed/feed1 (rule "deny 127.0.0.1")',

@@ -19,6 +19,7 @@ import {
   probePackets,
   publish,
   record,
+  refusal,
   relativeDiff,
   startServer,
   type TestServer,
@@ -54,25 +55,6 @@ function e2e(
 
 function httpUrl(server: TestServer, path: string): string {
   return `http://127.0.0.1:${server.sluice.httpPort}/${path}`;
-}
-
-/** Reads a refused push's answer: its status and its JSON line (the connection is reset after the line). */
-async function refusal(res: Response): Promise<{ status: number; error: string }> {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (!text.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // the reset after the line
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return { status: res.status, error: (JSON.parse(text) as { error: string }).error };
 }
 
 e2e(

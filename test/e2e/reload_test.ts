@@ -5,6 +5,7 @@
  * no gap in their frames across the reload.
  */
 import { assert, assertEquals, assertLess, assertMatch } from "../_util/assert.ts";
+import { waitFor } from "../_util/live.ts";
 import {
   decodeErrors,
   haveTools,
@@ -30,13 +31,6 @@ function configText(maxPlayers: number): string {
   "limits": { "maxPlayers": ${maxPlayers} }
 }
 `;
-}
-
-async function until(what: string, ok: () => boolean): Promise<void> {
-  for (let waited = 0; !ok(); waited += 50) {
-    if (waited > BOUND_MS) throw new Error(`Cannot see ${what} within ${BOUND_MS} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 Deno.test({
@@ -65,7 +59,7 @@ Deno.test({
       })(),
     ]);
     try {
-      await until("the server's ports", () => log.some((l) => / health: /.test(l)));
+      await waitFor(() => log.some((l) => / health: /.test(l)), "the server's ports", BOUND_MS);
       const ports = log.join("\n").match(/RTMP listening on 127\.0\.0\.1:(\d+), HTTP on 127\.0\.0\.1:(\d+)/);
       assert(ports, `no ports in:\n${log.join("\n")}`);
       const rtmp = `rtmp://127.0.0.1:${ports[1]}/live/cam`;
@@ -80,7 +74,11 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 3000));
       await Deno.writeTextFile(conf, configText(2));
       child.kill("SIGHUP");
-      await until("the reload", () => log.some((l) => /SIGHUP: reloaded .*limits\.maxPlayers/.test(l)));
+      await waitFor(
+        () => log.some((l) => /SIGHUP: reloaded .*limits\.maxPlayers/.test(l)),
+        "the reload",
+        BOUND_MS,
+      );
       const third = await fetch(http);
       assertEquals(third.status, 503, "the third player is refused by the new limit");
       assertMatch((await third.json()).error, /players/);

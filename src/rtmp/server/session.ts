@@ -625,26 +625,7 @@ export class RtmpSession {
       this.#closeAfterWrites(`play refused: ${key} not found`);
       return;
     }
-    this.#entry.setStatus(SessionStatus.Ok);
-    this.#conn.sendControl(control.streamBegin(streamId));
-    const details = { details: name };
-    this.#conn.sendStatus(
-      streamId,
-      StatusLevel.Status,
-      StatusCode.PlayReset,
-      `Playing and resetting ${key}.`,
-      details,
-    );
-    this.#conn.sendStatus(
-      streamId,
-      StatusLevel.Status,
-      StatusCode.PlayStart,
-      `Started playing ${key}.`,
-      details,
-    );
-    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(
-      () => {},
-    );
+    this.#sendPlayStart(streamId, key, name);
     this.#log.info(`playing ${key}`);
     try {
       await this.#conn.drained; // status messages go out before any media
@@ -699,26 +680,7 @@ export class RtmpSession {
       this.#closeAfterWrites(`play of ${key} from the past: its feed has recorded nothing yet`);
       return;
     }
-    this.#entry.setStatus(SessionStatus.Ok);
-    this.#conn.sendControl(control.streamBegin(streamId));
-    const details = { details: name };
-    this.#conn.sendStatus(
-      streamId,
-      StatusLevel.Status,
-      StatusCode.PlayReset,
-      `Playing and resetting ${key}.`,
-      details,
-    );
-    this.#conn.sendStatus(
-      streamId,
-      StatusLevel.Status,
-      StatusCode.PlayStart,
-      `Started playing ${key}.`,
-      details,
-    );
-    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(
-      () => {},
-    );
+    this.#sendPlayStart(streamId, key, name);
     const catchUp = this.#ctx.feeds!.catchUp(key);
     const pacer = new RingPacer(reader, { catchUp });
     this.#ring = pacer;
@@ -734,6 +696,20 @@ export class RtmpSession {
     ).then(
       (how) => how === "ended" && this.#closeAfterWrites(`the feed of ${key} closed`),
       (e) => this.close(closeReasonOf(e)),
+    );
+  }
+
+  /** A play starts: status Ok, StreamBegin, NetStream.Play.Reset and .Start, `|RtmpSampleAccess`. */
+  #sendPlayStart(streamId: number, key: string, name: string): void {
+    this.#entry.setStatus(SessionStatus.Ok);
+    this.#conn.sendControl(control.streamBegin(streamId));
+    const details = { details: name };
+    const status = (code: StatusCode, text: string) =>
+      this.#conn.sendStatus(streamId, StatusLevel.Status, code, text, details);
+    status(StatusCode.PlayReset, `Playing and resetting ${key}.`);
+    status(StatusCode.PlayStart, `Started playing ${key}.`);
+    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(
+      () => {},
     );
   }
 
