@@ -89,6 +89,63 @@ export interface LogConfig {
   access: string | null;
 }
 
+/** Who may publish and play (`src/auth/`): the shortcuts, the token keys, the HTTP callbacks. */
+export interface AuthConfig {
+  /** Every publish no rule matches needs this stream key; a secret. Default null. */
+  publishKey: string | null;
+  /** The URL signing secret; with it, every play no rule matches needs a signed URL. A secret. Default null. */
+  signSecret: string | null;
+  /** A second signing secret still accepted (rotation); a secret. Default null. */
+  signSecretPrevious: string | null;
+  /** The HS256 secret of JWTs; a secret. Default null. */
+  jwtSecret: string | null;
+  /** A PEM public key (RS256, ES256) of JWTs. Default null. */
+  jwtKeyFile: string | null;
+  /** A JWKS file of JWT public keys. Default null. */
+  jwksFile: string | null;
+  /** Callback URLs (JSON POST; 2xx allows). Default null each. */
+  onConnect: string | null;
+  onPublish: string | null;
+  onPlay: string | null;
+  /** Fire-and-forget notices of a finished publish or play. Default null each. */
+  onPublishDone: string | null;
+  onPlayDone: string | null;
+  /** How long a callback may take, ms. Default 3,000. */
+  callbackTimeoutMs: number;
+  /** How long a callback's answer is reused for the same request, ms; 0 never. Default 0. */
+  callbackCacheMs: number;
+  /** Done-callbacks queued at most. Default 1,000. */
+  callbackQueue: number;
+}
+
+/** TLS listeners (RTMPS, HTTPS): on when both files are set. */
+export interface TlsConfig {
+  cert: string | null;
+  key: string | null;
+  /** Default 1936. */
+  rtmpsPort: number;
+  /** Default 8443. */
+  httpsPort: number;
+}
+
+/** An access rule: what a publish or play of a matching app/stream needs (all of what is set). */
+export interface RuleConfig {
+  /** `app/stream` with `*` wildcards, or `*`. */
+  match: string;
+  /** Default "any". */
+  action: "publish" | "play" | "any";
+  /** Stream keys, one of which must be given (`?key=`); secrets. Default none. */
+  keys: string[];
+  /** A signed URL is needed. Default false. */
+  sign: boolean;
+  /** The signature binds the client's address. Default false. */
+  signAddress: boolean;
+  /** A JWT is needed. Default false. */
+  jwt: boolean;
+  /** Address rules. Default none. */
+  acl: string[];
+}
+
 /** Limits on players, connections, publishers and bandwidth; 0 means no limit. Every default is 0. */
 export interface LimitsConfig {
   /** Players of every protocol in total (ffserver MaxClients). */
@@ -245,6 +302,8 @@ export interface Config {
   vod: VodConfig;
   admission: AdmissionConfig;
   admin: AdminConfig;
+  auth: AuthConfig;
+  tls: TlsConfig;
   limits: LimitsConfig;
   log: LogConfig;
   /** Files played out as live streams. Default none. */
@@ -255,6 +314,8 @@ export interface Config {
   streams: StreamConfig[];
   /** Streams made by ffmpeg. Default none. */
   transcodes: TranscodeConfig[];
+  /** Access rules, first match decides. Default none (open, or the auth shortcuts). */
+  rules: RuleConfig[];
   jobs: JobsConfig;
 }
 
@@ -302,6 +363,14 @@ export const REDACTED = "[redacted]";
 export function redactConfig(config: Config): Config {
   const out = structuredClone(config) as unknown as Record<string, unknown>;
   for (const setting of SETTINGS as readonly Setting[]) {
+    for (const field of setting.fields ?? []) {
+      if (!field.secret) continue;
+      for (const entry of (valueAt(out, setting.path) ?? []) as Record<string, unknown>[]) {
+        const v = entry[field.path];
+        if (Array.isArray(v)) entry[field.path] = v.map(() => REDACTED);
+        else if (v !== null && v !== undefined) entry[field.path] = REDACTED;
+      }
+    }
     if (!setting.secret) continue;
     const value = valueAt(out, setting.path);
     if (value !== null && value !== undefined) setValueAt(out, setting.path, REDACTED);

@@ -219,6 +219,12 @@ function entriesFrom(list: Setting, value: unknown, origin: string): Record<stri
         { origin },
       );
     }
+    for (const field of fields) {
+      const v = entry[field.path];
+      if (field.secret && (v === REDACTED || (Array.isArray(v) && v.includes(REDACTED)))) {
+        throw new ConfigError(`${at}.${field.path}`, v, redactedProblem(field), { origin, secret: true });
+      }
+    }
     const filled: Record<string, unknown> = {};
     for (const field of fields) {
       if (Object.hasOwn(entry, field.path)) filled[field.path] = entry[field.path];

@@ -167,7 +167,7 @@ function boundsProblem(setting: Setting, value: unknown): Problem | undefined {
     }
     for (const item of value as string[]) {
       const problem = item === "" ? "is empty" : setting.item?.(item);
-      if (problem) return { rule: ConfigRule.Form, detail: `${showValue(item)}: ${problem}` };
+      if (problem) return { rule: ConfigRule.Form, detail: `${shown(setting, item)}: ${problem}` };
     }
   }
   if (typeof value === "string") {
@@ -209,7 +209,12 @@ export function checkEntries(list: Setting, entries: readonly unknown[], origin?
     if (!isPlainObject(entry)) throw new ConfigError(at, entry, NOT_AN_OBJECT(entry), { origin });
     for (const field of fields) {
       const problem = settingProblem(field, entry[field.path]);
-      if (problem) throw new ConfigError(`${at}.${field.path}`, entry[field.path], problem, { origin });
+      if (problem) {
+        throw new ConfigError(`${at}.${field.path}`, entry[field.path], problem, {
+          origin,
+          secret: field.secret,
+        });
+      }
     }
     for (const key of Object.keys(entry)) {
       if (!fields.some((f) => f.path === key)) {

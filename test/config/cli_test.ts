@@ -15,6 +15,15 @@ import { validateConfig } from "../../src/config/validate.ts";
 const SAMPLES: Readonly<Record<string, string>> = {
   "admin.token": "0123456789abcdef-._~+/XYZ==",
   "admin.passwordHash": `pbkdf2-sha256$600000$${"A".repeat(22)}==$${"B".repeat(43)}=`,
+  "auth.publishKey": "a-stream-key-1",
+  "auth.signSecret": "a-signing-secret",
+  "auth.signSecretPrevious": "an-older-secret",
+  "auth.jwtSecret": "a-jwt-secret-of-hs256",
+  "auth.onConnect": "http://127.0.0.1:9000/on_connect",
+  "auth.onPublish": "http://127.0.0.1:9000/on_publish",
+  "auth.onPlay": "https://auth.example/on_play",
+  "auth.onPublishDone": "http://127.0.0.1:9000/on_publish_done",
+  "auth.onPlayDone": "http://127.0.0.1:9000/on_play_done",
 };
 
 /** A valid value for a setting, other than its default, as typed on the command line. */
@@ -203,7 +212,7 @@ Deno.test("helpText() has the usage line and lists every flag of the schema with
 });
 
 /** The list settings that only a config file sets: their entries have too many fields for a flag. */
-const CONFIG_FILE_ONLY = ["streams", "transcodes"];
+const CONFIG_FILE_ONLY = ["streams", "transcodes", "rules"];
 
 Deno.test("helpText() gives each flag's help, unit, range and default, in lines of at most 110 characters", () => {
   const text = helpText();

@@ -165,7 +165,7 @@ const UNKNOWN: [Record<string, unknown>, string][] = [
   [
     { foo: {} },
     "Cannot use foo: there is no such setting (the sections are rtmp, http, hub, player, ingest, vod, " +
-    "admission, admin, limits, log, sources, feeds, streams, transcodes, jobs)",
+    "admission, admin, auth, tls, limits, log, sources, feeds, streams, transcodes, rules, jobs)",
   ],
   [{ http: { tls: true } }, "Cannot use http.tls: there is no such setting (http has host, port)"],
   [
@@ -175,7 +175,7 @@ const UNKNOWN: [Record<string, unknown>, string][] = [
   [
     JSON.parse('{"__proto__": {}}'),
     "Cannot use __proto__: there is no such setting (the sections are rtmp, http, hub, player, ingest, vod, " +
-    "admission, admin, limits, log, sources, feeds, streams, transcodes, jobs)",
+    "admission, admin, auth, tls, limits, log, sources, feeds, streams, transcodes, rules, jobs)",
   ],
   [
     { rtmp: { ["x".repeat(100)]: 1 } },

@@ -54,6 +54,18 @@ const CHANGED_LISTS: Readonly<Record<string, unknown[]>> = {
       acl: [],
     },
   ],
+  rules: [
+    {
+      match: "live/*",
+      action: "publish",
+      keys: [],
+      sign: false,
+      signAddress: false,
+      jwt: true,
+      acl: ["deny all"],
+    },
+    { match: "*", action: "any", keys: [], sign: true, signAddress: true, jwt: false, acl: [] },
+  ],
   transcodes: [{
     key: "feed/small",
     from: "feed/a",
@@ -89,7 +101,7 @@ function changedConfig(): Config {
           return s.pattern ? "ops_1" : "127.0.0.2";
         case SettingType.NullablePath:
         case SettingType.NullableString:
-          return `/srv/"quoted" \\ path é`;
+          return s.pattern ? 'http://127.0.0.1:9/callback?x="1"' : `/srv/"quoted" \\ path é`;
         case SettingType.List:
           return CHANGED_LISTS[s.path];
         case SettingType.StringList:
@@ -200,4 +212,24 @@ Deno.test("docs/sluice.example.jsonc is a comment header over printConfig(defaul
 
 Deno.test("docs/sluice.example.jsonc loads with loadConfigFile() to the defaults", async () => {
   assertEquals(makeConfig(await loadConfigFile(EXAMPLE.pathname)), defaultConfig());
+});
+
+Deno.test("printConfig() redacts a rule's stream keys, and the loader refuses the placeholder by its path", () => {
+  const rule = {
+    match: "live/*",
+    action: "publish" as const,
+    keys: ["a-stream-key-1", "a-stream-key-2"],
+    sign: false,
+    signAddress: false,
+    jwt: false,
+    acl: [],
+  };
+  const config = makeConfig({ rules: [rule] });
+  const text = printConfig(config);
+  assert(!text.includes("a-stream-key-1") && !text.includes("a-stream-key-2"), text);
+  assert(text.includes(`"keys": ${JSON.stringify([REDACTED, REDACTED])}`), text);
+  assertEquals(config.rules[0].keys, rule.keys, "the config itself is not changed");
+  const e = assertThrows(() => loadBack(text), ConfigError);
+  assertEquals(e.path, "rules[0].keys");
+  assert(!e.message.includes("a-stream-key"), e.message);
 });

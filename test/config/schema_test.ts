@@ -73,7 +73,7 @@ Deno.test("allFlags() gives every flag once, with two dashes and a placeholder u
   // Every leaf setting can be set from the command line.
   // streams and transcodes are config-file only: their entries have too many fields for a flag.
   for (const s of SETTINGS) {
-    if (s.path === "streams" || s.path === "transcodes") continue;
+    if (s.path === "streams" || s.path === "transcodes" || s.path === "rules") continue;
     assert(flags.some((e) => e.setting === s), `${s.path} has no flag`);
   }
 });
@@ -109,9 +109,18 @@ Deno.test("allFlags() gives every Boolean flag the value opposite its setting's 
   ]);
 });
 
-Deno.test("SETTINGS marks the admin credentials secret, each null by default with words for --help and a form", () => {
+Deno.test("SETTINGS marks the credentials secret, each null by default with words for --help and a form", () => {
   const secrets = (SETTINGS as readonly Setting[]).filter((s) => s.secret);
-  assertEquals(secrets.map((s) => s.path), ["admin.token", "admin.passwordHash"]);
+  assertEquals(secrets.map((s) => s.path), [
+    "admin.token",
+    "admin.passwordHash",
+    "auth.publishKey",
+    "auth.signSecret",
+    "auth.signSecretPrevious",
+    "auth.jwtSecret",
+  ]);
+  const fields = (SETTINGS as readonly Setting[]).flatMap((s) => (s.fields ?? []).filter((f) => f.secret));
+  assertEquals(fields.map((f) => f.path), ["keys"], "the secret fields of list entries");
   for (const s of secrets) {
     assertEquals(s.default, null, s.path);
     assert(s.defaultText !== undefined, `${s.path} has no defaultText`);
