@@ -20,7 +20,7 @@ import { type ConfigDiff, diffConfig, reloadConfig, restartWarning } from "./src
 import { ConfigError, validateConfig } from "./src/config/validate.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { hashPassword, MAX_PASSWORD_BYTES } from "./src/admin/password.ts";
-import { Sluice } from "./src/sluice.ts";
+import { Sluice, TlsError } from "./src/sluice.ts";
 
 /** The flags as config overrides, or "help": `parseCliArgs()` of src/config/cli.ts, made from the schema. */
 export function parseArgs(args: string[]): ConfigOverrides | "help" {
@@ -147,7 +147,13 @@ if (import.meta.main) {
     console.error(e.message);
     Deno.exit(2);
   }
-  await sluice.start();
+  try {
+    await sluice.start();
+  } catch (e) {
+    if (!(e instanceof TlsError || e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    Deno.exit(2);
+  }
   const host = config.http.host;
   const shown = host === "0.0.0.0" || host === "::" ? "localhost" : host;
   log.info(
@@ -162,6 +168,17 @@ if (import.meta.main) {
   log.info(
     `push:    http://${shown}:${sluice.httpPort}/live/{stream}   (e.g. ffmpeg -re -i in.mp4 -c copy -f flv http://${shown}:${sluice.httpPort}/live/cam)`,
   );
+  if (sluice.rtmpsPort !== 0) {
+    log.info(
+      `RTMPS listening on ${config.rtmp.host}:${sluice.rtmpsPort}, HTTPS on ${host}:${sluice.httpsPort}`,
+    );
+    log.info(
+      `rtmps:   rtmps://${shown}:${sluice.rtmpsPort}/live/{stream}   (publish and play, as over rtmp://)`,
+    );
+    log.info(
+      `https:   https://${shown}:${sluice.httpsPort}/live/{stream}.flv   (and every HTTP path; HTTP/2 too)`,
+    );
+  }
   log.info(`health:  http://${shown}:${sluice.httpPort}/health`);
   log.info(`admin:   http://${shown}:${sluice.httpPort}/admin/   (API under /api/v1, metrics at /metrics)`);
   if (!sluice.guard.hasCredential) {
@@ -187,6 +204,7 @@ if (import.meta.main) {
     return { config, ...diffConfig(running, config) };
   };
   Deno.addSignalListener("SIGHUP", async () => {
+    await sluice.reloadTls(); // the certificate and key files, read again (never throws; logs what failed)
     if (reloadFile === undefined) return log.warn("SIGHUP: no --config or --ffserver-conf file to reload");
     try {
       const r = await reload(sluice.config);

@@ -4,8 +4,15 @@
  * files, the file sources and the transcoding jobs together.
  * `new Sluice(config).start()` / `.stop()`; tests start it in-process on port 0.
  *
+ * With a certificate and key (`tls.cert`, `tls.key`; both or neither) it also
+ * listens for RTMPS (`tls.rtmpsPort`, the same sessions over `Deno.listenTls`)
+ * and HTTPS (`tls.httpsPort`, the same router; Deno.serve offers HTTP/2 by
+ * ALPN). `reloadTls()` (SIGHUP) reads both files again and binds the TLS
+ * ports again with them; connections already open keep their TLS state.
+ *
  * @module
  */
+import { X509Certificate } from "node:crypto";
 import { AccessLog } from "./admin/access_log.ts";
 import { AdminGuard } from "./admin/auth.ts";
 import { AddressPolicy, type AddressRules } from "./auth/address_policy.ts";
@@ -27,7 +34,9 @@ import { Feeds } from "./feed/feeds.ts";
 import { Transcoder, validateSpecs } from "./jobs/transcoder.ts";
 import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
-import { RtmpListener } from "./rtmp/server/listener.ts";
+import { RtmpListener, type TlsKeyPair } from "./rtmp/server/listener.ts";
+import type { RtmpSession } from "./rtmp/server/session.ts";
+import type { Handler } from "./http/router.ts";
 import { VERSION } from "./version.ts";
 
 export class Sluice {
@@ -37,6 +46,19 @@ export class Sluice {
   #rtmp: RtmpListener | undefined;
   #http: Deno.HttpServer | undefined;
   #httpPort = 0;
+  /** Every RTMP and RTMPS session: the two listeners share `rtmp.maxConnections`. */
+  readonly #rtmpSessions = new Set<RtmpSession>();
+  /** The TLS side, when `tls.cert` and `tls.key` are set: the files and the two listeners. */
+  #tlsFiles: TlsFiles | undefined;
+  #rtmps: RtmpListener | undefined;
+  #https: Deno.HttpServer | undefined;
+  #httpsPort = 0;
+  /** The router, kept to serve HTTPS again after a certificate reload. */
+  #handler: Handler | undefined;
+  /** HTTPS servers replaced by a reload, finishing the requests they had (players until they end). */
+  readonly #retiredHttps = new Set<Promise<void>>();
+  /** Reloads run one after another. */
+  #tlsReload: Promise<void> = Promise.resolve();
   #sources: Sources | undefined;
   readonly #startedAt = Date.now();
   /** The admin side: bounded history, metrics, the guard of the API and page. */
@@ -119,12 +141,15 @@ export class Sluice {
     return this.#accessLog;
   }
 
-  /** The bound listeners, for the admin API's URLs and server view. */
-  listeners(): AdminListener[] {
-    return [
+  /** The bound listeners: RTMP and HTTP, and RTMPS and HTTPS when TLS is on. */
+  listeners(): SluiceListener[] {
+    const all: SluiceListener[] = [
       { protocol: "rtmp", host: this.config.rtmp.host, port: this.rtmpPort },
       { protocol: "http", host: this.config.http.host, port: this.httpPort },
     ];
+    if (this.#rtmps) all.push({ protocol: "rtmps", host: this.config.rtmp.host, port: this.rtmpsPort });
+    if (this.#https) all.push({ protocol: "https", host: this.config.http.host, port: this.httpsPort });
+    return all;
   }
 
   /** The bound RTMP port (useful when the config asked for 0). */
@@ -135,6 +160,92 @@ export class Sluice {
   /** The bound HTTP port. */
   get httpPort(): number {
     return this.#httpPort;
+  }
+
+  /** The bound RTMPS port; 0 when TLS is off. */
+  get rtmpsPort(): number {
+    return this.#rtmps?.port ?? 0;
+  }
+
+  /** The bound HTTPS port; 0 when TLS is off. */
+  get httpsPort(): number {
+    return this.#https ? this.#httpsPort : 0;
+  }
+
+  /**
+   * Reads `tls.cert` and `tls.key` again and binds the RTMPS and HTTPS ports again with them (Deno
+   * cannot change the certificate of a listening socket): new connections get the new certificate,
+   * open ones go on. A file that cannot be read, or a pair that cannot be used, is logged as an error
+   * naming it and the running certificate stays. Never rejects; a no-op when TLS is off.
+   */
+  reloadTls(): Promise<void> {
+    this.#tlsReload = this.#tlsReload.then(() => this.#reloadTls()).catch((e) => {
+      this.log.child("tls").error(`Cannot reload the certificate: ${messageOf(e)}`);
+    });
+    return this.#tlsReload;
+  }
+
+  async #reloadTls(): Promise<void> {
+    const rtmps = this.#rtmps;
+    const files = this.#tlsFiles;
+    if (rtmps === undefined || files === undefined) return;
+    const log = this.log.child("tls");
+    let next: TlsKeyPair;
+    try {
+      next = await readTlsPair(files);
+      await rtmps.reopen(next);
+    } catch (e) {
+      log.error(`${tlsErrorOf(e, files).message}; the running certificate is kept`);
+      return;
+    }
+    // The pair is good (Deno.listenTls took it); HTTPS takes the same.
+    await this.#reopenHttps(next, log);
+    logCertificate(log, `reloaded ${files.cert}`, next.cert);
+  }
+
+  /**
+   * Serves HTTPS again on its port with `pair`: the old server stops accepting at once and finishes
+   * what it had; the port is free a moment later (Deno.serve lets go of it after its next turn), so
+   * the bind is tried again, bounded, while it is still taken.
+   */
+  async #reopenHttps(pair: TlsKeyPair, log: Logger): Promise<void> {
+    const old = this.#https;
+    const port = this.#httpsPort;
+    if (old === undefined) return;
+    this.#https = undefined;
+    const done = old.shutdown();
+    this.#retiredHttps.add(done);
+    done.finally(() => this.#retiredHttps.delete(done));
+    for (let attempt = 1;; attempt++) {
+      await new Promise((r) => setTimeout(r, attempt === 1 ? 0 : HTTPS_REBIND_WAIT_MS));
+      try {
+        this.#https = this.#serveHttps(pair, port);
+        return;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= HTTPS_REBIND_ATTEMPTS) {
+          log.error(`Cannot serve HTTPS on ${this.config.http.host}:${port} again: ${messageOf(e)}`);
+          return;
+        }
+      }
+    }
+  }
+
+  /** Deno.serve of the router over TLS on `port`; throws as Deno.serve does (AddrInUse, InvalidData). */
+  #serveHttps(pair: TlsKeyPair, port: number): Deno.HttpServer {
+    const log = this.log.child("https");
+    const server = Deno.serve({
+      hostname: this.config.http.host,
+      port,
+      cert: pair.cert,
+      key: pair.key,
+      onListen: () => {},
+      onError: (e) => {
+        log.error(`request failed: ${messageOf(e)}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    }, this.#handler!);
+    this.#httpsPort = server.addr.port;
+    return server;
   }
 
   /** The file sources (`config.sources`), once started. */
@@ -148,6 +259,9 @@ export class Sluice {
   }
 
   async start(): Promise<void> {
+    // Before anything runs: a missing or unreadable certificate stops the start with one line.
+    const files = this.#tlsFiles = tlsFilesOf(this.config);
+    const pair = files === undefined ? undefined : await readTlsPair(files);
     this.hub.start();
     this.history.start();
     this.metrics.start();
@@ -174,7 +288,7 @@ export class Sluice {
       config: this.config,
       log: this.log.child("rtmp"),
       feeds: this.feeds,
-    });
+    }, { shared: this.#rtmpSessions });
     this.#rtmp.listen();
     const ready = Promise.withResolvers<void>();
     this.#http = Deno.serve(
@@ -190,7 +304,7 @@ export class Sluice {
           return new Response("internal error\n", { status: 500 });
         },
       },
-      makeRouter(
+      this.#handler = makeRouter(
         {
           hub: this.hub,
           config: this.config,
@@ -202,23 +316,148 @@ export class Sluice {
       ),
     );
     await ready.promise;
+    if (files !== undefined && pair !== undefined) {
+      try {
+        this.#startTls(pair, files);
+      } catch (e) {
+        await this.stop(); // a certificate Deno cannot use, a port taken: nothing stays bound
+        throw e;
+      }
+    }
     this.#sources = new Sources(this.config.sources, { hub: this.hub, log: this.log.child("source") });
     this.#sources.start();
     this.transcoder.start();
   }
 
+  /** The RTMPS listener and the HTTPS server, with a pair read at start. */
+  #startTls(pair: TlsKeyPair, files: TlsFiles): void {
+    const log = this.log.child("tls");
+    try {
+      this.#rtmps = new RtmpListener({
+        hub: this.hub,
+        config: this.config,
+        log: this.log.child("rtmps"),
+        feeds: this.feeds,
+      }, { tls: pair, port: this.config.tls.rtmpsPort, shared: this.#rtmpSessions });
+      this.#rtmps.listen();
+    } catch (e) {
+      this.#rtmps = undefined;
+      throw tlsErrorOf(e, files);
+    }
+    this.#https = this.#serveHttps(pair, this.config.tls.httpsPort);
+    logCertificate(log, `certificate ${files.cert}`, pair.cert);
+  }
+
   async stop(): Promise<void> {
+    await this.#tlsReload;
     await this.transcoder.stop();
     await this.#sources?.stop();
     await this.#rtmp?.close();
+    await this.#rtmps?.close();
     this.history.stop();
     this.metrics.stop();
     this.meter.stop();
     this.hub.stop();
     await this.feeds.stop();
     await this.#http?.shutdown();
+    await this.#https?.shutdown();
+    await Promise.all(this.#retiredHttps);
     await this.#accessLog?.close();
   }
+}
+
+/** A bound listener of the server: what it speaks, where (the admin side's own type). */
+export type SluiceListener = AdminListener;
+
+/** How many times, and how far apart in ms, a reload tries to bind the HTTPS port while the old server lets go of it. */
+const HTTPS_REBIND_ATTEMPTS = 100;
+const HTTPS_REBIND_WAIT_MS = 10;
+
+/** The certificate and key files of the config (`tls.cert`, `tls.key`). */
+interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** A TLS file cannot be read, or the pair cannot be used: the message names the setting, the file and what to do. */
+export class TlsError extends Error {
+  /** The files concerned: the one that cannot be read, or the certificate and the key. */
+  readonly files: readonly string[];
+
+  constructor(message: string, files: readonly string[], options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TlsError";
+    this.files = files;
+  }
+}
+
+/** `tls.cert` and `tls.key`, both or neither (one alone is a ConfigError naming the other). */
+function tlsFilesOf(config: Config): TlsFiles | undefined {
+  const { cert, key } = config.tls;
+  if (cert === null && key === null) return undefined;
+  if (cert === null || key === null) {
+    const [missing, given] = cert === null ? ["tls.cert", "tls.key"] : ["tls.key", "tls.cert"];
+    throw new ConfigError(missing, null, {
+      rule: ConfigRule.Form,
+      detail: `it is missing while ${given} is set; set both (--tls-cert FILE --tls-key FILE) or neither`,
+    });
+  }
+  return { cert, key };
+}
+
+/** Reads both files; a TlsError names the setting and the file that cannot be read. */
+async function readTlsPair(files: TlsFiles): Promise<TlsKeyPair> {
+  return {
+    cert: await readTlsFile("tls.cert", files.cert, files),
+    key: await readTlsFile("tls.key", files.key, files),
+  };
+}
+
+/** The text of one of the pair's files; without the permission, the flag that grants both (a reload reads both again). */
+async function readTlsFile(setting: string, path: string, files: TlsFiles): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotCapable
+      ? `no read permission; start with --allow-read=${files.cert},${files.key}`
+      : e instanceof Deno.errors.NotFound
+      ? "there is no such file"
+      : messageOf(e);
+    throw new TlsError(`Cannot read ${setting} ${path}: ${why}`, [path], { cause: e });
+  }
+}
+
+/** `e` as the TlsError a start throws and a reload logs: a TlsError as it is, else the pair that cannot be used. */
+function tlsErrorOf(e: unknown, files: TlsFiles): TlsError {
+  if (e instanceof TlsError) return e;
+  return new TlsError(
+    `Cannot use tls.cert ${files.cert} with tls.key ${files.key}: ${messageOf(e)}`,
+    [files.cert, files.key],
+    { cause: e },
+  );
+}
+
+/**
+ * Logs what the first certificate of a PEM chain is ("...: CN=example.com, valid until Dec  3 02:41:29
+ * 2026 GMT"), with a warning when now is outside its validity period.
+ */
+function logCertificate(log: Logger, what: string, pem: string): void {
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(pem);
+  } catch {
+    return log.info(`${what} (its subject cannot be read)`);
+  }
+  log.info(`${what}: ${x.subject.replaceAll("\n", ", ")}, valid until ${x.validTo}`);
+  const now = Date.now();
+  if (x.validToDate.getTime() < now) log.warn(`${what}: the certificate expired on ${x.validTo}`);
+  else if (x.validFromDate.getTime() > now) {
+    log.warn(`${what}: the certificate is valid only from ${x.validFrom}`);
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Who may publish each feed, as the address policy takes it. */

@@ -45,7 +45,7 @@ export interface AdminHub {
 /** A bound listener, as `GET /api/v1/server` lists it. */
 export interface AdminListener {
   /** `rtmp` (RTMP publish and play) or `http` (HTTP-FLV, WebSocket-FLV, push, VOD, this API). */
-  protocol: "rtmp" | "http";
+  protocol: "rtmp" | "http" | "rtmps" | "https";
   /** The address it binds, e.g. "0.0.0.0". */
   host: string;
   /** The bound port (the real one when the config asked for 0). */

@@ -590,7 +590,7 @@ export const SETTINGS = [
     live: true,
     pattern: { regex: SHARED_SECRET, what: "a secret of 8 to 256 printable characters" },
     help: "a second signing secret still accepted, while URLs signed with it are out (rotation)",
-    flags: [{ name: "--sign-secret-previous", value: "SECRET" }],
+    flags: [{ name: "--sign-secret-old", value: "SECRET" }],
   },
   {
     path: "auth.jwtSecret",

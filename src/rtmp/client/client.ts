@@ -18,7 +18,8 @@
  * for await (const ev of player) if (ev.type === "media") use(ev.payload);
  * ```
  *
- * - **Connect**: TCP, the handshake (simple, or digest with `digest: true`),
+ * - **Connect**: TCP (TLS for `rtmps://`, checked against the system's roots
+ *   and `caCerts`), the handshake (simple, or digest with `digest: true`),
  *   then the client's Set Chunk Size and Window Acknowledgement Size and the
  *   `connect` command in one write; resolves on NetConnection.Connect.Success.
  * - **Publish**: releaseStream, FCPublish, createStream, publish; resolves on
@@ -64,7 +65,7 @@ import { RtmpStatusError, type StatusEvent, statusOf } from "./status.ts";
 import { parseRtmpUrl, type RtmpUrl } from "./url.ts";
 import { within } from "./within.ts";
 
-export { DEFAULT_RTMP_PORT, parseRtmpUrl, type RtmpUrl } from "./url.ts";
+export { DEFAULT_RTMP_PORT, DEFAULT_RTMPS_PORT, parseRtmpUrl, type RtmpUrl } from "./url.ts";
 export { RtmpStatusError, type StatusEvent } from "./status.ts";
 export { type OutgoingFrame, Publisher } from "./publisher.ts";
 export {
@@ -110,6 +111,27 @@ export interface RtmpClientOptions {
   windowAckSize?: number;
   /** The largest message the server may send, in bytes. Default 8 MiB. */
   maxMessageLength?: number;
+  /**
+   * For `rtmps://`: PEM root certificates the server's certificate may chain to, besides the default
+   * roots (a self-signed certificate is its own root). The host name is checked either way.
+   */
+  caCerts?: string[];
+}
+
+/** A TCP connection to the URL's host, with Nagle's algorithm off (each write goes out at once). */
+async function connectTcp(u: RtmpUrl): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: u.hostname, port: u.port, transport: "tcp" });
+  conn.setNoDelay(true);
+  return conn;
+}
+
+/**
+ * A TLS connection to the URL's host; the TLS handshake runs with the RTMP one, in `#start` (so a
+ * server that never answers it is bounded by the same timeout). A TLS socket has no setNoDelay: it
+ * keeps Deno's default, TCP_NODELAY on.
+ */
+function connectTls(u: RtmpUrl, caCerts: string[] | undefined): Promise<Deno.TlsConn> {
+  return Deno.connectTls({ hostname: u.hostname, port: u.port, caCerts });
 }
 
 interface Pending {
@@ -131,6 +153,8 @@ export class RtmpClient {
   readonly url: RtmpUrl;
 
   readonly #conn: RtmpConn;
+  /** The TLS socket under `#conn`, for `rtmps://`: its handshake is the first step of `#start`. */
+  readonly #tls: Deno.TlsConn | undefined;
   readonly #timeoutMs: number;
   readonly #opts: RtmpClientOptions;
   #nextTid = 1;
@@ -146,8 +170,9 @@ export class RtmpClient {
   readonly #closedSignal = Promise.withResolvers<string>();
   readonly #onAbort = () => this.#end(`aborted: ${closeReasonOf(this.#opts.signal?.reason)}`);
 
-  private constructor(conn: Deno.TcpConn, url: RtmpUrl, opts: RtmpClientOptions) {
+  private constructor(conn: Deno.TcpConn | Deno.TlsConn, url: RtmpUrl, opts: RtmpClientOptions) {
     this.url = url;
+    this.#tls = "handshake" in conn ? conn : undefined;
     this.#opts = opts;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
     this.#conn = new RtmpConn(conn, {
@@ -161,7 +186,8 @@ export class RtmpClient {
   /**
    * Connects, handshakes and sends `connect` for the URL's app. Rejects with
    * RtmpStatusError when the server refuses, Deno.errors.TimedOut when it does
-   * not answer within `timeoutMs`, or the signal's reason when aborted.
+   * not answer within `timeoutMs`, or the signal's reason when aborted; for
+   * `rtmps://`, with the TLS error when the server's certificate is not trusted.
    */
   static async connect(url: string, opts: RtmpClientOptions = {}): Promise<RtmpClient> {
     const u = parseRtmpUrl(url);
@@ -173,14 +199,13 @@ export class RtmpClient {
     }
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
     opts.signal?.throwIfAborted();
-    const conn = await within(
-      Deno.connect({ hostname: u.hostname, port: u.port, transport: "tcp" }),
+    const conn = await within<Deno.TcpConn | Deno.TlsConn>(
+      u.tls ? connectTls(u, opts.caCerts) : connectTcp(u),
       timeoutMs,
       `connect to ${u.hostname}:${u.port}`,
       opts.signal,
       (late) => late.close(),
     );
-    conn.setNoDelay(true);
     const client = new RtmpClient(conn, u, opts);
     opts.signal?.addEventListener("abort", client.#onAbort, { once: true });
     try {
@@ -350,6 +375,8 @@ export class RtmpClient {
   // ---- connect
 
   async #start(chunkSize: number): Promise<void> {
+    // An untrusted certificate rejects here with its reason (InvalidData: invalid peer certificate: ...).
+    await this.#tls?.handshake();
     const hs = new ClientHandshake({ digest: this.#opts.digest ?? false });
     const rest = await this.#conn.handshake(hs, hs.start());
     if (rest === null) throw new Error("Cannot handshake: current state is closed by the server");

@@ -9,13 +9,17 @@ import {
   EVENT_TIMEOUT_MS,
   headerLenOf,
   isAv,
+  type LiveServer,
   publishAndPlay,
   readMedia,
   readUntil,
   stampOf,
+  startServer,
   stopAll,
+  SyntheticStream,
   test,
 } from "../../_util/live.ts";
+import { haveOpenssl, makeCert, type TestCert } from "../../_util/tls.ts";
 import { FrameKind } from "../../../src/media/frame.ts";
 import { commandMsg, FakeServer, silentOn, video } from "../../_util/fake_rtmp_server.ts";
 import { type Player, RtmpClient, RtmpStatusError } from "../../../src/rtmp/client/client.ts";
@@ -212,4 +216,90 @@ test("RtmpClient.close() ends a player's iteration", async () => {
   assertGreaterOrEqual(await reading, 0);
   assertEquals(player.client.closeReason, "closed by the client");
   await stopAll(server, pub);
+});
+
+// ---------------------------------------------------------------------------------------------
+// rtmps://: RTMP over TLS
+
+/** Runs `fn` with a certificate made by openssl and a Sluice with RTMPS on a free port. */
+function rtmpsTest(name: string, fn: (server: LiveServer, cert: TestCert) => Promise<void>): void {
+  Deno.test({
+    name,
+    ignore: !haveOpenssl,
+    sanitizeOps: true,
+    sanitizeResources: true,
+    fn: async () => {
+      const dir = await Deno.makeTempDir({ prefix: "sluice_rtmps_" });
+      const cert = await makeCert(dir, "server");
+      const server = await startServer({
+        tls: { cert: cert.certFile, key: cert.keyFile, rtmpsPort: 0, httpsPort: 0 },
+      });
+      try {
+        await fn(server, cert);
+      } finally {
+        await server.stop();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
+
+rtmpsTest(
+  "RtmpClient.connect() to rtmps:// trusts the server's certificate given as caCerts and sends an rtmps:// tcUrl",
+  async (server, cert) => {
+    const url = `rtmps://127.0.0.1:${server.sluice.rtmpsPort}/live/cam`;
+    const pc = await RtmpClient.connect(url, { caCerts: [cert.cert] });
+    const viewer = await RtmpClient.connect(url, { caCerts: [cert.cert] });
+    try {
+      assertEquals(pc.url.tcUrl, `rtmps://127.0.0.1:${server.sluice.rtmpsPort}/live`);
+      const pub = await pc.publish();
+      const playing = viewer.play();
+      const syn = new SyntheticStream({ marker: 0x7a });
+      await pub.sendFrames([...syn.headers(), ...syn.next()]);
+      const player = await playing;
+      await pub.sendFrames(syn.next());
+      const media = await readMedia(player, 2);
+      assert(
+        media.every((m) => stampOf(m.payload, headerLenOf(m.kind)).marker === 0x7a),
+        "the published media",
+      );
+      const urls = server.sluice.hub.sessions.list().map((s) => s.request?.url ?? "");
+      assert(urls.some((u) => u?.startsWith("rtmps://")), `the sessions' URLs: ${urls.join(", ")}`);
+    } finally {
+      await viewer.close();
+      await pc.close();
+    }
+  },
+);
+
+rtmpsTest(
+  "RtmpClient.connect() to rtmps:// rejects with InvalidData (the certificate's problem) when it is not trusted",
+  async (server) => {
+    const url = `rtmps://127.0.0.1:${server.sluice.rtmpsPort}/live/cam`;
+    await assertRejects(() => RtmpClient.connect(url), Deno.errors.InvalidData, "invalid peer certificate");
+  },
+);
+
+rtmpsTest(
+  "RtmpClient.connect() to rtmps:// of a plain RTMP port rejects: the TLS handshake fails",
+  async (server) => {
+    const url = `rtmps://127.0.0.1:${server.sluice.rtmpPort}/live/cam`;
+    await assertRejects(() => RtmpClient.connect(url, { timeoutMs: 5_000 }));
+  },
+);
+
+test("RtmpClient.connect() to rtmps:// rejects with TimedOut when the server never answers the TLS handshake", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of listener) held.push(c);
+  })();
+  try {
+    const url = `rtmps://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/live/cam`;
+    await assertRejects(() => RtmpClient.connect(url, { timeoutMs: 200 }), Deno.errors.TimedOut);
+  } finally {
+    for (const c of held) c.close();
+    listener.close();
+    await accepting.catch(() => {});
+  }
 });
