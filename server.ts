@@ -1,7 +1,9 @@
 /**
  * The Sluice command line: `deno run --allow-net server.ts [flags]`; and
  * `deno run server.ts hash-password`, which reads a password (one line) from
- * stdin and prints the hash `--admin-password-hash` takes.
+ * stdin and prints the hash `--admin-password-hash` takes; and
+ * `deno run server.ts sign --secret SECRET --play app/stream --ttl SECONDS`,
+ * which prints signed URLs of a stream (`server.ts sign --help` for the rest).
  *
  * `--config FILE` reads the settings from a config file (needs `--allow-read`),
  * with the flags laid over it; `--ffserver-conf FILE` reads an ffserver.conf
@@ -20,6 +22,11 @@ import { type ConfigDiff, diffConfig, reloadConfig, restartWarning } from "./src
 import { ConfigError, validateConfig } from "./src/config/validate.ts";
 import { log, setLogLevel } from "./src/log.ts";
 import { hashPassword, MAX_PASSWORD_BYTES } from "./src/admin/password.ts";
+import { parseArgs as parseFlags } from "node:util";
+import { signedUrls } from "./src/auth/signed_url.ts";
+import { parseAddress } from "./src/config/acl.ts";
+import { SHARED_SECRET, STREAM_KEY } from "./src/config/schema.ts";
+import { AdmissionAction } from "./src/hub/admission.ts";
 import { Sluice, TlsError } from "./src/sluice.ts";
 
 /** The flags as config overrides, or "help": `parseCliArgs()` of src/config/cli.ts, made from the schema. */
@@ -82,6 +89,93 @@ async function hashPasswordCommand(args: string[]): Promise<number> {
 
 if (import.meta.main && Deno.args[0] === HASH_PASSWORD) {
   Deno.exit(await hashPasswordCommand(Deno.args.slice(1)));
+}
+
+/** The subcommand that prints signed URLs of a stream (`auth.signSecret`, `src/auth/signed_url.ts`). */
+export const SIGN = "sign";
+
+/** `server.ts sign`'s usage line. */
+export const SIGN_USAGE =
+  `Usage: deno run server.ts ${SIGN} [--secret SECRET] (--play|--publish) APP/STREAM ` +
+  "--ttl SECONDS [--addr IP] [--host HOST] [--rtmp-port N] [--http-port N] [--rtmps-port N] [--https-port N]";
+
+const SIGN_OPTIONS = {
+  secret: { type: "string" },
+  play: { type: "string" },
+  publish: { type: "string" },
+  ttl: { type: "string" },
+  addr: { type: "string" },
+  host: { type: "string", default: "localhost" },
+  "rtmp-port": { type: "string", default: "1935" },
+  "http-port": { type: "string", default: "8000" },
+  "rtmps-port": { type: "string" },
+  "https-port": { type: "string" },
+  help: { type: "boolean" },
+} as const;
+
+/**
+ * `server.ts sign`: prints the signed URLs of one stream, one per protocol and line, on stdout (the expiry on
+ * stderr). The secret is `--secret`, or else one line on stdin (kept out of the process list). The exit
+ * code: 0, or 2 (with the usage) for arguments it refuses. Needs no permission.
+ */
+async function signCommand(args: string[]): Promise<number> {
+  const fail = (why: string) => (console.error(`Cannot run ${SIGN}: ${why}\n${SIGN_USAGE}`), 2);
+  let v: { [K in Exclude<keyof typeof SIGN_OPTIONS, "help">]?: string } & { help?: boolean };
+  try {
+    v = parseFlags({ args, options: SIGN_OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  if (v.help) return (console.log(SIGN_USAGE), 0);
+  if ((v.play === undefined) === (v.publish === undefined)) return fail("give one of --play and --publish");
+  const key = (v.play ?? v.publish)!;
+  if (!STREAM_KEY.test(key)) return fail(`${JSON.stringify(key)} is not an app/stream key`);
+  const ports: Record<string, number | undefined> = {};
+  for (const flag of ["rtmp-port", "http-port", "rtmps-port", "https-port"] as const) {
+    const n = v[flag] === undefined ? undefined : Number(v[flag]);
+    if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 0xffff)) {
+      return fail(`--${flag} ${JSON.stringify(v[flag])} is not a port number (1 to 65535)`);
+    }
+    ports[flag] = n;
+  }
+  if (v.ttl === undefined || !/^\d{1,10}$/.test(v.ttl)) return fail("--ttl takes a number of seconds");
+  if (v.addr !== undefined && parseAddress(v.addr) === undefined) {
+    return fail(`--addr ${JSON.stringify(v.addr)} is not an IPv4 or IPv6 address`);
+  }
+  let secret = v.secret;
+  if (secret === undefined) {
+    if (Deno.stdin.isTerminal()) await Deno.stderr.write(new TextEncoder().encode("Secret: "));
+    secret = await readLine(Deno.stdin.readable, 1024);
+  }
+  if (secret === undefined || !SHARED_SECRET.test(secret)) {
+    return fail("the secret is not 8 to 256 printable characters, as auth.signSecret is");
+  }
+  try {
+    const action = v.play !== undefined ? AdmissionAction.Play : AdmissionAction.Publish;
+    const { expires, urls } = await signedUrls({
+      secret,
+      action,
+      key,
+      ttlS: Number(v.ttl),
+      nowMs: Date.now(),
+      addr: v.addr,
+      host: v.host!,
+      rtmpPort: ports["rtmp-port"]!,
+      httpPort: ports["http-port"]!,
+      rtmpsPort: ports["rtmps-port"],
+      httpsPort: ports["https-port"],
+    });
+    console.log(urls.join("\n"));
+    console.error(`${action} of ${key}: expires ${new Date(expires * 1000).toISOString()} (${expires})`);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    return fail(e.message);
+  }
+  return 0;
+}
+
+if (import.meta.main && Deno.args[0] === SIGN) {
+  Deno.exit(await signCommand(Deno.args.slice(1)));
 }
 
 /** The overrides of the file a command line names: `--config`, or `--ffserver-conf` (its warnings logged). */

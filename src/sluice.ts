@@ -16,6 +16,9 @@ import { X509Certificate } from "node:crypto";
 import { AccessLog } from "./admin/access_log.ts";
 import { AdminGuard } from "./admin/auth.ts";
 import { AddressPolicy, type AddressRules } from "./auth/address_policy.ts";
+import { CallbackPolicy } from "./auth/callbacks.ts";
+import { INTERNAL_KEY_PARAM, RulesPolicy } from "./auth/rules.ts";
+import { DoneNotifier } from "./auth/done_notifier.ts";
 import { BandwidthMeter } from "./auth/bandwidth_meter.ts";
 import { chain } from "./auth/chain.ts";
 import { LimitsPolicy } from "./auth/limits.ts";
@@ -70,6 +73,14 @@ export class Sluice {
   readonly limits: LimitsPolicy;
   /** Who may publish each feed (`feeds[].acl`), over every protocol. */
   readonly addressRules: AddressPolicy;
+  /** The access rules (`rules[]`) and the auth shortcuts (`--publish-key`, `--sign-secret`, JWT). */
+  readonly rules: RulesPolicy;
+  /** The credential of the server's own clients (its transcodes' ffmpeg), made at each start. */
+  readonly #internalKey = crypto.randomUUID().replaceAll("-", "");
+  /** on_connect / on_publish / on_play (`auth.on*`), asked after the configured rules. */
+  readonly callbacks: CallbackPolicy;
+  /** on_publish_done / on_play_done, fire and forget. */
+  readonly doneNotifier: DoneNotifier;
   /** The feeds (`feeds[]`): ring files, push paths. */
   readonly feeds: Feeds;
   /** The transcoding jobs (`transcodes[]`). */
@@ -95,7 +106,16 @@ export class Sluice {
     this.limits = new LimitsPolicy(config.limits, { hub: this.hub, meter: this.meter });
     this.addressRules = new AddressPolicy(addressRulesOf(config));
     // The configured rules answer first (401/403); the room check runs last, just before an allow.
-    this.hub.admission = chain(options.admission ?? allowAll, this.addressRules, this.limits);
+    this.callbacks = new CallbackPolicy(config.auth, { log: log.child("callback") });
+    this.doneNotifier = new DoneNotifier(config.auth, this.hub.sessions, { log: log.child("callback") });
+    this.rules = new RulesPolicy(config.rules, config.auth, { internalKey: this.#internalKey });
+    this.hub.admission = chain(
+      options.admission ?? allowAll,
+      this.rules,
+      this.addressRules,
+      this.callbacks,
+      this.limits,
+    );
     this.feeds = new Feeds(config.feeds, { hub: this.hub, log: log.child("feed") });
     checkTranscodes(config);
     this.transcoder = new Transcoder(config.transcodes, {
@@ -103,6 +123,7 @@ export class Sluice {
       hub: this.hub,
       rtmpUrl: () => `rtmp://${loopbackOf(this.config.rtmp.host)}:${this.rtmpPort}`,
       httpUrl: () => `http://${loopbackOf(this.config.http.host)}:${this.httpPort}`,
+      urlQuery: () => `${INTERNAL_KEY_PARAM}=${this.#internalKey}`,
       log: log.child("transcode"),
     });
   }
@@ -117,7 +138,12 @@ export class Sluice {
   async applyLive(next: Config): Promise<void> {
     validateConfig(next);
     checkTranscodes(next);
+    await this.rules.update(next.rules, next.auth);
+    this.config.rules = structuredClone(next.rules);
     this.addressRules.update(addressRulesOf(next));
+    Object.assign(this.config.auth, next.auth);
+    this.callbacks.update(this.config.auth);
+    this.doneNotifier.update(this.config.auth);
     this.limits.update(next.limits);
     Object.assign(this.config.limits, next.limits);
     Object.assign(this.config.player, next.player);
@@ -259,13 +285,15 @@ export class Sluice {
   }
 
   async start(): Promise<void> {
-    // Before anything runs: a missing or unreadable certificate stops the start with one line.
+    // Before anything runs: a JWT key file or a certificate that cannot be read stops the start with one line.
+    await this.rules.ready();
     const files = this.#tlsFiles = tlsFilesOf(this.config);
     const pair = files === undefined ? undefined : await readTlsPair(files);
     this.hub.start();
     this.history.start();
     this.metrics.start();
     this.meter.start();
+    this.doneNotifier.start();
     if (this.config.log.access !== null) {
       this.#accessLog = new AccessLog(this.config.log.access, this.hub.sessions, {
         log: this.log.child("access"),
@@ -358,6 +386,7 @@ export class Sluice {
     this.metrics.stop();
     this.meter.stop();
     this.hub.stop();
+    await this.doneNotifier.stop();
     await this.feeds.stop();
     await this.#http?.shutdown();
     await this.#https?.shutdown();

@@ -13,6 +13,8 @@ import { loadFfserverConf } from "../src/config/ffserver_conf.ts";
 import { parseJsonc } from "../src/config/jsonc.ts";
 import { allFlags, PASSWORD_HASH } from "../src/config/schema.ts";
 import { verifyPassword } from "../src/admin/password.ts";
+import { SignedUrlVerifier } from "../src/auth/signed_url.ts";
+import { AdmissionAction, parseQuery } from "../src/hub/admission.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -598,4 +600,131 @@ Deno.test({
       }
     });
   },
+});
+
+/** Runs `server.ts sign ARGS` with no permission at all; `input`, when given, piped to its stdin. */
+async function signCli(
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(DENO, {
+    args: ["run", "--no-prompt", "server.ts", "sign", ...args],
+    cwd: ROOT,
+    stdin: input === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), BOUND_MS);
+  try {
+    if (input !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(input)).catch(() => {}); // it may exit before reading
+      await writer.close().catch(() => {});
+    }
+    const out = await child.output();
+    const text = new TextDecoder();
+    return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const SIGN_SECRET = "cli-signing-secret";
+
+/** Whether a printed URL's query signs `action` of `key` (bound to `addr`, when given) with SIGN_SECRET now. */
+async function urlVerifies(
+  url: string,
+  action: AdmissionAction,
+  key: string,
+  addr?: string,
+): Promise<boolean> {
+  const query = parseQuery(new URL(url).search.slice(1));
+  const check = await new SignedUrlVerifier([SIGN_SECRET]).verify(query, { action, key, addr }, Date.now());
+  return check.ok;
+}
+
+Deno.test("server.ts sign --play prints RTMP, HTTP-FLV and WebSocket-FLV URLs that verify, with no permission", async () => {
+  const r = await signCli([
+    "--secret",
+    SIGN_SECRET,
+    "--play",
+    "live/cam",
+    "--ttl",
+    "600",
+    "--host",
+    "media.example",
+    "--rtmp-port",
+    "1940",
+    "--http-port",
+    "8080",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const urls = r.stdout.trimEnd().split("\n");
+  assertEquals(urls.map((u) => u.replace(/\?.*/, "")), [
+    "rtmp://media.example:1940/live/cam",
+    "http://media.example:8080/live/cam.flv",
+    "ws://media.example:8080/live/cam.flv",
+  ]);
+  for (const url of urls) {
+    assertMatch(url, /\?expires=\d+&sign=[A-Za-z0-9_-]{43}$/);
+    assert(await urlVerifies(url, AdmissionAction.Play, "live/cam"), `${url} does not verify`);
+    assert(!await urlVerifies(url, AdmissionAction.Play, "live/other"), `${url} verifies for another stream`);
+  }
+  const expires = Number(new URL(urls[0]).searchParams.get("expires"));
+  const left = expires - Date.now() / 1000;
+  assert(left > 500 && left <= 600, `expires in ${left} s`);
+  assertMatch(r.stderr, new RegExp(`^play of live/cam: expires \\S+Z \\(${expires}\\)\\n$`));
+  assert(!r.stderr.includes(SIGN_SECRET), "the secret was printed");
+});
+
+Deno.test("server.ts sign --publish prints RTMP, HTTP push and WebSocket push URLs; --addr binds without showing it", async () => {
+  const r = await signCli([
+    "--publish",
+    "live/cam",
+    "--ttl",
+    "60",
+    "--addr",
+    "192.0.2.7",
+    "--https-port",
+    "8443",
+  ], `${SIGN_SECRET}\n`);
+  assertEquals(r.code, 0, r.stderr);
+  const urls = r.stdout.trimEnd().split("\n");
+  assertEquals(urls.map((u) => u.replace(/\?.*/, "")), [
+    "rtmp://localhost:1935/live/cam",
+    "http://localhost:8000/live/cam",
+    "https://localhost:8443/live/cam",
+    "ws://localhost:8000/live/cam",
+    "wss://localhost:8443/live/cam",
+  ]);
+  assert(!r.stdout.includes("192.0.2.7"), "the bound address is in the URL");
+  assert(await urlVerifies(urls[0], AdmissionAction.Publish, "live/cam", "192.0.2.7"));
+  assert(!await urlVerifies(urls[0], AdmissionAction.Publish, "live/cam", "192.0.2.8"));
+  assert(!await urlVerifies(urls[0], AdmissionAction.Play, "live/cam", "192.0.2.7"));
+});
+
+Deno.test("server.ts sign exits 2 with the usage for arguments it refuses, printing no URL", async () => {
+  const base = ["--secret", SIGN_SECRET, "--ttl", "60"];
+  const cases: [string[], RegExp][] = [
+    [[...base], /give one of --play and --publish/],
+    [[...base, "--play", "live/a", "--publish", "live/a"], /give one of --play and --publish/],
+    [[...base, "--play", "cam"], /"cam" is not an app\/stream key/],
+    [["--secret", SIGN_SECRET, "--play", "live/cam"], /--ttl takes a number of seconds/],
+    [[...base.slice(0, 2), "--ttl", "0", "--play", "live/cam"], /the time to live is 1 to \d+ s/],
+    [[...base, "--play", "live/cam", "--rtmp-port", "70000"], /--rtmp-port "70000" is not a port number/],
+    [[...base, "--play", "live/cam", "--addr", "example.com"], /--addr "example.com" is not an IPv4 or IPv6/],
+    [["--secret", "short", "--ttl", "60", "--play", "live/cam"], /the secret is not 8 to 256 printable/],
+    [[...base, "--play", "live/cam", "--nope"], /Unknown option '--nope'/],
+  ];
+  for (const [args, reason] of cases) {
+    const r = await signCli(args);
+    assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assertEquals(r.stdout, "", args.join(" "));
+    assertMatch(r.stderr, /^Cannot run sign: /, args.join(" "));
+    assertMatch(r.stderr, reason, args.join(" "));
+    assertMatch(r.stderr, /\nUsage: deno run server\.ts sign /);
+  }
+  const help = await signCli(["--help"]);
+  assertEquals(help.code, 0);
+  assertMatch(help.stdout, /^Usage: deno run server\.ts sign /);
 });

@@ -26,6 +26,7 @@ import {
   parseQuery,
 } from "../hub/admission.ts";
 import type { Protocol } from "../hub/session_kind.ts";
+import { TOKEN_PARAM } from "../auth/jwt.ts";
 import type { StreamHub } from "../hub/stream_hub.ts";
 import { CORS_ALLOW_ORIGIN, jsonError } from "./responses.ts";
 
@@ -48,7 +49,14 @@ export interface HttpAdmission {
   sessionId?: string;
 }
 
-/** The gate's view of an HTTP request. A query past the gate's bounds throws ProtocolError. */
+/** `Authorization: Bearer TOKEN` (RFC 6750 2.1; the scheme in any case). */
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/**
+ * The gate's view of an HTTP request. A query past the gate's bounds throws ProtocolError. A bearer
+ * token (`Authorization: Bearer TOKEN`) is given to the gate as the query's `token` when the URL has none
+ * (the URL's wins), so a JWT reaches the policy the same way over every protocol.
+ */
 export function admissionRequest(req: Request, what: HttpAdmission): AdmissionRequest {
   const url = new URL(req.url);
   const slash = what.key.indexOf("/");
@@ -56,6 +64,9 @@ export function admissionRequest(req: Request, what: HttpAdmission): AdmissionRe
     ? { hostname: what.remote.hostname, port: what.remote.port }
     : undefined;
   const pageUrl = req.headers.get("origin") ?? req.headers.get("referer") ?? undefined;
+  const query = parseQuery(url.search.slice(1));
+  const bearer = req.headers.get("authorization")?.match(BEARER)?.[1];
+  if (bearer !== undefined && !Object.hasOwn(query, TOKEN_PARAM)) query[TOKEN_PARAM] = bearer;
   return {
     action: what.action,
     protocol: what.protocol,
@@ -63,7 +74,7 @@ export function admissionRequest(req: Request, what: HttpAdmission): AdmissionRe
     name: what.key.slice(slash + 1),
     key: what.key,
     remote,
-    query: parseQuery(url.search.slice(1)),
+    query,
     pageUrl,
     sessionId: what.sessionId,
   };

@@ -207,3 +207,25 @@ export function parseQuery(text: string): Record<string, string> {
   }
   return query;
 }
+
+/** The query parameters whose values `maskQuery` hides (and any name ending in `_` or `-` plus one of them). */
+export const SECRET_PARAMS: readonly string[] = ["key", "sign", "token", "password", "secret", "auth"];
+
+/** What `maskQuery` puts in place of a hidden value. */
+export const MASK = "***";
+
+const SECRET_PARAM_RE = new RegExp(
+  `((?:^|[?&;\\s])(?:[A-Za-z0-9.~%]*[_-])?(?:${SECRET_PARAMS.join("|")})=)[^&\\s"'<>]*`,
+  "gi",
+);
+
+/**
+ * `text` (a URL, a query, an RTMP stream name or a whole log line) with the values of its credential
+ * parameters replaced by `***`: `key`, `sign`, `token`, `password`, `secret` and `auth`, in any case, also
+ * as the end of a longer name after `_` or `-` (`stream_key`, `access-token`), where the name starts the
+ * text or follows `?`, `&`, `;` or white space. A value runs to the next `&`, white space, quote or
+ * angle bracket; an empty value is masked too (so a mask tells nothing).
+ */
+export function maskQuery(text: string): string {
+  return text.replace(SECRET_PARAM_RE, `$1${MASK}`);
+}

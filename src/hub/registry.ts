@@ -28,6 +28,7 @@
  */
 import type { Logger } from "../log.ts";
 import { Emitter } from "./events.ts";
+import { maskQuery } from "./admission.ts";
 import { type Protocol, Role, zeroByProtocol } from "./session_kind.ts";
 
 /** A session's counters, as its edge reports them. */
@@ -318,7 +319,10 @@ function cut(text: string): string {
   return text.length > REQUEST_FIELD_MAX_CHARS ? text.slice(0, REQUEST_FIELD_MAX_CHARS) : text;
 }
 
-/** A copy of `request` with its fields cut to the bound; TypeError for a field that is not a string. */
+/**
+ * A copy of `request` with its fields cut to the bound and the credentials in its URLs masked
+ * (`maskQuery`); TypeError for a field that is not a string.
+ */
 function checkedRequest(request: SessionRequest): SessionRequest {
   const { method, url, userAgent, referer } = request ?? {};
   for (
@@ -332,11 +336,12 @@ function checkedRequest(request: SessionRequest): SessionRequest {
     if (typeof value === "string" || (optional && value === undefined)) continue;
     throw new TypeError(`Cannot set a session's request: ${name} is ${typeof value}, expected a string`);
   }
+  // Credentials in a query (`?key=`, `&sign=`, `token=`) never reach the access log or the API.
   return {
     method: cut(method),
-    url: cut(url),
+    url: cut(maskQuery(url)),
     ...(userAgent !== undefined && { userAgent: cut(userAgent) }),
-    ...(referer !== undefined && { referer: cut(referer) }),
+    ...(referer !== undefined && { referer: cut(maskQuery(referer)) }),
   };
 }
 

@@ -147,6 +147,11 @@ export interface TranscodeContext {
   rtmpUrl: () => string;
   /** "http://127.0.0.1:PORT" of the running server. */
   httpUrl: () => string;
+  /**
+   * A query (without "?") put on ffmpeg's input and output URLs: the server's own credential for its jobs,
+   * so access rules that ask players and publishers for keys do not refuse its transcodes. Default none.
+   */
+  urlQuery?: () => string;
   log: Logger;
   /** Starts the process; default denoSpawn (tests pass a fake). */
   spawn?: Spawn;
@@ -266,6 +271,11 @@ export function inputUrlOf(spec: TranscodeSpec, rtmpUrl: string, httpUrl: string
   return (spec.input ?? TranscodeInput.Rtmp) === TranscodeInput.HttpFlv
     ? `${httpUrl}/${spec.from}.flv`
     : `${rtmpUrl}/${spec.from}`;
+}
+
+/** `url` with `query` added (none when empty). */
+function withQuery(url: string, query: string | undefined): string {
+  return query ? `${url}${url.includes("?") ? "&" : "?"}${query}` : url;
 }
 
 const STREAM_KEY = /^[^/\s]+\/[^\s]+$/;
@@ -486,8 +496,11 @@ export class TranscodeJob {
     const noRun = `${what}: ${cmd} needs --allow-run (deno run --allow-run=${cmd} ...)`;
     if (this.#queryRun(cmd) !== "granted") return this.#failed(noRun);
     const urls = {
-      inputUrl: inputUrlOf(this.spec, this.#ctx.rtmpUrl(), this.#ctx.httpUrl()),
-      outputUrl: `${this.#ctx.rtmpUrl()}/${this.spec.key}`,
+      inputUrl: withQuery(
+        inputUrlOf(this.spec, this.#ctx.rtmpUrl(), this.#ctx.httpUrl()),
+        this.#ctx.urlQuery?.(),
+      ),
+      outputUrl: withQuery(`${this.#ctx.rtmpUrl()}/${this.spec.key}`, this.#ctx.urlQuery?.()),
     };
     let process: JobProcess;
     try {

@@ -27,6 +27,7 @@ const TOOLS = haveTools("ffmpeg", "ffprobe");
 const LIVE_CONF = new URL("../fixtures/ffserver/live.conf", import.meta.url);
 const BOUND_MS = 30_000;
 const RECORD_S = 4;
+const PUBLISH_KEY = "the-feed-publish-key";
 
 /** live.conf with a `<Stream test.flv>` serving `file`, `edit` applied to its text, as overrides. */
 async function liveConf(file: string, edit: (text: string) => string = (t) => t): Promise<ConfigOverrides> {
@@ -83,10 +84,11 @@ e2e(
   "ffserver live.conf: ffmpeg pushes to /feed1.ffm; /live.flv and the 320x240 /small.flv play; /test.flv serves the file",
   async (dir, src) => {
     await makeSource(src, { seconds: 20, gop: 25, bframes: 0 });
-    const server = await startServer(await liveConf(src));
+    // With a publish key: ffmpeg's push carries it; the transcode's own ffmpeg gets in with the server's key.
+    const server = await startServer({ ...await liveConf(src), auth: { publishKey: PUBLISH_KEY } });
     try {
       const base = `http://127.0.0.1:${server.sluice.httpPort}`;
-      const pusher = publish(src, `${base}/feed1.ffm`);
+      const pusher = publish(src, `${base}/feed1.ffm?key=${PUBLISH_KEY}`);
       await waitFor(
         () => (server.sluice.hub.get("feed/feed1")?.stats.videoFrames ?? 0) > 0,
         "the feed",

@@ -142,7 +142,8 @@ test("hub.sessions lists the publisher and players of every protocol with their 
 test("hub.sessions lists VOD players over RTMP and HTTP while they play, with bytes out", async () => {
   if (!haveTools("ffmpeg")) return;
   const root = await Deno.makeTempDir({ prefix: "sluice_vod_" });
-  await makeSource(`${root}/clip.flv`, { seconds: 6, video: "2M" });
+  // Larger than what the loopback socket buffers hold, so the HTTP body cannot finish before it is read.
+  await makeSource(`${root}/clip.flv`, { seconds: 30, video: "4M" });
   const server = await startServer({ vod: { root } });
   const client = await RtmpClient.connect(`rtmp://127.0.0.1:${server.sluice.rtmpPort}/vod`);
   try {

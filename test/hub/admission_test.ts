@@ -23,6 +23,8 @@ import {
   deny,
   DenyKind,
   isDecision,
+  MASK,
+  maskQuery,
   MAX_QUERY_LENGTH,
   MAX_QUERY_PARAMS,
   parseQuery,
@@ -317,4 +319,40 @@ test("StreamHub.decide() answers a synchronous policy in the same turn, and an a
   assert(p instanceof Promise, "an asynchronous answer came back synchronously");
   assertEquals(await p, deny("later"));
   hub.stop();
+});
+
+Deno.test("maskQuery() hides the values of key, sign, token, password, secret and auth in a URL", () => {
+  assertEquals(
+    maskQuery("rtmp://host/live/cam?key=SECRET&x=1&sign=abc-_123&token=a.b.c"),
+    `rtmp://host/live/cam?key=${MASK}&x=1&sign=${MASK}&token=${MASK}`,
+  );
+  assertEquals(maskQuery("cam?password=p%40ss&auth=a"), "cam?password=***&auth=***");
+  // A value runs to the next "&": a ";" inside it is hidden with it; one after a plain value starts a name.
+  assertEquals(maskQuery("?secret=s;x=1&a=1;token=t"), "?secret=***&a=1;token=***");
+  assertEquals(maskQuery("key=first&expires=1700000000"), "key=***&expires=1700000000", "a bare query");
+  assertEquals(maskQuery("?KEY=x&Token=y"), "?KEY=***&Token=***", "in any case");
+  assertEquals(maskQuery("?key=&sign="), "?key=***&sign=***", "an empty value too");
+});
+
+Deno.test("maskQuery() hides names ending in _key or -token, but not words that merely end the same", () => {
+  assertEquals(
+    maskQuery("?stream_key=a&access-token=b&api_secret=c"),
+    "?stream_key=***&access-token=***&api_secret=***",
+  );
+  assertEquals(maskQuery("?monkey=1&turkey=2&signal=3&tokens=4"), "?monkey=1&turkey=2&signal=3&tokens=4");
+  assertEquals(maskQuery("/live/key=abc"), "/live/key=abc", "a path segment is no parameter");
+});
+
+Deno.test("maskQuery() masks inside a log line, stopping each value at white space, a quote or a bracket", () => {
+  assertEquals(
+    maskQuery('127.0.0.1 - - [x] "GET /live/cam.flv?token=eyJ.eyJ.sig HTTP/1.1" 200 0 "-" "ffmpeg"'),
+    '127.0.0.1 - - [x] "GET /live/cam.flv?token=*** HTTP/1.1" 200 0 "-" "ffmpeg"',
+  );
+  assertEquals(
+    maskQuery('publish of live/cam refused: name cam?key=hunter2 from {"url":"http://h/live/cam?sign=xyz"}'),
+    'publish of live/cam refused: name cam?key=*** from {"url":"http://h/live/cam?sign=***"}',
+  );
+  assertEquals(maskQuery("args: key=abc sign=def"), "args: key=*** sign=***", "after white space");
+  assertEquals(maskQuery("<a href=?key=abc>"), "<a href=?key=***>");
+  assertEquals(maskQuery("nothing to hide here"), "nothing to hide here");
 });

@@ -312,3 +312,20 @@ Deno.test("addressOf() writes a network peer as ip:port and hostOf() takes the h
   assertEquals(hostOf("::1:5000"), "::1");
   assertEquals(hostOf("nohost"), "nohost");
 });
+
+Deno.test("SessionRegistry masks credentials in a session's request URL and referer (access log, API)", () => {
+  const reg = new SessionRegistry(new RecordingLogger());
+  const e = reg.open({
+    protocol: Protocol.HttpFlv,
+    counters: () => ({}),
+    request: {
+      method: "GET",
+      url: "/live/cam.flv?expires=1&sign=abcdef&x=1",
+      referer: "https://site/page?token=eyJhbGciOi",
+    },
+  });
+  assertEquals(e.request?.url, "/live/cam.flv?expires=1&sign=***&x=1");
+  assertEquals(e.request?.referer, "https://site/page?token=***");
+  e.setRequest({ method: "PUBLISH", url: "rtmp://h/live/cam?key=SECRET" });
+  assertEquals(e.request?.url, "rtmp://h/live/cam?key=***");
+});
