@@ -102,5 +102,7 @@ export function refusalResponse(decision: AdmissionDecision, what: string): Resp
   const headers: Record<string, string> = retry !== undefined && Number.isFinite(retry) && retry >= 0
     ? { "retry-after": String(Math.ceil(retry)), "access-control-expose-headers": "retry-after" }
     : {};
+  // RFC 9110 11.6.1: a 401 names how to authenticate: a token (`?token=`, `?key=`, a signed URL) or a bearer.
+  if (decision.deny === DenyKind.Unauthorized) headers["www-authenticate"] = `Bearer realm="sluice"`;
   return jsonError(DENY_STATUS[decision.deny], `${what}: ${decision.reason}`, headers);
 }

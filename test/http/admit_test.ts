@@ -112,3 +112,26 @@ Deno.test("refusalText() is the one line a refusal is logged and told with", () 
   assertEquals(refusalText(redirect("rtmp://b/live")), "redirected: rtmp://b/live");
   assertMatch(refusalText(allow()), /allowed/);
 });
+
+Deno.test("refusalResponse() sends WWW-Authenticate with a 401, and none with a 403", async () => {
+  const unauthorized = refusalResponse(deny("missing key", DenyKind.Unauthorized), "Cannot publish live/cam");
+  assertEquals(unauthorized.status, 401);
+  assertEquals(unauthorized.headers.get("www-authenticate"), 'Bearer realm="sluice"');
+  await unauthorized.body?.cancel();
+  const forbidden = refusalResponse(deny("no grant"), "Cannot play live/cam");
+  assertEquals(forbidden.status, 403);
+  assertEquals(forbidden.headers.get("www-authenticate"), null);
+  await forbidden.body?.cancel();
+});
+
+Deno.test("admissionRequest() passes an Authorization: Bearer token as the query's token, the URL's winning", () => {
+  const what = { action: AdmissionAction.Play, protocol: Protocol.HttpFlv, key: "live/cam" };
+  const bearer = new Request("http://h/live/cam.flv", { headers: { authorization: "Bearer abc.def.ghi" } });
+  assertEquals(admissionRequest(bearer, what).query, { token: "abc.def.ghi" });
+  const both = new Request("http://h/live/cam.flv?token=url", {
+    headers: { authorization: "Bearer header" },
+  });
+  assertEquals(admissionRequest(both, what).query, { token: "url" });
+  const basic = new Request("http://h/live/cam.flv", { headers: { authorization: "Basic dXNlcjpwYXNz" } });
+  assertEquals(admissionRequest(basic, what).query, {});
+});
