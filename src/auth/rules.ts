@@ -41,13 +41,40 @@ import { SignedUrlVerifier } from "./signed_url.ts";
 import { keyOf, StreamKeys } from "./stream_key.ts";
 
 /** The characters `*` stands for a run of: a stream or app name's (the HTTP router's). */
-const NAME_RUN = "[A-Za-z0-9_.\\-~]*";
 
-/** A rule's (or a JWT grant's) pattern as a RegExp over the stream key `app/stream` (see the module doc). */
-export function compilePattern(pattern: string): RegExp {
-  if (pattern === "*") return /^[^]*$/;
-  const parts = pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&"));
-  return new RegExp(`^${parts.join(NAME_RUN)}$`);
+/** A compiled pattern: whether it matches a stream key. */
+export interface KeyPattern {
+  test(key: string): boolean;
+}
+
+/** The characters a `*` may stand for: name characters (never "/"). */
+const NAME_CHAR = /^[A-Za-z0-9_.\-~]*$/;
+
+/**
+ * A rule's (or a JWT grant's) pattern, compiled (see the module doc). Matching is linear in the key's length,
+ * with no backtracking (a RegExp of several `*` over a long hostile stream name would be a ReDoS): the
+ * literal pieces are found leftmost, in order, and every gap between them must be name characters.
+ */
+export function compilePattern(pattern: string): KeyPattern {
+  if (pattern === "*") return { test: () => true };
+  const parts = pattern.split("*");
+  return { test: (key) => globMatches(parts, key) };
+}
+
+function globMatches(parts: readonly string[], key: string): boolean {
+  const first = parts[0];
+  if (parts.length === 1) return key === first;
+  const last = parts[parts.length - 1];
+  if (key.length < first.length + last.length || !key.startsWith(first) || !key.endsWith(last)) return false;
+  const end = key.length - last.length;
+  let at = first.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const found = key.indexOf(parts[i], at);
+    if (found < 0 || found + parts[i].length > end) return false;
+    if (!NAME_CHAR.test(key.slice(at, found))) return false;
+    at = found + parts[i].length;
+  }
+  return NAME_CHAR.test(key.slice(at, end));
 }
 
 /** Whether `pattern` (see the module doc) matches the stream key `key`. */
@@ -63,7 +90,7 @@ export type RulesAuth = Pick<
 
 /** What a rule asks, compiled. */
 interface Rule {
-  readonly match: RegExp;
+  readonly match: KeyPattern;
   readonly action: RuleConfig["action"];
   readonly acl?: readonly AclRule[];
   readonly keys?: StreamKeys;

@@ -138,13 +138,19 @@ interface Directive {
   readonly usage: string;
 }
 
+/**
+ * What separates words: ffserver's `av_isspace()`, the ASCII white space. Other white space (a no-break
+ * space pasted from a web page) is part of a word, as in ffserver.
+ */
+const SPACE = /[ \t\n\v\f\r]/;
+
 /** The words of a line, quotes removed, up to a `#` that starts a word; throws (via `fail`) on an open quote. */
 function wordsOf(text: string, fail: (message: string) => never): string[] {
   const words: string[] = [];
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c === " " || c === "\t" || c === "\r" || c === "\f" || c === "\v") {
+    if (SPACE.test(c)) {
       i++;
       continue;
     }
@@ -157,7 +163,7 @@ function wordsOf(text: string, fail: (message: string) => never): string[] {
       continue;
     }
     let end = i;
-    while (end < text.length && !/\s/.test(text[end])) end++;
+    while (end < text.length && !SPACE.test(text[end])) end++;
     words.push(text.slice(i, end));
     i = end;
   }
