@@ -767,7 +767,7 @@ export const SETTINGS = [
     default: 0,
     min: 0,
     max: 1_000_000,
-    help: "players and publishers from one client address at once",
+    help: "players and publishers from one client address at once (and RTMP connections, at accept)",
     flags: [{ name: "--max-per-address", value: "N" }],
   },
   {

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { hostOf } from "../../hub/registry.ts";
 import { RtmpSession, type SessionContext } from "./session.ts";
 
 /** A certificate chain and its private key, PEM text (as `Deno.listenTls` takes them). */
@@ -125,6 +126,12 @@ export class RtmpListener {
           conn.close();
           continue;
         }
+        const crowded = this.#crowdedAddress(conn.remoteAddr as Deno.NetAddr, counted);
+        if (crowded !== undefined) {
+          this.#ctx.log.warn(crowded);
+          conn.close();
+          continue;
+        }
         try {
           (conn as Deno.TcpConn).setNoDelay(true);
         } catch {
@@ -141,6 +148,21 @@ export class RtmpListener {
     } catch (e) {
       if (!(e instanceof Deno.errors.BadResource)) throw e;
     }
+  }
+
+  /**
+   * The refusal line when `addr`'s host already has `limits.maxConnectionsPerAddress` RTMP connections open
+   * (read at each accept, so a reload changes it): connections that connect and never publish or play would
+   * otherwise fill `rtmp.maxConnections` for everyone. Undefined when there is room (or no limit).
+   */
+  #crowdedAddress(addr: Deno.NetAddr, counted: ReadonlySet<RtmpSession>): string | undefined {
+    const limit = this.#ctx.config.limits.maxConnectionsPerAddress;
+    if (!(limit > 0)) return undefined;
+    let n = 0;
+    for (const s of counted) if (hostOf(s.remote) === addr.hostname) n++;
+    if (n < limit) return undefined;
+    return `[conn ${addr.hostname}:${addr.port}] closed: refused, ${n} connections from ${addr.hostname} ` +
+      `(limits.maxConnectionsPerAddress ${limit})`;
   }
 
   /** Stops accepting and closes every session. */

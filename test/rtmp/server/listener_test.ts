@@ -45,6 +45,40 @@ test("RtmpListener refuses connections past rtmp.maxConnections are refused", as
   }
 });
 
+test("RtmpListener refuses a connection past limits.maxConnectionsPerAddress from the same host, and not others", async () => {
+  const server = await startServer({
+    limits: { maxConnectionsPerAddress: 2 },
+    rtmp: { maxConnections: 100 },
+  });
+  const sessions = () => server.sluice.rtmp!.sessions.size;
+  const held: Deno.TcpConn[] = [];
+  let client: RtmpClient | undefined;
+  try {
+    for (let i = 0; i < 2; i++) {
+      held.push(await Deno.connect({ hostname: "127.0.0.1", port: server.sluice.rtmpPort }));
+    }
+    await waitFor(() => sessions() === 2, "two sessions");
+    const extra = await Deno.connect({ hostname: "127.0.0.1", port: server.sluice.rtmpPort });
+    await readToClose(extra);
+    assert(
+      server.logs.some((l) =>
+        /WARN .*closed: refused, 2 connections from 127\.0\.0\.1 \(limits\.maxConnectionsPerAddress 2\)/.test(
+          l,
+        )
+      ),
+      "the refusal is logged with the limit's name",
+    );
+    assertEquals(sessions(), 2, "the held connections are untouched");
+    for (const c of held.splice(0)) c.close();
+    await waitFor(() => sessions() === 0, "the held sessions to end");
+    client = await RtmpClient.connect(`${server.app}/cam`);
+    assert(!client.closed, "the address is accepted again below its limit");
+  } finally {
+    for (const c of held) c.close();
+    await stopAll(server, client);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // RTMPS: the same sessions over Deno.listenTls
 
