@@ -27,6 +27,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { formatIpv4, isLoopback, parseAddress } from "../config/acl.ts";
 import type { Logger } from "../log.ts";
 import { jsonError } from "../http/responses.ts";
 import {
@@ -119,61 +120,15 @@ const PRIVATE_HEADERS: Readonly<Record<string, string>> = {
 
 // ---- addresses
 
-/** The 8 groups of an IPv6 address ("::1", "::ffff:127.0.0.1"), or undefined when it is not one. */
-function ipv6Groups(text: string): number[] | undefined {
-  let s = text.toLowerCase();
-  if (s.startsWith("[") && s.endsWith("]")) s = s.slice(1, -1);
-  const zone = s.indexOf("%");
-  if (zone >= 0) s = s.slice(0, zone);
-  const tail: number[] = [];
-  const v4 = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (v4) {
-    const b = v4.slice(2).map(Number);
-    if (b.some((x) => x > 255)) return undefined;
-    tail.push((b[0] << 8) | b[1], (b[2] << 8) | b[3]);
-    s = v4[1].endsWith("::") ? v4[1] : v4[1].slice(0, -1);
-  }
-  const parse = (part: string): number[] | undefined => {
-    if (part === "") return [];
-    const out: number[] = [];
-    for (const g of part.split(":")) {
-      if (!/^[0-9a-f]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const halves = s.split("::");
-  if (halves.length > 2) return undefined;
-  const head = parse(halves[0]);
-  const rest = halves.length === 2 ? parse(halves[1]) : [];
-  if (!head || !rest) return undefined;
-  const given = head.length + rest.length + tail.length;
-  if (halves.length === 1 ? given !== 8 : given > 7) return undefined;
-  return [...head, ...new Array(8 - given).fill(0), ...rest, ...tail];
-}
-
-/** An IPv4 address's 4 bytes, or undefined. */
-function ipv4Bytes(text: string): number[] | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (!m) return undefined;
-  const b = m.slice(1).map(Number);
-  return b.every((x) => x <= 255) ? b : undefined;
-}
-
-/** The IPv4 address an IPv4-mapped IPv6 address (::ffff:a.b.c.d) stands for, else undefined. */
-function mappedIpv4(groups: number[]): number[] | undefined {
-  if (groups.slice(0, 5).some((g) => g !== 0) || groups[5] !== 0xffff) return undefined;
-  return [groups[6] >> 8, groups[6] & 0xff, groups[7] >> 8, groups[7] & 0xff];
-}
-
 /** Whether an address (IPv4, IPv6, bracketed or not) is a loopback one: 127.0.0.0/8, ::1, ::ffff:127.x. */
 export function isLoopbackAddress(hostname: string): boolean {
-  const v4 = ipv4Bytes(hostname);
-  if (v4) return v4[0] === 127;
-  const groups = ipv6Groups(hostname);
-  if (!groups) return false;
-  if (groups.every((g, i) => g === (i === 7 ? 1 : 0))) return true;
-  return mappedIpv4(groups)?.[0] === 127;
+  return isLoopback(withoutZone(hostname));
+}
+
+/** An IPv6 address without its zone id (`fe80::1%eth0`), which the address rules do not read. */
+function withoutZone(text: string): string {
+  const zone = text.indexOf("%");
+  return zone < 0 ? text : text.slice(0, zone) + (text.startsWith("[") ? "]" : "");
 }
 
 /** Whether a Host header's name is a loopback one: `localhost` (and `*.localhost`), or a loopback address. */
@@ -190,12 +145,11 @@ function peerAddress(remote: Deno.Addr | undefined): string | undefined {
 /** The key failed attempts are counted under: an IPv4 address (mapped ones too), an IPv6 peer's /64. */
 function attemptKey(address: string | undefined): string {
   if (address === undefined) return "unknown";
-  if (ipv4Bytes(address)) return address;
-  const groups = ipv6Groups(address);
-  if (!groups) return address;
-  const v4 = mappedIpv4(groups);
-  if (v4) return v4.join(".");
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
+  const a = parseAddress(withoutZone(address));
+  if (!a) return address;
+  if (a.family === 4) return formatIpv4(a.value);
+  const prefix = [112n, 96n, 80n, 64n].map((shift) => ((a.value >> shift) & 0xffffn).toString(16));
+  return `${prefix.join(":")}::/64`;
 }
 
 // ---- origins

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { aclAllows, type AclRule, parseAcl } from "../config/acl.ts";
+import { aclAllows, type AclRule, isLoopback, parseAcl } from "../config/acl.ts";
 import type { AuthConfig, RuleConfig } from "../config/config.ts";
 import { ConfigError, ConfigRule } from "../config/validate.ts";
 import {
@@ -162,7 +162,8 @@ export class RulesPolicy implements Admission {
     if (req.protocol === Protocol.File) return allow();
     const internal = req.query[INTERNAL_KEY_PARAM];
     if (
-      this.#internal && internal !== undefined && isLoopback(req.remote?.hostname) &&
+      this.#internal && internal !== undefined && req.remote !== undefined &&
+      isLoopback(req.remote.hostname) &&
       this.#internal.matches(internal)
     ) {
       return allow();
@@ -278,11 +279,4 @@ function grants(g: Grant, req: AdmissionRequest): boolean {
 
 function needs(path: string, detail: string): ConfigError {
   return new ConfigError(path, true, { rule: ConfigRule.Form, detail });
-}
-
-/** 127.0.0.0/8, ::1 and their IPv4-mapped forms: the host's own clients. */
-function isLoopback(host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const h = host.replace(/^::ffff:/i, "");
-  return h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

@@ -45,6 +45,18 @@ export function parseAddress(text: string): { family: 4 | 6; value: bigint } | u
   return { family: 6, value: v6 };
 }
 
+/** Whether an address is a loopback one: 127.0.0.0/8, ::1, or an IPv4-mapped 127.x (::ffff:127.0.0.1). */
+export function isLoopback(text: string): boolean {
+  const a = parseAddress(text);
+  if (!a) return false;
+  return a.family === 4 ? a.value >> 24n === 127n : a.value === 1n;
+}
+
+/** An IPv4 address (as `parseAddress` gives it) in dotted form. */
+export function formatIpv4(value: bigint): string {
+  return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 0xffn)).join(".");
+}
+
 function parseIpv4(text: string): bigint | undefined {
   const parts = text.split(".");
   if (parts.length !== 4) return undefined;

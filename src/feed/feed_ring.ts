@@ -246,6 +246,23 @@ interface Loaded {
   bridges: Bridge[];
 }
 
+/** A ring with nothing read into it yet: the writer goes on at `end` with `serial`. */
+function emptyLoaded(end: number, serial: number, fileBytes: number): Loaded {
+  return {
+    end,
+    serial,
+    index: [],
+    newest: undefined,
+    metadata: undefined,
+    videoHeader: undefined,
+    audioHeader: undefined,
+    lastGroupTs: undefined,
+    lastVideoTs: undefined,
+    fileBytes,
+    bridges: [],
+  };
+}
+
 /**
  * The data name of stream metadata (FLV spec v10.1 E.5). It is `DataName.OnMetaData` of
  * src/rtmp/command.ts, not imported from there: that module brings the RTMP WASM module with it.
@@ -1145,19 +1162,7 @@ async function create(file: Deno.FsFile, blockCount: number, clock: () => number
   block.set(encodeFileHeader({ blockCount, createdAt: clock() }));
   await file.seek(0, Deno.SeekMode.Start);
   await writeAll(file, block);
-  return {
-    end: 0,
-    serial: 0,
-    index: [],
-    newest: undefined,
-    metadata: undefined,
-    videoHeader: undefined,
-    audioHeader: undefined,
-    lastGroupTs: undefined,
-    lastVideoTs: undefined,
-    fileBytes: BS,
-    bridges: [],
-  };
+  return emptyLoaded(0, 0, BS);
 }
 
 /** Reads the file's header and records, or makes a fresh file (see FeedRing.open). */
@@ -1228,19 +1233,7 @@ async function scan(
       }
     }
   }
-  const loaded: Loaded = {
-    end: (headSeq + 1) * BS,
-    serial: (headFirstSerial + 1) >>> 0,
-    index: [],
-    newest: undefined,
-    metadata: undefined,
-    videoHeader: undefined,
-    audioHeader: undefined,
-    lastGroupTs: undefined,
-    lastVideoTs: undefined,
-    fileBytes: size,
-    bridges: [],
-  };
+  const loaded = emptyLoaded((headSeq + 1) * BS, (headFirstSerial + 1) >>> 0, size);
   if (headSeq < 0) {
     loaded.serial = 0;
     return loaded;

@@ -515,6 +515,26 @@ export async function refusal(res: Response): Promise<{ status: number; error: s
   }
   return { status: res.status, error: (JSON.parse(text) as { error: string }).error };
 }
+/** `deno run --no-prompt ARGS` (server.ts and its flags) from the repository root, its stdout and stderr lines collected in `log`. */
+export function serverProcess(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...args],
+    cwd: new URL("../../", import.meta.url),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const log: string[] = [];
+  const reading = Promise.all([
+    (async () => {
+      for await (const line of lines(child.stderr)) log.push(line);
+    })(),
+    (async () => {
+      for await (const line of lines(child.stdout)) log.push(line);
+    })(),
+  ]);
+  return { child, log, reading };
+}
 /** Resolves once the server has a live publisher on `live/NAME` (polls the hub; bounded). */
 export async function waitForPublisher(server: TestServer, name: string, timeoutMs = 10_000): Promise<void> {
   const key = `live/${name}`;

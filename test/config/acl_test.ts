@@ -1,5 +1,13 @@
 import { assertEquals, assertThrows } from "../_util/assert.ts";
-import { aclAllows, aclRuleProblem, MAX_ACL_RULES, parseAcl, parseAddress } from "../../src/config/acl.ts";
+import {
+  aclAllows,
+  aclRuleProblem,
+  formatIpv4,
+  isLoopback,
+  MAX_ACL_RULES,
+  parseAcl,
+  parseAddress,
+} from "../../src/config/acl.ts";
 
 Deno.test("parseAddress() reads IPv4, IPv6 (with :: and a dotted tail) and takes IPv4-mapped IPv6 as IPv4", () => {
   assertEquals(parseAddress("10.1.2.3"), { family: 4, value: 0x0a010203n });
@@ -63,4 +71,14 @@ Deno.test("parseAcl() refuses a bad rule with what is wrong, and more than MAX_A
   );
   assertEquals(aclRuleProblem("ALLOW 10.0.0.0/8"), undefined);
   assertThrows(() => parseAcl(new Array(MAX_ACL_RULES + 1).fill("allow all")), SyntaxError);
+});
+
+Deno.test("isLoopback() holds for 127.0.0.0/8, ::1 and mapped 127.x only; formatIpv4() writes dotted form", () => {
+  for (const a of ["127.0.0.1", "127.255.0.9", "::1", "[::1]", "::ffff:127.0.0.1"]) {
+    assertEquals(isLoopback(a), true, a);
+  }
+  for (const a of ["128.0.0.1", "::2", "::ffff:10.0.0.1", "localhost", ""]) {
+    assertEquals(isLoopback(a), false, a);
+  }
+  assertEquals(formatIpv4(parseAddress("::ffff:10.1.2.3")!.value), "10.1.2.3");
 });

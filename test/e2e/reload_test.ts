@@ -9,16 +9,15 @@ import { waitFor } from "../_util/live.ts";
 import {
   decodeErrors,
   haveTools,
-  lines,
   makeSource,
   ofType,
   probePackets,
   publish,
   record,
+  serverProcess,
 } from "../_util/media.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");
-const ROOT = new URL("../../", import.meta.url);
 const BOUND_MS = 60_000;
 /** The recordings' length, s; the reload comes a few seconds into them. */
 const RECORD_S = 8;
@@ -42,21 +41,12 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "sluice_reload_" });
     const conf = `${dir}/sluice.jsonc`;
     await Deno.writeTextFile(conf, configText(0));
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--allow-net", `--allow-read=${conf}`, "server.ts", "--config", conf],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const log: string[] = [];
-    const reading = Promise.all([
-      (async () => {
-        for await (const line of lines(child.stderr)) log.push(line);
-      })(),
-      (async () => {
-        for await (const line of lines(child.stdout)) log.push(line);
-      })(),
+    const { child, log, reading } = serverProcess([
+      "--allow-net",
+      `--allow-read=${conf}`,
+      "server.ts",
+      "--config",
+      conf,
     ]);
     try {
       await waitFor(() => log.some((l) => / health: /.test(l)), "the server's ports", BOUND_MS);

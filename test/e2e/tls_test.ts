@@ -11,11 +11,11 @@ import { headerLenOf, readMedia, sleep, stampOf, SyntheticStream, waitFor } from
 import {
   checkPlayback,
   haveTools,
-  lines,
   makeSource,
   publish,
   record,
   run,
+  serverProcess,
   startServer,
   type TestServer,
   waitForPublisher,
@@ -29,7 +29,6 @@ import { Sluice, TlsError } from "../../src/sluice.ts";
 
 const FFMPEG = haveTools("ffmpeg", "ffprobe") && haveOpenssl;
 const CURL = haveTools("curl") && haveOpenssl;
-const ROOT = new URL("../../", import.meta.url);
 /** The recording length, in seconds of media; the source runs longer so the publisher outlasts the players. */
 const RECORD_S = 5;
 const SOURCE_S = 9;
@@ -393,27 +392,6 @@ Deno.test("Sluice.start() with tls.cert and no tls.key throws a ConfigError nami
 });
 
 // ---- server.ts
-
-/** server.ts with `args`, its stdout and stderr lines collected in `log`. */
-function serverProcess(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const log: string[] = [];
-  const reading = Promise.all([
-    (async () => {
-      for await (const line of lines(child.stderr)) log.push(line);
-    })(),
-    (async () => {
-      for await (const line of lines(child.stdout)) log.push(line);
-    })(),
-  ]);
-  return { child, log, reading };
-}
 
 const PORTS_0 = ["--rtmp-port", "0", "--http-port", "0", "--rtmps-port", "0", "--https-port", "0"];
 
