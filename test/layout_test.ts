@@ -19,7 +19,7 @@ export function layerOf(path: string): number {
   if (/^src\/rtmp\/(conn\.ts$|server\/|client\/)/.test(path)) return 3;
   if (/^src\/(amf|rtmp|media)\//.test(path)) return 1;
   if (/^src\/hub\//.test(path)) return 2;
-  if (/^src\/(outputs|ingest|vod|http|admin|auth|feed|jobs)\//.test(path)) return 3;
+  if (/^src\/(outputs|ingest|vod|http|admin|auth|feed|jobs|hls)\//.test(path)) return 3;
   throw new Error(`Cannot place ${path}: no layer for this folder (add it to test/layout_test.ts)`);
 }
 
