@@ -42,6 +42,18 @@ export class StreamNotFoundError extends Error {
   }
 }
 
+/** A connection ended before the operation could complete (refused handshake, closed by the peer). */
+export class ConnectionClosedError extends Error {
+  /** Why the connection ended, as it was logged ("closed by the server", "protocol error: ..."), if known. */
+  readonly reason: string | undefined;
+
+  constructor(what: string, reason?: string, options?: ErrorOptions) {
+    super(`Cannot ${what}: current connection is closed${reason ? ` (${reason})` : ""}`, options);
+    this.name = "ConnectionClosedError";
+    this.reason = reason;
+  }
+}
+
 /**
  * The close reason a connection logs for an error that ended it; `peer` names
  * the other side ("peer" on the server, "the server" in the client).

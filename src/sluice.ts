@@ -16,7 +16,7 @@ import { X509Certificate } from "node:crypto";
 import { AccessLog } from "./admin/access_log.ts";
 import { AdminGuard } from "./admin/auth.ts";
 import { AddressPolicy, type AddressRules } from "./auth/address_policy.ts";
-import { CallbackPolicy } from "./auth/callbacks.ts";
+import { callbackBudgetMs, CallbackPolicy } from "./auth/callbacks.ts";
 import { INTERNAL_KEY_PARAM, RulesPolicy } from "./auth/rules.ts";
 import { DoneNotifier } from "./auth/done_notifier.ts";
 import { BandwidthMeter } from "./auth/bandwidth_meter.ts";
@@ -97,7 +97,7 @@ export class Sluice {
     this.log = log;
     this.hub = new StreamHub(config.hub, log.child("hub"), {
       admission: options.admission,
-      admissionTimeoutMs: config.admission.timeoutMs,
+      admissionTimeoutMs: admissionBoundMs(config, log),
     });
     this.history = new History(this.hub, { samples: config.admin.historySamples, log: log.child("admin") });
     this.metrics = new MetricsCollector(this.hub, { startedAt: this.#startedAt, version: VERSION });
@@ -150,7 +150,8 @@ export class Sluice {
     this.config.hub.playWaitMs = next.hub.playWaitMs;
     this.config.hub.reconnectGraceMs = next.hub.reconnectGraceMs;
     this.config.admin.metricsOpen = next.admin.metricsOpen;
-    this.config.admission.timeoutMs = this.hub.admissionTimeoutMs = next.admission.timeoutMs;
+    this.config.admission.timeoutMs = next.admission.timeoutMs;
+    this.hub.admissionTimeoutMs = admissionBoundMs(next, this.log);
     this.config.log.level = next.log.level;
     this.config.streams = structuredClone(next.streams);
     this.config.feeds = structuredClone(next.feeds);
@@ -418,6 +419,21 @@ export class TlsError extends Error {
     this.name = "TlsError";
     this.files = files;
   }
+}
+
+/**
+ * The hub's admission bound: `admission.timeoutMs`, raised (with a warning) to fit the HTTP callbacks'
+ * own timeouts when they would not fit in it.
+ */
+export function admissionBoundMs(config: Config, log: Logger): number {
+  const set = config.admission.timeoutMs;
+  const needed = callbackBudgetMs(config.auth);
+  if (needed <= set) return set;
+  log.warn(
+    `admission.timeoutMs ${set} ms raised to ${needed} ms: on_connect and on_publish/on_play may take ` +
+      `auth.callbackTimeoutMs (${config.auth.callbackTimeoutMs} ms) each`,
+  );
+  return needed;
 }
 
 /** `tls.cert` and `tls.key`, both or neither (one alone is a ConfigError naming the other). */

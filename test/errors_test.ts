@@ -2,7 +2,13 @@
  * The error classes callers catch (their fields, names and messages) and
  * closeReasonOf(), the one line a connection logs for the error that ended it.
  */
-import { closeReasonOf, ProtocolError, StreamBusyError, StreamNotFoundError } from "../src/errors.ts";
+import {
+  closeReasonOf,
+  ConnectionClosedError,
+  ProtocolError,
+  StreamBusyError,
+  StreamNotFoundError,
+} from "../src/errors.ts";
 import { assert, assertEquals, assertStrictEquals } from "./_util/assert.ts";
 
 Deno.test("ProtocolError keeps a numeric WASM status as its code and the detail as its message", () => {
@@ -93,4 +99,11 @@ Deno.test("closeReasonOf() turns a thrown non-Error into its string", () => {
   assertEquals(closeReasonOf(42), "42");
   assertEquals(closeReasonOf(undefined), "undefined");
   assertEquals(closeReasonOf(null), "null");
+});
+
+Deno.test("ConnectionClosedError names the operation and, when known, why the connection ended", () => {
+  const e = new ConnectionClosedError("handshake", "closed by the server");
+  assertEquals(e.message, "Cannot handshake: current connection is closed (closed by the server)");
+  assertEquals(e.reason, "closed by the server");
+  assertEquals(new ConnectionClosedError("send").message, "Cannot send: current connection is closed");
 });

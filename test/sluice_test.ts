@@ -6,8 +6,9 @@
 import { makeConfig } from "../src/config/config.ts";
 import { ConfigError } from "../src/config/validate.ts";
 import { setLogSink } from "../src/log.ts";
-import { Sluice } from "../src/sluice.ts";
+import { admissionBoundMs, Sluice } from "../src/sluice.ts";
 import { assert, assertEquals, assertNotEquals, assertRejects } from "./_util/assert.ts";
+import { RecordingLogger } from "./_util/hub_fakes.ts";
 
 const HOST = "127.0.0.1";
 
@@ -194,4 +195,16 @@ Deno.test("Sluice.applyLive() takes the new lists (streams, feeds, transcodes), 
   await sluice.applyLive(makeConfig());
   assertEquals(sluice.config.streams, []);
   assertEquals(sluice.feeds.byPush("/feed1.ffm"), undefined);
+});
+
+Deno.test("admissionBoundMs() raises admission.timeoutMs to fit on_connect and on_publish, with a warning", () => {
+  const log = new RecordingLogger();
+  assertEquals(admissionBoundMs(makeConfig({}), log), 5000);
+  const both = makeConfig({ auth: { onConnect: "http://127.0.0.1:9/", onPublish: "http://127.0.0.1:9/" } });
+  assertEquals(admissionBoundMs(both, log), 7000);
+  assert(
+    log.lines.some((l) => l.level === "warn" && /admission.timeoutMs 5000 ms raised to 7000 ms/.test(l.msg)),
+  );
+  const roomy = makeConfig({ admission: { timeoutMs: 9000 }, auth: { onPlay: "http://127.0.0.1:9/" } });
+  assertEquals(admissionBoundMs(roomy, log), 9000);
 });

@@ -95,6 +95,22 @@ export type CallbackSettings = Pick<
 
 /** Most callbacks in flight at once; past it a request is denied Unavailable. */
 export const CALLBACK_MAX_IN_FLIGHT = 256;
+/** Slack the hub's admission bound keeps above the callbacks' own timeouts (the policies before them, the answer's body). */
+export const CALLBACK_BUDGET_SLACK_MS = 1000;
+
+/**
+ * The least admission bound (`admission.timeoutMs`) that lets the callbacks time out on their own: an
+ * RTMP request may ask on_connect and then on_publish or on_play, each up to `callbackTimeoutMs`. 0 when
+ * no admitting callback is configured. The hub's bound is raised to this (src/sluice.ts), so a slow
+ * callback server denies with the callback's own reason, not the hub's "no answer".
+ */
+export function callbackBudgetMs(
+  s: Pick<CallbackSettings, "onConnect" | "onPublish" | "onPlay" | "callbackTimeoutMs">,
+): number {
+  const calls = (s.onConnect ? 1 : 0) + (s.onPublish || s.onPlay ? 1 : 0);
+  return calls === 0 ? 0 : calls * s.callbackTimeoutMs + CALLBACK_BUDGET_SLACK_MS;
+}
+
 /** Most cached answers, and most sessions whose connect answer is kept. */
 export const CALLBACK_CACHE_ENTRIES = 10_000;
 /** The longest reason taken from a callback's refusal, in characters. */

@@ -272,7 +272,8 @@ function broken(path: string, value: unknown, detail: string): ConfigError {
 /**
  * The rules between fields and lists: a served stream is one of a live key and a file (a status page
  * neither), a preroll needs a live key, a feed's push path is no served stream's path nor another feed's,
- * a transcode does not read its own output.
+ * a transcode does not read its own output, a rule's sign/signAddress/jwt has what it needs, TLS has both
+ * files or neither.
  */
 function crossCheck(config: Config): void {
   const pushes = new Map<string, string>();
@@ -306,4 +307,26 @@ function crossCheck(config: Config): void {
       throw broken(`transcodes[${i}].from`, job.from, "a transcode cannot read itself");
     }
   });
+  const { auth } = config;
+  const hasSecret = !!(auth.signSecret || auth.signSecretPrevious);
+  const hasJwtKey = !!(auth.jwtSecret || auth.jwtKeyFile || auth.jwksFile);
+  config.rules.forEach((rule, i) => {
+    const at = `rules[${i}]`;
+    if (rule.sign && !hasSecret) throw broken(`${at}.sign`, true, "a signed URL needs auth.signSecret");
+    if (rule.signAddress && !rule.sign) {
+      throw broken(`${at}.signAddress`, true, "it binds the signature: set sign too");
+    }
+    if (rule.jwt && !hasJwtKey) {
+      throw broken(`${at}.jwt`, true, "a JWT needs a key: auth.jwtSecret, auth.jwtKeyFile or auth.jwksFile");
+    }
+  });
+  const { cert, key } = config.tls;
+  if ((cert === null) !== (key === null)) {
+    const [missing, given] = cert === null ? ["tls.cert", "tls.key"] : ["tls.key", "tls.cert"];
+    throw broken(
+      missing,
+      null,
+      `it is missing while ${given} is set; set both (--tls-cert FILE --tls-key FILE) or neither`,
+    );
+  }
 }

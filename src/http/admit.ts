@@ -35,6 +35,7 @@ export const DENY_STATUS: Readonly<Record<DenyKind, number>> = {
   [DenyKind.Unauthorized]: 401,
   [DenyKind.Forbidden]: 403,
   [DenyKind.Unavailable]: 503,
+  [DenyKind.Malformed]: 400,
 };
 
 /** What an HTTP route tells the gate about itself. */

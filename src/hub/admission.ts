@@ -65,6 +65,8 @@ export const DenyKind = {
   Forbidden: "forbidden",
   /** The gate could not decide: the policy failed, timed out, or the server is at a limit (HTTP 503). */
   Unavailable: "unavailable",
+  /** The request itself cannot be read (a query past the gate's bounds) (HTTP 400). */
+  Malformed: "malformed",
 } as const;
 export type DenyKind = typeof DenyKind[keyof typeof DenyKind];
 

@@ -21,6 +21,7 @@ import {
   type AdmissionDecision,
   DecisionKind,
   deny,
+  DenyKind,
   refusalText,
 } from "../hub/admission.ts";
 import { addressOf, type SessionEntry, type SessionRequest } from "../hub/registry.ts";
@@ -69,7 +70,7 @@ export function playerId(kind: string, peer: Deno.Addr | undefined): string {
 /**
  * Asks the admission gate whether `peer` may play `key` over `protocol`. A
  * refusal is logged once under the player's id; a query past the gate's
- * bounds is refused as forbidden.
+ * bounds is refused as malformed (400, as a push or a VOD request is).
  */
 export async function admitFlvPlay(
   req: Request,
@@ -84,7 +85,7 @@ export async function admitFlvPlay(
     decision = await admitHttp(ctx.hub, req, { action: AdmissionAction.Play, protocol, key, remote: peer });
   } catch (e) {
     if (!(e instanceof ProtocolError)) throw e;
-    decision = deny(e.message);
+    decision = deny(e.message, DenyKind.Malformed);
   }
   if (decision.kind !== DecisionKind.Allow) {
     ctx.log.child(id).info(`closed: play of ${key} refused: ${refusalText(decision)}`);

@@ -32,7 +32,7 @@
  * @module
  */
 import { concatBytes } from "../bytes.ts";
-import { closeReasonOf } from "../errors.ts";
+import { closeReasonOf, ConnectionClosedError } from "../errors.ts";
 import { ChunkReader } from "../wasm/chunk_reader.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
 import type { AmfObject } from "../amf/value.ts";
@@ -346,7 +346,7 @@ export class RtmpConn {
     this.onWriteError(`write failed: ${closeReasonOf(e, this.#peerName)}`);
   }
 
-  #closedError(what: string): Error {
-    return new Error(`Cannot ${what}: current connection is closed`);
+  #closedError(what: string): ConnectionClosedError {
+    return new ConnectionClosedError(what);
   }
 }

@@ -2,7 +2,9 @@ import { assert, assertEquals, assertMatch, assertThrows } from "../_util/assert
 import { RecordingLogger } from "../_util/hub_fakes.ts";
 import { waitFor } from "../_util/live.ts";
 import {
+  CALLBACK_BUDGET_SLACK_MS,
   CALLBACK_REASON_MAX_CHARS,
+  callbackBudgetMs,
   CallbackPolicy,
   type CallbackSettings,
   postCallback,
@@ -446,3 +448,13 @@ Deno.test("postCallback() reads at most 4 KiB of an answer and never rejects", (
     assertEquals(skipped.kind === "answered" && skipped.body, "");
     assertEquals(hooks.hits.map((h) => h.body), [{ a: 1 }, { a: 1 }]);
   }));
+
+Deno.test("callbackBudgetMs() fits on_connect then on_publish/on_play, and is 0 with no admitting callback", () => {
+  const none = { onConnect: null, onPublish: null, onPlay: null, callbackTimeoutMs: 3000 };
+  assertEquals(callbackBudgetMs(none), 0);
+  assertEquals(callbackBudgetMs({ ...none, onPlay: "http://a/" }), 3000 + CALLBACK_BUDGET_SLACK_MS);
+  assertEquals(
+    callbackBudgetMs({ ...none, onConnect: "http://a/", onPublish: "http://a/", onPlay: "http://a/" }),
+    6000 + CALLBACK_BUDGET_SLACK_MS,
+  );
+});

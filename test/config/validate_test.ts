@@ -419,3 +419,34 @@ Deno.test("validateConfig() checks address rules item by item and the rules betw
     assertEquals(e.path, path, e.message);
   }
 });
+
+Deno.test("validateConfig() refuses a rule that lacks its secret or key, and TLS with one file of two", () => {
+  const rule = {
+    match: "live/*",
+    action: "play" as const,
+    keys: [],
+    sign: false,
+    signAddress: false,
+    jwt: false,
+    acl: [],
+  };
+  const cases: [ReturnType<typeof makeConfig>, string][] = [
+    [makeConfig({ rules: [{ ...rule, sign: true }] }), "rules[0].sign"],
+    [makeConfig({ rules: [{ ...rule, signAddress: true }] }), "rules[0].signAddress"],
+    [makeConfig({ rules: [rule, { ...rule, match: "vod/*", jwt: true }] }), "rules[1].jwt"],
+    [makeConfig({ tls: { cert: "/c.pem" } }), "tls.key"],
+    [makeConfig({ tls: { key: "/k.pem" } }), "tls.cert"],
+  ];
+  for (const [config, path] of cases) {
+    const e = assertThrows(() => validateConfig(config), ConfigError);
+    assertEquals(e.path, path, e.message);
+  }
+  validateConfig(
+    makeConfig({
+      rules: [{ ...rule, sign: true, signAddress: true }],
+      auth: { signSecret: "s3cret-for-tests" },
+    }),
+  );
+  validateConfig(makeConfig({ rules: [{ ...rule, jwt: true }], auth: { jwtKeyFile: "/k.pem" } }));
+  validateConfig(makeConfig({ tls: { cert: "/c.pem", key: "/k.pem" } }));
+});

@@ -6,7 +6,14 @@
  * certificate reload (in-process and by SIGHUP to server.ts) that new connections see while players
  * that were playing go on; and the errors that name a file that cannot be read or used.
  */
-import { assert, assertEquals, assertGreater, assertMatch, assertRejects } from "../_util/assert.ts";
+import {
+  assert,
+  assertEquals,
+  assertGreater,
+  assertMatch,
+  assertRejects,
+  assertThrows,
+} from "../_util/assert.ts";
 import { headerLenOf, readMedia, sleep, stampOf, SyntheticStream, waitFor } from "../_util/live.ts";
 import {
   checkPlayback,
@@ -382,10 +389,9 @@ Deno.test({
   },
 });
 
-Deno.test("Sluice.start() with tls.cert and no tls.key throws a ConfigError naming the missing one", async () => {
-  const sluice = new Sluice(makeConfig({ tls: { cert: "/x.pem" } }));
-  await assertRejects(
-    () => sluice.start(),
+Deno.test("new Sluice() with tls.cert and no tls.key throws a ConfigError naming the missing one", () => {
+  assertThrows(
+    () => new Sluice(makeConfig({ tls: { cert: "/x.pem" } })),
     ConfigError,
     "Cannot use tls.key: it is missing while tls.cert is set; set both (--tls-cert FILE --tls-key FILE) or neither",
   );

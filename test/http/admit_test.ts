@@ -73,14 +73,14 @@ Deno.test("admitHttp() asks the hub's gate with the request's description", asyn
   assertEquals(seen.map((r) => [r.protocol, r.key]), [["ws-flv", "live/cam"]]);
 });
 
-Deno.test("refusalResponse() maps deny kinds to 401, 403 and 503 with a JSON reason", async () => {
-  for (const kind of [DenyKind.Unauthorized, DenyKind.Forbidden, DenyKind.Unavailable]) {
+Deno.test("refusalResponse() maps deny kinds to 401, 403, 503 and 400 with a JSON reason", async () => {
+  for (const kind of [DenyKind.Unauthorized, DenyKind.Forbidden, DenyKind.Unavailable, DenyKind.Malformed]) {
     const res = refusalResponse(deny(`because ${kind}`, kind), "Cannot play live/cam");
     assertEquals(res.status, DENY_STATUS[kind]);
     assertEquals(await res.json(), { error: `Cannot play live/cam: because ${kind}` });
     assertEquals(res.headers.get("access-control-allow-origin"), "*");
   }
-  assertEquals(Object.values(DENY_STATUS), [401, 403, 503]);
+  assertEquals(Object.values(DENY_STATUS), [401, 403, 503, 400]);
 });
 
 Deno.test("refusalResponse() sends Retry-After in whole seconds, rounded up, when the deny has retryAfterS", async () => {

@@ -41,7 +41,7 @@
  *
  * @module
  */
-import { closeReasonOf, ProtocolError } from "../../errors.ts";
+import { closeReasonOf, ConnectionClosedError, ProtocolError } from "../../errors.ts";
 import { classify, FrameKind } from "../../media/frame.ts";
 import { DEFAULT_MAX_MESSAGE_LENGTH } from "../../wasm/chunk_reader.ts";
 import type { AmfValue } from "../../amf/value.ts";
@@ -379,7 +379,7 @@ export class RtmpClient {
     await this.#tls?.handshake();
     const hs = new ClientHandshake({ digest: this.#opts.digest ?? false });
     const rest = await this.#conn.handshake(hs, hs.start());
-    if (rest === null) throw new Error("Cannot handshake: current state is closed by the server");
+    if (rest === null) throw new ConnectionClosedError("handshake", "closed by the server");
     if (this.#closed) throw this.#closedError("connect");
     this.#loop = this.#readLoop(rest);
     const app = this.url.app;
@@ -546,10 +546,8 @@ export class RtmpClient {
 
   // ---- closing
 
-  #closedError(what: string): Error {
-    return new Error(`Cannot ${what}: current connection is closed (${this.#closeReason})`, {
-      cause: this.#error,
-    });
+  #closedError(what: string): ConnectionClosedError {
+    return new ConnectionClosedError(what, this.#closeReason, { cause: this.#error });
   }
 
   /** Ends the connection once: closes the socket, rejects waiters, ends players. */

@@ -23,6 +23,7 @@ import { haveOpenssl, makeCert, type TestCert } from "../../_util/tls.ts";
 import { FrameKind } from "../../../src/media/frame.ts";
 import { commandMsg, FakeServer, silentOn, video } from "../../_util/fake_rtmp_server.ts";
 import { type Player, RtmpClient, RtmpStatusError } from "../../../src/rtmp/client/client.ts";
+import { ConnectionClosedError } from "../../../src/errors.ts";
 import {
   CommandName,
   decodeCommand,
@@ -301,5 +302,20 @@ test("RtmpClient.connect() to rtmps:// rejects with TimedOut when the server nev
     for (const c of held) c.close();
     listener.close();
     await accepting.catch(() => {});
+  }
+});
+
+test("RtmpClient.connect() rejects with ConnectionClosedError when the server closes during the handshake", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closing = (async () => {
+    for await (const c of listener) c.close();
+  })();
+  try {
+    const url = `rtmp://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/live/cam`;
+    const e = await assertRejects(() => RtmpClient.connect(url, { timeoutMs: 5_000 }), ConnectionClosedError);
+    assertEquals(e.reason, "closed by the server");
+  } finally {
+    listener.close();
+    await closing.catch(() => {});
   }
 });
