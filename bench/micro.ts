@@ -13,10 +13,12 @@ import { ChunkReader as WasmReader } from "../src/wasm/chunk_reader.ts";
 import { encodeMessage as wasmEncode } from "../src/wasm/chunk_writer.ts";
 import * as wasmFlv from "../src/wasm/flv_pack.ts";
 import * as wasmNal from "../src/wasm/nal.ts";
+import * as wasmTs from "../src/wasm/ts_packetizer.ts";
 import { ChunkReader as TsReader } from "../test/_util/chunk_reader_ref.ts";
 import { encodeMessage as tsEncode } from "../test/_util/chunk_writer_ref.ts";
 import * as tsFlv from "../test/_util/flv_pack_ref.ts";
 import * as tsNal from "../test/_util/nal_ref.ts";
+import * as tsTs from "../test/_util/ts_packetizer_ref.ts";
 import { benchFlv, benchH264 } from "./media.ts";
 import { concatBytes } from "../src/bytes.ts";
 
@@ -131,6 +133,23 @@ export async function runMicro(_args: string[]): Promise<void> {
     ts: mbps(payloadBytes, () => {
       for (const t of media) tsFlv.packTag(t.type as 8 | 9, t.timestamp, t.data);
     }),
+  });
+  // One PES per frame, as the TS muxer packs them: video on PID 0x100 with a PCR, audio on 0x101.
+  const packetize = (impl: typeof tsTs) => () => {
+    for (const t of media) {
+      const video = t.type === 9;
+      impl.packetizePes([t.data], {
+        pid: video ? 0x100 : 0x101,
+        continuity: 0,
+        randomAccess: video ? (t.data[0] >> 4) === 1 : true,
+        ...(video && { pcr: t.timestamp * 27_000 }),
+      });
+    }
+  };
+  rows.push({
+    path: "MPEG-TS packetizing, one PES per frame",
+    wasm: mbps(payloadBytes, packetize(wasmTs)),
+    ts: mbps(payloadBytes, packetize(tsTs)),
   });
 
   const mbit = ((payloadBytes * 8) / 1e6 / 20).toFixed(2);

@@ -17,6 +17,7 @@ import { AccessLog } from "./admin/access_log.ts";
 import { AdminGuard } from "./admin/auth.ts";
 import { AddressPolicy, type AddressRules } from "./auth/address_policy.ts";
 import { callbackBudgetMs, CallbackPolicy } from "./auth/callbacks.ts";
+import { HlsService } from "./hls/hls_service.ts";
 import { INTERNAL_KEY_PARAM, RulesPolicy } from "./auth/rules.ts";
 import { DoneNotifier } from "./auth/done_notifier.ts";
 import { BandwidthMeter } from "./auth/bandwidth_meter.ts";
@@ -85,6 +86,8 @@ export class Sluice {
   readonly feeds: Feeds;
   /** The transcoding jobs (`transcodes[]`). */
   readonly transcoder: Transcoder;
+  /** HLS muxing and viewers (`hls.*`). */
+  readonly hls: HlsService;
   #accessLog: AccessLog | undefined;
 
   /**
@@ -117,6 +120,7 @@ export class Sluice {
       this.limits,
     );
     this.feeds = new Feeds(config.feeds, { hub: this.hub, log: log.child("feed") });
+    this.hls = new HlsService({ hub: this.hub, config: config.hls, log: log.child("hls") });
     checkTranscodes(config);
     this.transcoder = new Transcoder(config.transcodes, {
       settings: config.jobs,
@@ -302,6 +306,7 @@ export class Sluice {
       await this.#accessLog.open();
     }
     await this.feeds.start();
+    if (this.config.hls.enabled) this.hls.start();
     const admin: StatusContext = {
       hub: this.hub,
       history: this.history,
@@ -340,6 +345,7 @@ export class Sluice {
           log: this.log.child("http"),
           startedAt: this.#startedAt,
           feeds: this.feeds,
+          hls: this.hls,
         },
         { admin, metrics: this.metrics, gate: this.guard },
       ),
@@ -386,6 +392,7 @@ export class Sluice {
     this.history.stop();
     this.metrics.stop();
     this.meter.stop();
+    this.hls.stop();
     this.hub.stop();
     await this.doneNotifier.stop();
     await this.feeds.stop();

@@ -75,6 +75,8 @@ const REQUEST_PROTOCOL: Readonly<Record<Protocol, string | undefined>> = {
   [Protocol.HttpPush]: "HTTP/1.1",
   [Protocol.WsPush]: "HTTP/1.1",
   [Protocol.HttpVod]: "HTTP/1.1",
+  [Protocol.Hls]: "HTTP/1.1",
+  [Protocol.HttpTs]: "HTTP/1.1",
   [Protocol.File]: undefined,
 };
 

@@ -292,6 +292,34 @@ export interface VodConfig {
   app: string;
 }
 
+/** HLS and MPEG-TS over HTTP. */
+export interface HlsConfig {
+  /** Serve HLS and HTTP-TS. Default true. */
+  enabled: boolean;
+  /** Segment container of apps not in tsApps. Default "fmp4". */
+  container: "fmp4" | "ts";
+  /** Apps whose segments are MPEG-TS, comma-separated. Default null (none). */
+  tsApps: string | null;
+  /** LL-HLS tags and blocking requests. Default true. */
+  lowLatency: boolean;
+  /** Segment duration aimed at, ms. Default 2,000. */
+  targetDurationMs: number;
+  /** PART-TARGET, ms. Default 333. */
+  partTargetMs: number;
+  /** Complete segments listed. Default 6. */
+  windowSegments: number;
+  /** Mux every live stream from its publish on. Default false. */
+  alwaysOn: boolean;
+  /** A stream's muxing stops this long after its last HLS request, ms. Default 30,000. */
+  idleTimeoutMs: number;
+  /** An HLS viewer ends this long after its last request, ms. Default 10,000. */
+  sessionTimeoutMs: number;
+  /** Bytes one stream's segments may hold. Default 128 MiB. */
+  maxBytes: number;
+  /** Blocked requests held at once. Default 10,000. */
+  maxWaiting: number;
+}
+
 /** The whole configuration. */
 export interface Config {
   rtmp: RtmpConfig;
@@ -300,6 +328,7 @@ export interface Config {
   player: PlayerConfig;
   ingest: IngestConfig;
   vod: VodConfig;
+  hls: HlsConfig;
   admission: AdmissionConfig;
   admin: AdminConfig;
   auth: AuthConfig;

@@ -7,6 +7,7 @@ import type { Config } from "../config/config.ts";
 import type { StreamHub } from "../hub/stream_hub.ts";
 import type { Logger } from "../log.ts";
 import type { FeedLookup } from "../feed/time_shift.ts";
+import type { HlsService } from "../hls/hls_service.ts";
 
 export type { FeedLookup };
 
@@ -17,4 +18,6 @@ export interface HttpContext {
   startedAt: number;
   /** The configured feeds; missing when the server has none wired (tests). */
   feeds?: FeedLookup;
+  /** HLS muxing and viewers; missing when the server has none wired (tests). */
+  hls?: HlsService;
 }

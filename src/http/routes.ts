@@ -12,6 +12,7 @@
  * | any       | `/{name}`                     | a configured path (`served_paths.ts`): a feed's |
  * |           |                               | push path, a stream or file of `streams[]`     |
  * | GET, HEAD | `/{vod app}/{path}.flv`       | a file from the VOD folder, with Range        |
+ * | GET, HEAD | `/{app}/{stream}.m3u8`, `/{app}/{stream}/...` | HLS (`src/hls/hls_routes.ts`)   |
  * | WS        | `/{app}/{stream}.flv`         | WebSocket-FLV play                            |
  * | WS        | `/{app}/{stream}`             | WebSocket push (FLV in binary messages)       |
  * | GET, HEAD | `/{app}/{stream}.flv`         | HTTP-FLV play (`?preroll=S`, `?date=`: from the |
@@ -24,6 +25,7 @@ import { serveFlvPush, serveWsFlvPush } from "../ingest/http_flv_ingest.ts";
 import { serveStatus, type StatusContext } from "../admin/status_page.ts";
 import { serveWsFlvPlay } from "../outputs/ws_flv.ts";
 import { serveVod } from "../vod/http_vod.ts";
+import { hlsRoutes } from "../hls/hls_routes.ts";
 import type { HttpContext } from "./context.ts";
 import { adminRoutes, type AdminRoutesContext } from "./admin_routes.ts";
 import { serveHealth } from "./health.ts";
@@ -71,6 +73,7 @@ export function makeRoutes(ctx: HttpContext, admin?: AdminRoutesContext): Route[
       path: vodPrefix,
       handle: (req, m) => serveVod(req, m.groups[0]!, ctx, m.remote),
     },
+    ...hlsRoutes(ctx),
     { methods: [WS], path: FLV_STREAM, handle: (req, m) => serveWsFlvPlay(req, keyOf(m), ctx, m.remote) },
     { methods: [WS], path: BARE_STREAM, handle: (req, m) => serveWsFlvPush(req, keyOf(m), ctx, m.remote) },
     {

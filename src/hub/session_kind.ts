@@ -25,6 +25,10 @@ export const Protocol = {
   File: "file",
   /** A file served on demand over HTTP (`GET /vod/...`), not through a live stream. */
   HttpVod: "http-vod",
+  /** HLS play: playlists, segments and parts (`GET /app/name.m3u8`); one session per viewer id in the URIs. */
+  Hls: "hls",
+  /** MPEG-TS over HTTP: a continuous TS body in a chunked response (`GET /app/name.ts`). */
+  HttpTs: "http-ts",
 } as const;
 export type Protocol = typeof Protocol[keyof typeof Protocol];
 

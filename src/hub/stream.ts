@@ -115,6 +115,11 @@ export class Stream implements FrameSource {
   audioHeader: MediaFrame | undefined;
   readonly gop: GopCache;
   readonly subscribers: Set<Subscriber> = new Set();
+  /**
+   * Viewers that are no Subscriber of their own, by protocol: HLS viewers share one muxing observer and
+   * are counted by their output (src/hls/), which sets the number here.
+   */
+  readonly externalViewers: Map<string, number> = new Map();
   readonly stats: StreamStats;
 
   #mergeWindowMs: number;
@@ -331,6 +336,10 @@ export class Stream implements FrameSource {
       }
       viewers.total++;
       viewers.byProtocol[s.protocol] = (viewers.byProtocol[s.protocol] ?? 0) + 1;
+    }
+    for (const [protocol, n] of this.externalViewers) {
+      viewers.total += n;
+      viewers.byProtocol[protocol] = (viewers.byProtocol[protocol] ?? 0) + n;
     }
     return {
       key: this.key,

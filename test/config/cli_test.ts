@@ -13,6 +13,7 @@ import { validateConfig } from "../../src/config/validate.ts";
 
 /** Valid values of the settings whose form the generic samples below do not have. */
 const SAMPLES: Readonly<Record<string, string>> = {
+  "hls.tsApps": "tv,radio",
   "admin.token": "0123456789abcdef-._~+/XYZ==",
   "admin.passwordHash": `pbkdf2-sha256$600000$${"A".repeat(22)}==$${"B".repeat(43)}=`,
   "auth.publishKey": "a-stream-key-1",

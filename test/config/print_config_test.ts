@@ -102,6 +102,7 @@ function changedConfig(): Config {
           return s.pattern ? "ops_1" : "127.0.0.2";
         case SettingType.NullablePath:
         case SettingType.NullableString:
+          if (s.path === "hls.tsApps") return "tv,radio";
           return s.pattern ? 'http://127.0.0.1:9/callback?x="1"' : `/srv/"quoted" \\ path é`;
         case SettingType.List:
           return CHANGED_LISTS[s.path];

@@ -483,3 +483,11 @@ Deno.test("Stream.checkStalls() forgets a subscriber that closed itself and was 
   s.checkStalls(Date.now());
   assertEquals(s.subscribers.size, 0);
 });
+
+Deno.test("Stream.snapshot() counts externalViewers (HLS viewers) beside its subscribers, by protocol", () => {
+  const stream = new Stream("live/cam", BIG, BIG, 0);
+  stream.externalViewers.set("hls", 3);
+  const snap = stream.snapshot();
+  assertEquals(snap.viewers.total, 3);
+  assertEquals(snap.viewers.byProtocol, { hls: 3 });
+});

@@ -74,3 +74,8 @@ export const MAX_CHUNK_SIZE: i32 = 16777215;
 export const MAX_MESSAGE_LENGTH: i32 = 9437184;
 /** Chunk streams a connection may have open at once (nginx-rtmp's max_streams is 32). */
 export const MAX_CHUNK_STREAMS: i32 = 64;
+
+// ---- MPEG-TS (ts_packet.ts)
+
+/** The largest PES packet one tsPacketize call splits: its packets (188/184 of it and a few more) fit CODEC_OUT_SIZE. */
+export const TS_MAX_PES_SIZE: i32 = 12582912;

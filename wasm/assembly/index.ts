@@ -4,3 +4,4 @@ export * from "./chunk_parse";
 export * from "./chunk_write";
 export * from "./nal_scan";
 export * from "./flv_tag";
+export * from "./ts_packet";

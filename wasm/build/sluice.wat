@@ -3,8 +3,9 @@
  (type $1 (func (param i32) (result i32)))
  (type $2 (func (param i32 i32 i32) (result i32)))
  (type $3 (func (param i32 i32 i32 i32) (result i32)))
- (type $4 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
- (type $5 (func (result i32)))
+ (type $4 (func (param i32 i32 i32 i32 i32 f64) (result i32)))
+ (type $5 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $6 (func (result i32)))
  (import "env" "memory" (memory $0 2))
  (global $wasm/assembly/nal_scan/bitPos (mut i32) (i32.const 0))
  (global $wasm/assembly/nal_scan/errReason (mut i32) (i32.const 0))
@@ -38,6 +39,7 @@
  (global $wasm/assembly/abi/MAX_CHUNK_SIZE i32 (i32.const 16777215))
  (global $wasm/assembly/abi/MAX_MESSAGE_LENGTH i32 (i32.const 9437184))
  (global $wasm/assembly/abi/MAX_CHUNK_STREAMS i32 (i32.const 64))
+ (global $wasm/assembly/abi/TS_MAX_PES_SIZE i32 (i32.const 12582912))
  (global $wasm/assembly/chunk_parse/CHUNK_EV_SPAN i32 (i32.const 1))
  (global $wasm/assembly/chunk_parse/CHUNK_EV_DISCARD i32 (i32.const 2))
  (global $wasm/assembly/chunk_parse/CHUNK_EV_KIND_TYPE i32 (i32.const 0))
@@ -94,6 +96,7 @@
  (export "MAX_CHUNK_SIZE" (global $wasm/assembly/abi/MAX_CHUNK_SIZE))
  (export "MAX_MESSAGE_LENGTH" (global $wasm/assembly/abi/MAX_MESSAGE_LENGTH))
  (export "MAX_CHUNK_STREAMS" (global $wasm/assembly/abi/MAX_CHUNK_STREAMS))
+ (export "TS_MAX_PES_SIZE" (global $wasm/assembly/abi/TS_MAX_PES_SIZE))
  (export "CHUNK_EV_SPAN" (global $wasm/assembly/chunk_parse/CHUNK_EV_SPAN))
  (export "CHUNK_EV_DISCARD" (global $wasm/assembly/chunk_parse/CHUNK_EV_DISCARD))
  (export "CHUNK_EV_KIND_TYPE" (global $wasm/assembly/chunk_parse/CHUNK_EV_KIND_TYPE))
@@ -132,6 +135,7 @@
  (export "flvFileHeader" (func $wasm/assembly/flv_tag/flvFileHeader))
  (export "flvTagWrap" (func $wasm/assembly/flv_tag/flvTagWrap))
  (export "flvTagWraps" (func $wasm/assembly/flv_tag/flvTagWraps))
+ (export "tsPacketize" (func $wasm/assembly/ts_packet/tsPacketize))
  (export "memory" (memory $0))
  (func $wasm/assembly/nal_scan/u (param $0 i32) (param $1 i32) (result i32)
   (local $2 i32)
@@ -1719,6 +1723,309 @@
   i32.const 4
   i32.store
   local.get $0
+ )
+ (func $wasm/assembly/ts_packet/tsPacketize (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32) (param $5 f64) (result i32)
+  (local $6 i32)
+  (local $7 i32)
+  (local $8 i64)
+  (local $9 i32)
+  (local $10 i32)
+  (local $11 i32)
+  (local $12 i32)
+  (local $13 i64)
+  (local $14 i32)
+  (local $15 i32)
+  (local $16 i32)
+  local.get $1
+  i32.const 0
+  i32.le_s
+  local.get $1
+  i32.const 12582912
+  i32.gt_s
+  i32.or
+  if
+   i32.const -5
+   return
+  end
+  local.get $2
+  i32.const 0
+  i32.lt_s
+  local.get $2
+  i32.const 8190
+  i32.gt_s
+  i32.or
+  local.get $3
+  i32.const 0
+  i32.lt_s
+  i32.or
+  local.get $3
+  i32.const 15
+  i32.gt_s
+  i32.or
+  if
+   i32.const -8
+   return
+  end
+  local.get $5
+  f64.const 0
+  f64.ge
+  local.tee $10
+  local.get $5
+  f64.const 2576980377600
+  f64.lt
+  i32.eqz
+  i32.and
+  if
+   i32.const -8
+   return
+  end
+  i32.const 184
+  i32.const 8
+  i32.const 2
+  i32.const 0
+  local.get $4
+  i32.const 0
+  i32.ne
+  local.tee $12
+  select
+  local.get $10
+  select
+  local.tee $4
+  i32.sub
+  local.tee $6
+  local.get $1
+  i32.ge_s
+  if (result i32)
+   i32.const 188
+  else
+   local.get $1
+   local.get $6
+   i32.sub
+   i32.const 183
+   i32.add
+   i32.const 184
+   i32.div_s
+   i32.const 1
+   i32.add
+   i32.const 188
+   i32.mul
+  end
+  local.tee $11
+  i32.const 15728640
+  i32.gt_s
+  if
+   i32.const -6
+   return
+  end
+  local.get $0
+  local.get $11
+  local.get $1
+  i32.sub
+  i32.lt_s
+  local.get $0
+  i32.const 15728640
+  local.get $1
+  i32.sub
+  i32.gt_s
+  i32.or
+  if
+   i32.const -8
+   return
+  end
+  i32.const 10485760
+  local.set $6
+  local.get $0
+  i32.const 10485760
+  i32.add
+  local.set $9
+  i32.const 1
+  local.set $0
+  loop $while-continue|0
+   local.get $1
+   i32.const 0
+   i32.gt_s
+   if
+    i32.const 184
+    local.get $4
+    i32.sub
+    local.tee $14
+    local.get $1
+    local.get $1
+    local.get $14
+    i32.gt_s
+    select
+    local.set $7
+    local.get $6
+    i32.const 71
+    i32.store8
+    local.get $6
+    local.get $2
+    i32.const 8
+    i32.shr_u
+    i32.const 64
+    i32.const 0
+    local.get $0
+    select
+    i32.or
+    i32.store8 offset=1
+    local.get $6
+    local.get $2
+    i32.store8 offset=2
+    local.get $6
+    i32.const 48
+    i32.const 16
+    local.get $4
+    local.get $14
+    i32.add
+    local.get $7
+    i32.sub
+    local.tee $4
+    i32.const 0
+    i32.gt_s
+    local.tee $14
+    select
+    local.get $3
+    i32.or
+    i32.store8 offset=3
+    local.get $6
+    i32.const 4
+    i32.add
+    local.set $15
+    local.get $14
+    if (result i32)
+     local.get $15
+     local.get $4
+     i32.const 1
+     i32.sub
+     i32.store8
+     local.get $4
+     i32.const 1
+     i32.gt_s
+     if
+      local.get $15
+      i32.const 64
+      i32.const 0
+      local.get $0
+      local.get $12
+      i32.and
+      select
+      local.tee $14
+      i32.const 16
+      i32.or
+      local.get $14
+      local.get $0
+      local.get $10
+      i32.and
+      local.tee $14
+      select
+      i32.store8 offset=1
+      local.get $15
+      i32.const 2
+      i32.add
+      local.set $0
+      local.get $14
+      if
+       local.get $0
+       local.get $5
+       i64.trunc_sat_f64_u
+       local.tee $13
+       i64.const 300
+       i64.div_u
+       local.tee $8
+       i64.const 25
+       i64.shr_u
+       i64.store8
+       local.get $0
+       local.get $8
+       i64.const 17
+       i64.shr_u
+       i64.store8 offset=1
+       local.get $0
+       local.get $8
+       i64.const 9
+       i64.shr_u
+       i64.store8 offset=2
+       local.get $0
+       local.get $8
+       i64.const 1
+       i64.shr_u
+       i64.store8 offset=3
+       local.get $0
+       local.get $8
+       i64.const 1
+       i64.and
+       i32.wrap_i64
+       i32.const 7
+       i32.shl
+       i32.const 126
+       i32.or
+       local.get $13
+       i64.const 300
+       i64.rem_u
+       i32.wrap_i64
+       local.tee $14
+       i32.const 8
+       i32.shr_u
+       i32.or
+       i32.store8 offset=4
+       local.get $0
+       local.get $14
+       i32.store8 offset=5
+       local.get $0
+       i32.const 6
+       i32.add
+       local.set $0
+      end
+      local.get $0
+      local.get $4
+      local.get $15
+      i32.add
+      local.tee $16
+      i32.lt_u
+      if
+       local.get $0
+       i32.const 255
+       local.get $16
+       local.get $0
+       i32.sub
+       memory.fill
+      end
+     end
+     local.get $4
+     local.get $15
+     i32.add
+    else
+     local.get $15
+    end
+    local.get $9
+    local.get $7
+    memory.copy
+    local.get $6
+    i32.const 188
+    i32.add
+    local.set $6
+    local.get $7
+    local.get $9
+    i32.add
+    local.set $9
+    local.get $1
+    local.get $7
+    i32.sub
+    local.set $1
+    local.get $3
+    i32.const 1
+    i32.add
+    i32.const 15
+    i32.and
+    local.set $3
+    i32.const 0
+    local.set $4
+    i32.const 0
+    local.set $0
+    br $while-continue|0
+   end
+  end
+  local.get $11
  )
  (func $wasm/assembly/nal_scan/parseSps (param $0 i32) (param $1 i32) (result i32)
   (local $2 i32)
