@@ -207,7 +207,6 @@ async function serveMultivariant(
       variants.push(variantOf(ctx, r, `/${t.key}/index.m3u8${query}`));
     }
   }
-  viewer.bytesOut += 0;
   return playlistResponse(req, viewer, multivariantPlaylist(variants), "public, max-age=0");
 }
 
@@ -238,6 +237,7 @@ async function serveMediaPlaylist(
   if (viewer instanceof Response) return viewer;
   const st = hls.stream(key);
   if (!st) return notLive(key);
+  hls.stats.playlists++;
   const lowLatency = hls.config.lowLatency;
   const params = new URL(req.url).searchParams;
   const msnText = params.get(Param.Msn);
@@ -389,6 +389,7 @@ async function serveResource(
   if (r.kind === "segment") hls.stats.segments++;
   else if (r.kind === "part") hls.stats.parts++;
   else hls.stats.inits++;
+  hls.countResource(new URL(req.url).pathname.slice(1));
   const type = r.kind === "init" || st.kind === "fmp4" ? HlsContentType.Mp4 : HlsContentType.Ts;
   return bytesResponse(req, viewer, bytes, type);
 }

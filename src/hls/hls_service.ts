@@ -39,6 +39,9 @@ export interface HlsServiceHub extends HlsHub {
 /** A viewer's session id: 16 characters of base64url. */
 export const SID_PATTERN = /^[A-Za-z0-9_-]{16}$/;
 
+/** Most resources resourceRequests counts before it starts over. */
+export const RESOURCE_COUNTS_MAX = 100_000;
+
 /** The sweep's period, ms: idle streams and quiet viewers go within this of their timeout. */
 const SWEEP_MS = 1_000;
 
@@ -67,6 +70,11 @@ export class HlsService {
   readonly config: HlsConfig;
   /** Counters for tests and metrics: requests answered from memory, by kind. */
   readonly stats = { playlists: 0, segments: 0, parts: 0, inits: 0, blocked: 0, refusedBusy: 0 };
+  /**
+   * Requests answered per resource (`app/stream/EPOCH-MSN[.PART].EXT`, the path after the first "/"):
+   * how a cache in front shows (each resource asked for once). Bounded: cleared at RESOURCE_COUNTS_MAX.
+   */
+  readonly resourceRequests: Map<string, number> = new Map();
   #hub: HlsServiceHub;
   #log: Logger;
   #now: () => number;
@@ -163,6 +171,14 @@ export class HlsService {
   /** The streams muxed now (tests, the admin side). */
   streams(): HlsStream[] {
     return [...this.#streams.values()];
+  }
+
+  /** Counts one answered request for a segment, part or init section. */
+  countResource(path: string): void {
+    if (this.resourceRequests.size >= RESOURCE_COUNTS_MAX && !this.resourceRequests.has(path)) {
+      this.resourceRequests.clear();
+    }
+    this.resourceRequests.set(path, (this.resourceRequests.get(path) ?? 0) + 1);
   }
 
   // ---- viewers

@@ -125,3 +125,12 @@ Deno.test("newSid() makes distinct 16-character base64url ids", () => {
   assertEquals(ids.size, 100);
   for (const id of ids) assert(SID_PATTERN.test(id), id);
 });
+
+Deno.test("HlsService.countResource() counts answers per resource path", () => {
+  const { service, hub } = setup();
+  service.countResource("live/cam/abc-1.m4s");
+  service.countResource("live/cam/abc-1.m4s");
+  service.countResource("live/cam/abc-2.m4s");
+  assertEquals([...service.resourceRequests], [["live/cam/abc-1.m4s", 2], ["live/cam/abc-2.m4s", 1]]);
+  hub.stop();
+});
