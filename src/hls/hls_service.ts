@@ -28,7 +28,9 @@ import { Protocol, Role } from "../hub/session_kind.ts";
 import type { Stream } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
 import type { ContainerKind, HlsContainer } from "./container.ts";
-import { type HlsHub, HlsStream } from "./hls_stream.ts";
+import { type HlsHub, HlsStream, makeContainer } from "./hls_stream.ts";
+import { TsContainer } from "./ts_container.ts";
+import { tsMuxerOf } from "../outputs/stream_ts_muxer.ts";
 
 /** What the service needs of the hub (StreamHub has it). */
 export interface HlsServiceHub extends HlsHub {
@@ -152,7 +154,7 @@ export class HlsService {
         log: this.#log.child(key),
         now: this.#now,
         epoch: this.nextEpoch(),
-        ...(this.#makeContainer && { makeContainer: this.#makeContainer }),
+        makeContainer: this.#makeContainer ?? ((kind) => this.#container(kind, key)),
       });
       if (!created.start()) return undefined;
       s = created;
@@ -161,6 +163,12 @@ export class HlsService {
     }
     s.lastRequestAt = this.#now();
     return s;
+  }
+
+  /** MPEG-TS shares the stream's one TsMuxer with HTTP-TS players (pack once); fMP4 has its own. */
+  #container(kind: ContainerKind, key: string): HlsContainer {
+    const stream = this.#hub.get(key);
+    return kind === "ts" && stream ? new TsContainer(tsMuxerOf(stream)) : makeContainer(kind);
   }
 
   /** A unique epoch for a new stream's resource names (base 36: short in every URI). */

@@ -13,6 +13,7 @@
  * |           |                               | push path, a stream or file of `streams[]`     |
  * | GET, HEAD | `/{vod app}/{path}.flv`       | a file from the VOD folder, with Range        |
  * | GET, HEAD | `/{app}/{stream}.m3u8`, `/{app}/{stream}/...` | HLS (`src/hls/hls_routes.ts`)   |
+ * | GET, HEAD | `/{app}/{stream}.ts`          | MPEG-TS over HTTP (`src/outputs/http_ts.ts`)  |
  * | WS        | `/{app}/{stream}.flv`         | WebSocket-FLV play                            |
  * | WS        | `/{app}/{stream}`             | WebSocket push (FLV in binary messages)       |
  * | GET, HEAD | `/{app}/{stream}.flv`         | HTTP-FLV play (`?preroll=S`, `?date=`: from the |
@@ -26,6 +27,7 @@ import { serveStatus, type StatusContext } from "../admin/status_page.ts";
 import { serveWsFlvPlay } from "../outputs/ws_flv.ts";
 import { serveVod } from "../vod/http_vod.ts";
 import { hlsRoutes } from "../hls/hls_routes.ts";
+import { serveTsPlay } from "../outputs/http_ts.ts";
 import type { HttpContext } from "./context.ts";
 import { adminRoutes, type AdminRoutesContext } from "./admin_routes.ts";
 import { serveHealth } from "./health.ts";
@@ -38,6 +40,8 @@ const NAME = "[A-Za-z0-9_.\\-~]+";
 
 /** `/{app}/{stream}.flv` */
 const FLV_STREAM = new RegExp(`^/(${NAME})/(${NAME}?)\\.flv$`);
+/** `/{app}/{stream}.ts` */
+const TS_STREAM = new RegExp(`^/(${NAME})/(${NAME})\\.ts$`);
 /** `/{app}/{stream}` with no `.flv` */
 const BARE_STREAM = new RegExp(`^/(${NAME})/(${NAME})$`);
 /** `/{name}`: a path of one segment, which only the config gives a meaning */
@@ -74,6 +78,13 @@ export function makeRoutes(ctx: HttpContext, admin?: AdminRoutesContext): Route[
       handle: (req, m) => serveVod(req, m.groups[0]!, ctx, m.remote),
     },
     ...hlsRoutes(ctx),
+    ...(ctx.config.hls.enabled
+      ? [{
+        methods: ["GET", "HEAD"],
+        path: TS_STREAM,
+        handle: (req: Request, m: RouteMatch) => serveTsPlay(req, keyOf(m), ctx, m.remote),
+      }]
+      : []),
     { methods: [WS], path: FLV_STREAM, handle: (req, m) => serveWsFlvPlay(req, keyOf(m), ctx, m.remote) },
     { methods: [WS], path: BARE_STREAM, handle: (req, m) => serveWsFlvPush(req, keyOf(m), ctx, m.remote) },
     {

@@ -27,7 +27,7 @@ import {
 import { addressOf, type SessionEntry, type SessionRequest } from "../hub/registry.ts";
 import { type Protocol, Role } from "../hub/session_kind.ts";
 import type { StreamEvent } from "../hub/stream.ts";
-import { Subscriber } from "../hub/subscriber.ts";
+import { type Packer, Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
 import { FlvPacker, type TrackFilter } from "./flv_packer.ts";
 
@@ -35,6 +35,8 @@ import { FlvPacker, type TrackFilter } from "./flv_packer.ts";
 export interface FlvPlayOptions extends TrackFilter {
   /** The play ends after this long, in ms; 0 or missing: no limit (ffserver MaxTime). */
   readonly maxTimeMs?: number;
+  /** The wire form (default an FlvPacker with the track filter): HTTP-TS plays through the same player. */
+  readonly packer?: Packer;
 }
 
 /** Where an FLV player's bytes go: the FLV header is the transport's own first write. */
@@ -130,7 +132,7 @@ export class FlvPlayer {
     this.#transport = transport;
     this.subscriber = new Subscriber(
       id,
-      new FlvPacker(options),
+      options.packer ?? new FlvPacker(options),
       { write: (bytes) => this.#write(bytes) },
       ctx.config.player,
       this.#log,

@@ -126,12 +126,12 @@ export class BodyTransport implements FlvTransport {
   #pending: { resolve: () => void; reject: (e: Error) => void } | undefined;
   #done = false;
 
-  /** `header`: the first chunk (the FLV header), queued before any write. */
+  /** `header`: the first chunk (the FLV header), queued before any write; none when empty. */
   constructor(header: Uint8Array) {
     this.stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
         this.#controller = controller;
-        controller.enqueue(header);
+        if (header.length > 0) controller.enqueue(header);
       },
       pull: () => {
         const p = this.#pending;
