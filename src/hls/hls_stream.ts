@@ -6,9 +6,11 @@
  *
  * Policy:
  * - `start()` attaches to the live (or in-grace) stream: the attach delivers
- *   metadata, sequence headers and the GOP cache at once, so the first
- *   playlist has parts (and a video stream starts at a keyframe) without
- *   waiting a segment duration;
+ *   metadata, sequence headers and the GOP cache at once; that burst's
+ *   segment ends at the next live frame (`Segmenter.cutAtNextFrame()`, the
+ *   segment after it is then not independent), so the first playlist lists a
+ *   complete segment starting at the cached keyframe without waiting for the
+ *   next keyframe;
  * - "resume" (the publisher came back, or a takeover) marks a discontinuity;
  *   "end" ends the segmenter (`EXT-X-ENDLIST`), and the stream stays readable
  *   until its owner drops it;
@@ -101,6 +103,8 @@ export class HlsStream {
   #sub: Subscriber | undefined;
   #off: (() => void) | undefined;
   #closed = false;
+  /** The next write is the attach's burst. */
+  #first = true;
 
   constructor(options: HlsStreamOptions) {
     this.key = options.key;
@@ -189,6 +193,12 @@ export class HlsStream {
       }
       const now = this.#now();
       for (const f of frames) this.segmenter.push(f, now);
+      if (this.#first) {
+        // The attach's burst (the GOP cache): end its segment at the next live frame, so the first
+        // playlist has a complete segment at once. A burst shorter than a part is left to grow.
+        this.#first = false;
+        if ((this.segmenter.snapshot().open?.parts.length ?? 0) > 0) this.segmenter.cutAtNextFrame();
+      }
     } catch (e) {
       return Promise.reject(e);
     }

@@ -322,6 +322,8 @@ export class Segmenter {
   #wall = 0;
   #firstAudioTs: number | undefined;
   #pendingDiscontinuity = false;
+  /** cutAtNextFrame() was called: the next frame ends the open segment. */
+  #cutNext = false;
   #nextMsn = 0;
   #open: Segment | undefined;
   #openPart: OpenPart | undefined;
@@ -388,6 +390,16 @@ export class Segmenter {
       this.#change ??= SegmenterChangeType.Discontinuity;
     }
     this.#notify();
+  }
+
+  /**
+   * The open segment ends at the next frame, keyframe or not (the segment after it is then not
+   * independent). A stream muxed from a GOP cache burst calls this after the burst, so its first playlist
+   * lists a complete segment (starting at the cached keyframe) at once instead of a GOP later. Nothing
+   * happens when no segment is open.
+   */
+  cutAtNextFrame(): void {
+    if (this.#open) this.#cutNext = true;
   }
 
   /** The stream is over: the open segment is completed and nothing more is taken (EXT-X-ENDLIST). */
@@ -542,7 +554,11 @@ export class Segmenter {
     const segmentMs = at - seg.startMs;
     const canEnd = part === undefined || at > part.startMs;
     const partBytes = part?.byteLength ?? 0;
-    if (startsGroup && canEnd && segmentMs + CUT_TOLERANCE_MS >= o.targetDurationMs) {
+    if (this.#cutNext && canEnd) {
+      this.#cutNext = false;
+      if (!startsGroup) this.stats.forcedCuts++;
+      this.#cut(at, frame, startsGroup);
+    } else if (startsGroup && canEnd && segmentMs + CUT_TOLERANCE_MS >= o.targetDurationMs) {
       this.#cut(at, frame, true);
     } else if (canEnd && (segmentMs >= o.maxSegmentMs || seg.byteLength + partBytes >= o.maxSegmentBytes)) {
       if (!startsGroup) this.stats.forcedCuts++;

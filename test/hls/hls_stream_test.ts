@@ -100,3 +100,19 @@ Deno.test("HlsStream marks a discontinuity when the publisher comes back and end
   assert(hls.closed, "the stream's end closes it");
   assert(hls.segmenter.ended);
 });
+
+Deno.test("HlsStream started mid-GOP lists a complete segment from the cached keyframe at the next live frame", async () => {
+  const { hub, hls } = setup();
+  const s = hub.publish(KEY, new FakePublisher());
+  send(s, 0, 1600); // the GOP cache holds 1.0 s .. 1.56 s
+  assert(hls.start());
+  await settle();
+  assertEquals(hls.segmenter.snapshot().segments.length, 0);
+  send(s, 1600, 40, false);
+  await settle();
+  const snap = hls.segmenter.snapshot();
+  assertEquals(snap.segments.length, 1, "complete before the next keyframe (at 2 s)");
+  assert(snap.segments[0].independent, "it starts at the cached keyframe");
+  hls.stop("test over");
+  hub.stop();
+});

@@ -433,3 +433,17 @@ Deno.test({
     }
   },
 });
+
+Deno.test("Segmenter.cutAtNextFrame() ends the open segment at the next frame; the next one is not independent", () => {
+  const all = syntheticStream({ seconds: 2.4 });
+  const burst = all.filter((t) => t.frame.timestamp < 1200);
+  const seg = feed(new Segmenter(new FakeContainer("fmp4")), burst);
+  assertEquals(seg.snapshot().segments.length, 0);
+  seg.cutAtNextFrame();
+  feed(seg, [all[burst.length]]);
+  const snap = seg.snapshot();
+  assertEquals(snap.segments.length, 1, "the burst's segment is complete at the next frame");
+  assert(snap.segments[0].independent);
+  assertEquals(snap.open?.independent, false, "the segment after it starts without a keyframe");
+  assertEquals(seg.stats.forcedCuts, 1);
+});
