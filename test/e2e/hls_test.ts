@@ -27,8 +27,11 @@ import {
 } from "../_util/media.ts";
 import type { ConfigOverrides } from "../../src/config/config.ts";
 import { Protocol } from "../../src/hub/session_kind.ts";
+import { AdmissionAction } from "../../src/hub/admission.ts";
+import { signQuery } from "../../src/auth/signed_url.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");
+const SIGN_SECRET = "hls-signing-secret-1";
 const RECORD_S = 6;
 const SOURCE_S = 14;
 
@@ -137,57 +140,59 @@ for (const container of ["fmp4", "ts"] as const) {
   }
 }
 
-e2e(
-  "HLS playlists pass the spec-rule checker on every reload and every URI they advertise is served at once",
-  async (server, dir) => {
-    const src = await makeSource(`${dir}/src.flv`, { seconds: 10, bframes: 2 });
-    const publisher = publish(src, server.url("chk"));
-    const checker = new PlaylistChecker();
-    const fetched = new Set<string>();
-    let blocked = 0;
-    try {
-      await waitForPublisher(server, "chk");
-      const master = await fetch(http(server, "/live/chk.m3u8"));
-      assertEquals(master.status, 200);
-      assertEquals(master.headers.get("content-type"), "application/vnd.apple.mpegurl");
-      const variant = (await master.text()).split("\n").find((l) => l.startsWith("chk/"))!;
-      const base = new URL(variant, http(server, "/live/chk.m3u8"));
-      const started = Date.now();
-      let next: { msn: number; part: number } | undefined;
-      while (Date.now() - started < 6000) {
-        // Alternate plain reloads and blocking ones for the next part (as hls.js does in low-latency mode).
-        const url = new URL(base);
-        if (next && checker.reloads % 2 === 1) {
-          url.searchParams.set("_HLS_msn", String(next.msn));
-          url.searchParams.set("_HLS_part", String(next.part));
-          blocked++;
+for (const container of ["fmp4", "ts"] as const) {
+  e2e(
+    `HLS (${container}) playlists pass the spec-rule checker on every reload and every URI they advertise is served at once`,
+    async (server, dir) => {
+      const src = await makeSource(`${dir}/src.flv`, { seconds: 10, bframes: 2 });
+      const publisher = publish(src, server.url("chk"));
+      const checker = new PlaylistChecker();
+      const fetched = new Set<string>();
+      let blocked = 0;
+      try {
+        await waitForPublisher(server, "chk");
+        const master = await fetch(http(server, "/live/chk.m3u8"));
+        assertEquals(master.status, 200);
+        assertEquals(master.headers.get("content-type"), "application/vnd.apple.mpegurl");
+        const variant = (await master.text()).split("\n").find((l) => l.startsWith("chk/"))!;
+        const base = new URL(variant, http(server, "/live/chk.m3u8"));
+        const started = Date.now();
+        let next: { msn: number; part: number } | undefined;
+        while (Date.now() - started < 6000) {
+          // Alternate plain reloads and blocking ones for the next part (as hls.js does in low-latency mode).
+          const url = new URL(base);
+          if (next && checker.reloads % 2 === 1) {
+            url.searchParams.set("_HLS_msn", String(next.msn));
+            url.searchParams.set("_HLS_part", String(next.part));
+            blocked++;
+          }
+          const res = await fetch(url);
+          assertEquals(res.status, 200, `reload ${checker.reloads}: ${url}`);
+          const text = await res.text();
+          const violations = checker.feed(text);
+          assertEquals(violations, [], `reload ${checker.reloads}:\n${text}`);
+          const hint = text.match(/#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/)?.[1];
+          const m = hint?.match(/-(\d+)\.(\d+)\.(?:m4s|ts)/);
+          if (m) next = { msn: Number(m[1]), part: Number(m[2]) };
+          // Every URI listed now (not the hint) answers 200 at once.
+          for (const uri of checker.uris()) {
+            if (fetched.has(uri) || uri === hint) continue;
+            fetched.add(uri);
+            const r = await fetch(new URL(uri, url), { signal: AbortSignal.timeout(1000) });
+            assertEquals(r.status, 200, `listed ${uri}`);
+            await r.arrayBuffer();
+          }
         }
-        const res = await fetch(url);
-        assertEquals(res.status, 200, `reload ${checker.reloads}: ${url}`);
-        const text = await res.text();
-        const violations = checker.feed(text);
-        assertEquals(violations, [], `reload ${checker.reloads}:\n${text}`);
-        const hint = text.match(/#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"/)?.[1];
-        const m = hint?.match(/-(\d+)\.(\d+)\.m4s/);
-        if (m) next = { msn: Number(m[1]), part: Number(m[2]) };
-        // Every URI listed now (not the hint) answers 200 at once.
-        for (const uri of checker.uris()) {
-          if (fetched.has(uri) || uri === hint) continue;
-          fetched.add(uri);
-          const r = await fetch(new URL(uri, url), { signal: AbortSignal.timeout(1000) });
-          assertEquals(r.status, 200, `listed ${uri}`);
-          await r.arrayBuffer();
-        }
+      } finally {
+        await publisher.stop();
       }
-    } finally {
-      await publisher.stop();
-    }
-    console.log(`${checker.reloads} reloads (${blocked} blocking), ${fetched.size} URIs fetched`);
-    assertGreater(checker.reloads, 5);
-    assertGreater(fetched.size, 10);
-  },
-  { hls: { container: "fmp4" } },
-);
+      console.log(`${checker.reloads} reloads (${blocked} blocking), ${fetched.size} URIs fetched`);
+      assertGreater(checker.reloads, 5);
+      assertGreater(fetched.size, 10);
+    },
+    { hls: { container } },
+  );
+}
 
 e2e(
   "HLS: a blocking reload waits for the part, a reload too far ahead is 400, segments are immutable with Range",
@@ -288,4 +293,34 @@ e2e(
     assertGreater(ofType(packets, "video").length, 150, `frames from both runs:\n${text}`);
   },
   { hub: { reconnectGraceMs: 5000 } },
+);
+
+e2e(
+  "HLS with signed URLs: ffmpeg plays a signed playlist URL (the signature rides on every URI) and an unsigned one is 401",
+  async (server, dir) => {
+    const src = await makeSource(`${dir}/src.flv`, { seconds: 12, bframes: 2 });
+    const publisher = publish(src, server.url("sig"));
+    try {
+      await waitForPublisher(server, "sig");
+      const unsigned = await fetch(http(server, "/live/sig.m3u8"));
+      assertEquals(unsigned.status, 401);
+      await unsigned.body?.cancel();
+      const expires = Math.floor(Date.now() / 1000) + 600;
+      const query = await signQuery(SIGN_SECRET, { action: AdmissionAction.Play, key: "live/sig" }, expires);
+      const text = await (await fetch(http(server, `/live/sig/index.m3u8?${query}`))).text();
+      const uris = text.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+      assert(
+        uris.length > 0 && uris.every((u) => u.includes(`sign=`)),
+        `every segment URI is signed:\n${text}`,
+      );
+      const out = `${dir}/out.flv`;
+      const rec = await record(http(server, `/live/sig.m3u8?${query}`), out, 4);
+      assertEquals(rec.code, 0, `the player ffmpeg failed:\n${rec.stderr}`);
+      assertEquals(await decodeErrors(out), "");
+      assertGreater(ofType(await probePackets(out), "video").length, 75);
+    } finally {
+      await publisher.stop();
+    }
+  },
+  { auth: { signSecret: SIGN_SECRET } },
 );

@@ -134,3 +134,30 @@ Deno.test("hlsRoutes() answers 404 for a resource of another run (epoch) and 503
   hls.releaseWaitSlot();
   stop();
 });
+
+Deno.test("hlsRoutes() multivariant playlist lists the stream's renditions (transcodes made from it) after it", async () => {
+  const transcode = {
+    key: "live/small",
+    from: "live/cam",
+    input: "rtmp" as const,
+    videoCodec: "libx264",
+    videoSize: "320x240",
+    videoBitrateKbps: 300,
+    videoFps: 0,
+    videoGop: 0,
+    audioCodec: "aac",
+    audioBitrateKbps: 64,
+    audioSampleRate: 0,
+    audioChannels: 0,
+    args: [],
+  };
+  const { hub, get, stop } = setup({ transcodes: [transcode] });
+  send(hub.publish("live/cam", new FakePublisher("cam")), 0, 1000);
+  send(hub.publish("live/small", new FakePublisher("small")), 0, 1000);
+  const text = await (await get("/live/cam.m3u8")).text();
+  assertEquals(checkMultivariant(text), [], text);
+  const uris = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((u) => u.split("?")[0]);
+  assertEquals(uris, ["cam/index.m3u8", "/live/small/index.m3u8"]);
+  assertEquals(text.match(/#EXT-X-STREAM-INF:/g)?.length, 2);
+  stop();
+});
