@@ -240,7 +240,9 @@ export function multivariantPlaylist(variants: readonly Variant[]): string {
   if (variants.length === 0) {
     throw new TypeError(`Cannot write a multivariant playlist: current variants are none`);
   }
-  const lines = ["#EXTM3U", "#EXT-X-INDEPENDENT-SEGMENTS"];
+  // EXT-X-INDEPENDENT-SEGMENTS goes in the media playlists, which know (rfc8216bis 4.4.2.1: SHOULD NOT be
+  // in both; a media playlist leaves it out while a segment without a keyframe start is listed).
+  const lines = ["#EXTM3U"];
   for (const v of variants) {
     const what = `the variant ${JSON.stringify(v.uri)}`;
     if (!Number.isInteger(v.bandwidth) || v.bandwidth <= 0) {

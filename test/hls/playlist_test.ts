@@ -394,7 +394,6 @@ Deno.test("multivariantPlaylist() writes one EXT-X-STREAM-INF per variant", () =
     text,
     [
       "#EXTM3U",
-      "#EXT-X-INDEPENDENT-SEGMENTS",
       '#EXT-X-STREAM-INF:BANDWIDTH=1200000,AVERAGE-BANDWIDTH=1000000,RESOLUTION=640x360,FRAME-RATE=25.000,CODECS="avc1.64001e,mp4a.40.2"',
       "hi/index.m3u8?s=1",
       '#EXT-X-STREAM-INF:BANDWIDTH=100000,CODECS="mp4a.40.2"',
