@@ -17,7 +17,9 @@ export function layerOf(path: string): number {
     path === "src/errors.ts"
   ) return 0;
   if (/^src\/rtmp\/(conn\.ts$|server\/|client\/)/.test(path)) return 3;
-  if (/^src\/(amf|rtmp|media)\//.test(path)) return 1;
+  // RTSP: message, SDP and transport code is L1 (socket-free); the server and its sessions are L3.
+  if (/^src\/rtsp\/(server|session|listener|udp)/.test(path)) return 3;
+  if (/^src\/(amf|rtmp|media|rtsp)\//.test(path)) return 1;
   if (/^src\/hub\//.test(path)) return 2;
   if (/^src\/(outputs|ingest|vod|http|admin|auth|feed|jobs|hls)\//.test(path)) return 3;
   throw new Error(`Cannot place ${path}: no layer for this folder (add it to test/layout_test.ts)`);
