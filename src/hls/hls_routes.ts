@@ -261,23 +261,48 @@ async function serveMediaPlaylist(
   if (ready instanceof Response) return ready;
   const snap = st.segmenter.snapshot();
   const query = uriQuery(req, viewer);
-  const ext = st.kind === "ts" ? "ts" : "m4s";
-  const uris: PlaylistUris = {
-    segment: (n) => `${st.epoch}-${n}.${ext}${query}`,
-    part: (n, i) => `${st.epoch}-${n}.${i}.${ext}${query}`,
-    init: (v) => `${st.epoch}-init${v}.mp4${query}`,
-  };
-  const reports = lowLatency ? renditionReports(ctx, hls, key, query) : [];
-  const text = mediaPlaylist(snap, {
-    uris,
-    lowLatency,
-    skip: lowLatency && params.get(Param.Skip) === "YES",
-    renditionReports: reports,
-  });
+  const skip = lowLatency && params.get(Param.Skip) === "YES";
+  const text = playlistText(ctx, hls, st, snap, lowLatency, skip).split(QUERY_MARK).join(query);
   const cache = blocking
     ? `public, max-age=${snap.targetDurationS * BLOCKING_CACHE_TARGET_DURATIONS}`
     : "public, max-age=0";
   return playlistResponse(req, viewer, text, cache);
+}
+
+/** Stands for each viewer's query in a playlist rendered once for all of them (URL-encoded queries never hold it). */
+const QUERY_MARK = "\u0007";
+
+/** The playlists rendered for a snapshot, by form (plain, skip): one rendering per change, not per request. */
+const rendered = new WeakMap<SegmenterSnapshot, Map<string, string>>();
+
+/**
+ * The media playlist of `snap` with QUERY_MARK where each URI's query goes: rendered once per snapshot
+ * and form, then every viewer's copy is one split and join (hls.js in low-latency mode reloads once a part).
+ */
+function playlistText(
+  ctx: HttpContext,
+  hls: HlsService,
+  st: HlsStream,
+  snap: SegmenterSnapshot,
+  lowLatency: boolean,
+  skip: boolean,
+): string {
+  let forms = rendered.get(snap);
+  if (!forms) rendered.set(snap, forms = new Map());
+  const form = skip ? "skip" : "full";
+  let text = forms.get(form);
+  if (text === undefined) {
+    const ext = st.kind === "ts" ? "ts" : "m4s";
+    const uris: PlaylistUris = {
+      segment: (n) => `${st.epoch}-${n}.${ext}${QUERY_MARK}`,
+      part: (n, i) => `${st.epoch}-${n}.${i}.${ext}${QUERY_MARK}`,
+      init: (v) => `${st.epoch}-init${v}.mp4${QUERY_MARK}`,
+    };
+    const reports = lowLatency ? renditionReports(ctx, hls, st.key, QUERY_MARK) : [];
+    text = mediaPlaylist(snap, { uris, lowLatency, skip, renditionReports: reports });
+    forms.set(form, text);
+  }
+  return text;
 }
 
 /** EXT-X-RENDITION-REPORT for the other renditions of the same source (rfc8216bis 4.4.5.4). */
