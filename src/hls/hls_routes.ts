@@ -80,6 +80,9 @@ const BASE_HEADERS: Readonly<Record<string, string>> = {
   "access-control-expose-headers": "content-length, content-range, accept-ranges",
 };
 
+/** Headers of an HLS error answer: never cached (a cache in front must not keep a 404, 400 or 503). */
+const ERROR_HEADERS: Readonly<Record<string, string>> = { ...BASE_HEADERS, "cache-control": "no-store" };
+
 /** The HLS routes; none when `hls.enabled` is off or the context has no HLS service. */
 export function hlsRoutes(ctx: HttpContext): Route[] {
   const hls = ctx.hls;
@@ -154,14 +157,16 @@ async function viewerOf(
       remote,
     });
   } catch (e) {
-    if (e instanceof ProtocolError) return jsonError(400, `Cannot play ${key}: ${e.message}`, BASE_HEADERS);
+    if (e instanceof ProtocolError) return jsonError(400, `Cannot play ${key}: ${e.message}`, ERROR_HEADERS);
     throw e;
   }
   if (decision.kind !== DecisionKind.Allow) {
     ctx.log.child("hls").info(
       `refused play of ${key} from ${addressOf(remote) ?? "?"}: ${refusalText(decision)}`,
     );
-    return refusalResponse(decision, `Cannot play ${key}`);
+    const refused = refusalResponse(decision, `Cannot play ${key}`);
+    refused.headers.set("cache-control", "no-store");
+    return refused;
   }
   return hls.addViewer(key, sid, { remote: addressOf(remote), request: req });
 }
@@ -179,7 +184,7 @@ function uriQuery(req: Request, viewer: HlsViewer): string {
 }
 
 function notLive(key: string): Response {
-  return jsonError(404, `Cannot play ${key}: current state has no publisher`, BASE_HEADERS);
+  return jsonError(404, `Cannot play ${key}: current state has no publisher`, ERROR_HEADERS);
 }
 
 // ---- playlists
@@ -245,7 +250,7 @@ async function serveMediaPlaylist(
   const blocking = lowLatency && msnText !== null;
   if (lowLatency && (msnText !== null || partText !== null)) {
     const bad = directiveProblem(msnText, partText, st.segmenter.snapshot());
-    if (bad) return jsonError(400, `Cannot reload the playlist of ${key}: ${bad}`, BASE_HEADERS);
+    if (bad) return jsonError(400, `Cannot reload the playlist of ${key}: ${bad}`, ERROR_HEADERS);
   }
   const msn = msnText === null ? -1 : Number(msnText);
   const part = partText === null ? -1 : Number(partText);
@@ -386,7 +391,7 @@ async function serveResource(
     return jsonError(
       404,
       `Cannot get ${what}: no such resource (the stream may have restarted)`,
-      BASE_HEADERS,
+      ERROR_HEADERS,
     );
   }
   st.lastRequestAt = Date.now();
@@ -410,7 +415,7 @@ async function serveResource(
     if (ready instanceof Response) return ready;
     bytes = find();
   }
-  if (!bytes) return jsonError(404, `Cannot get ${what}: not there (too old, or never made)`, BASE_HEADERS);
+  if (!bytes) return jsonError(404, `Cannot get ${what}: not there (too old, or never made)`, ERROR_HEADERS);
   if (r.kind === "segment") hls.stats.segments++;
   else if (r.kind === "part") hls.stats.parts++;
   else hls.stats.inits++;
@@ -474,7 +479,7 @@ async function waitFor(
   const busy = () =>
     new Response(JSON.stringify({ error: `Cannot wait for ${st.key}: too many requests waiting` }) + "\n", {
       status: 503,
-      headers: { ...BASE_HEADERS, "content-type": "application/json", "retry-after": "1" },
+      headers: { ...ERROR_HEADERS, "content-type": "application/json", "retry-after": "1" },
     });
   if (!hls.takeWaitSlot()) return busy();
   const limitMs = st.segmenter.snapshot().targetDurationS * 1000 * targets;
@@ -497,6 +502,6 @@ async function waitFor(
   }
   return new Response(
     JSON.stringify({ error: `Cannot get ${st.key}: not ready within ${limitMs} ms` }) + "\n",
-    { status: 503, headers: { ...BASE_HEADERS, "content-type": "application/json", "retry-after": "1" } },
+    { status: 503, headers: { ...ERROR_HEADERS, "content-type": "application/json", "retry-after": "1" } },
   );
 }

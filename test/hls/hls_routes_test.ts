@@ -46,6 +46,7 @@ Deno.test("hlsRoutes() answers 404 for a stream with no publisher", async () => 
   const { get, stop } = setup();
   const res = await get("/live/none.m3u8");
   assertEquals(res.status, 404);
+  assertEquals(res.headers.get("cache-control"), "no-store", "a cache in front never keeps an error");
   assertMatch((await res.json()).error, /Cannot play live\/none: current state has no publisher/);
   stop();
 });
