@@ -195,12 +195,13 @@ Deno.test("makeRouter() answers OPTIONS on any route with the 204 preflight", as
   });
 });
 
-Deno.test("makeRoutes() without admin routes lists health, configured paths, VOD, WebSocket play, WebSocket push, HTTP-FLV play, push", async () => {
+Deno.test("makeRoutes() without admin routes lists health, configured paths, VOD, HTTP-TS, WebSocket play, WebSocket push, HTTP-FLV play, push", async () => {
   await withRouter((_handle, ctx) => {
     assertEquals(makeRoutes(ctx).map((r) => r.methods.join(",")), [
       "GET,HEAD",
       "GET,HEAD,POST,PUT,WS",
       "GET,HEAD",
+      "GET,HEAD", // HTTP-TS (the HLS routes need an HlsService in the context)
       "WS",
       "WS",
       "GET,HEAD",
