@@ -6,11 +6,12 @@
  *
  * Policy:
  * - `start()` attaches to the live (or in-grace) stream: the attach delivers
- *   metadata, sequence headers and the GOP cache at once; that burst's
- *   segment ends at the next live frame (`Segmenter.cutAtNextFrame()`, the
- *   segment after it is then not independent), so the first playlist lists a
- *   complete segment starting at the cached keyframe without waiting for the
- *   next keyframe;
+ *   metadata, sequence headers and the GOP cache at once; when that burst
+ *   holds half a target duration or more, its segment ends at the next live
+ *   frame (`Segmenter.cutAtNextFrame()`; the segment after it is not
+ *   independent and ends at the next keyframe), so the first playlist lists a
+ *   complete segment starting at the cached keyframe at once; a younger burst
+ *   grows into a whole first segment (a player starting on less would stall);
  * - "resume" (the publisher came back, or a takeover) marks a discontinuity;
  *   "end" ends the segmenter (`EXT-X-ENDLIST`), and the stream stays readable
  *   until its owner drops it;
@@ -192,12 +193,26 @@ export class HlsStream {
         this.segmenter.discontinuity();
       }
       const now = this.#now();
-      for (const f of frames) this.segmenter.push(f, now);
+      if (this.#first) {
+        // The burst is the past: each cached frame is dated by its distance from the newest one, so
+        // PROGRAM-DATE-TIME keeps to the ingest clock (players measure their latency with it).
+        let newest = -Infinity;
+        for (const f of frames) if (f.timestamp > newest) newest = f.timestamp;
+        for (const f of frames) this.segmenter.push(f, now - Math.max(0, newest - f.timestamp));
+      } else {
+        for (const f of frames) this.segmenter.push(f, now);
+      }
       if (this.#first) {
         // The attach's burst (the GOP cache): end its segment at the next live frame, so the first
-        // playlist has a complete segment at once. A burst shorter than a part is left to grow.
+        // playlist has a complete segment at once, when the burst holds half a target duration or more.
+        // A younger one is left to grow to the next keyframe: a player starting on it would have less
+        // media in hand than the next segment (or part) takes to arrive, and stall (measured with hls.js:
+        // a stall at the burst's end, each raising its latency target by a second).
         this.#first = false;
-        if ((this.segmenter.snapshot().open?.parts.length ?? 0) > 0) this.segmenter.cutAtNextFrame();
+        const open = this.segmenter.snapshot().open;
+        if (open && open.durationMs * 2 >= this.segmenter.options.targetDurationMs) {
+          this.segmenter.cutAtNextFrame();
+        }
       }
     } catch (e) {
       return Promise.reject(e);

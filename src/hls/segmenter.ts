@@ -558,7 +558,11 @@ export class Segmenter {
       this.#cutNext = false;
       if (!startsGroup) this.stats.forcedCuts++;
       this.#cut(at, frame, startsGroup);
-    } else if (startsGroup && canEnd && segmentMs + CUT_TOLERANCE_MS >= o.targetDurationMs) {
+    } else if (
+      startsGroup && canEnd && (segmentMs + CUT_TOLERANCE_MS >= o.targetDurationMs || !seg.independent)
+    ) {
+      // A segment that began without a keyframe (a forced cut) ends at the first one: players that
+      // cannot start inside it get an independent segment as soon as there is one.
       this.#cut(at, frame, true);
     } else if (canEnd && (segmentMs >= o.maxSegmentMs || seg.byteLength + partBytes >= o.maxSegmentBytes)) {
       if (!startsGroup) this.stats.forcedCuts++;

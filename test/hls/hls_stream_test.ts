@@ -101,18 +101,73 @@ Deno.test("HlsStream marks a discontinuity when the publisher comes back and end
   assert(hls.segmenter.ended);
 });
 
-Deno.test("HlsStream started mid-GOP lists a complete segment from the cached keyframe at the next live frame", async () => {
+/** Frames every 40 ms from `from` to `until`: a keyframe first when `key`, then inter frames. */
+function gop(s: Stream, from: number, until: number, headers = false, key = true): void {
+  if (headers) {
+    s.push(FrameKind.Video, from, avcSequenceHeader());
+    s.push(FrameKind.Audio, from, aacSequenceHeader());
+  }
+  for (let t = from; t < until; t += 40) {
+    s.push(FrameKind.Video, t, key && t === from ? avcKeyframe(100) : avcInterFrame(50));
+    s.push(FrameKind.Audio, t, aacRaw(20));
+  }
+}
+
+Deno.test("HlsStream started on a GOP cache of half a target or more lists a complete segment at the next live frame", async () => {
   const { hub, hls } = setup();
   const s = hub.publish(KEY, new FakePublisher());
-  send(s, 0, 1600); // the GOP cache holds 1.0 s .. 1.56 s
+  gop(s, 0, 1400, true); // the GOP cache: 1.4 s since its keyframe
   assert(hls.start());
   await settle();
   assertEquals(hls.segmenter.snapshot().segments.length, 0);
-  send(s, 1600, 40, false);
+  gop(s, 1400, 1440, false, false);
   await settle();
   const snap = hls.segmenter.snapshot();
-  assertEquals(snap.segments.length, 1, "complete before the next keyframe (at 2 s)");
+  assertEquals(snap.segments.length, 1, "complete before the next keyframe");
   assert(snap.segments[0].independent, "it starts at the cached keyframe");
+  hls.stop("test over");
+  hub.stop();
+});
+
+Deno.test("HlsStream started on a young GOP cache lets the first segment grow to the next keyframe", async () => {
+  const { hub, hls } = setup();
+  const s = hub.publish(KEY, new FakePublisher());
+  gop(s, 0, 600, true); // 0.6 s: a player starting on it would stall
+  assert(hls.start());
+  await settle();
+  gop(s, 600, 640, false, false);
+  await settle();
+  assertEquals(hls.segmenter.snapshot().segments.length, 0);
+  gop(s, 640, 2000, false, false);
+  gop(s, 2000, 2040); // the next keyframe ends it
+  await settle();
+  assertEquals(hls.segmenter.snapshot().segments.map((x) => x.independent), [true]);
+  hls.stop("test over");
+  hub.stop();
+});
+
+Deno.test("HlsStream dates the GOP cache burst by its age, so PROGRAM-DATE-TIME keeps to the ingest clock", async () => {
+  const log = new RecordingLogger();
+  const hub = new StreamHub(makeConfig({ hub: { mergeWindowMs: 0 } }).hub, log);
+  const now = 10_000_000;
+  const hls = new HlsStream({
+    hub,
+    key: KEY,
+    container: "fmp4",
+    log,
+    now: () => now,
+    makeContainer: (kind) => new FakeContainer(kind),
+  });
+  const s = hub.publish(KEY, new FakePublisher());
+  send(s, 0, 1600); // the GOP from the keyframe at 1.0 s to the newest frame at 1.56 s
+  assert(hls.start());
+  await settle();
+  const open = hls.segmenter.snapshot().open!;
+  assertEquals(
+    open.programDateTimeMs,
+    now - 560,
+    "the cached keyframe is 560 ms older than the newest frame",
+  );
   hls.stop("test over");
   hub.stop();
 });

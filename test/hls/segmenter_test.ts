@@ -447,3 +447,17 @@ Deno.test("Segmenter.cutAtNextFrame() ends the open segment at the next frame; t
   assertEquals(snap.open?.independent, false, "the segment after it starts without a keyframe");
   assertEquals(seg.stats.forcedCuts, 1);
 });
+
+Deno.test("Segmenter: the segment after a forced cut ends at its first keyframe, however short", () => {
+  const all = syntheticStream({ seconds: 4.4 });
+  const burst = all.filter((t) => t.frame.timestamp < 1200);
+  const seg = feed(new Segmenter(new FakeContainer("fmp4")), burst);
+  seg.cutAtNextFrame();
+  feed(seg, all.slice(burst.length).filter((t) => t.frame.timestamp <= 2000));
+  const snap = seg.snapshot();
+  assertEquals(snap.segments.length, 2, "the burst's segment and the one cut at the 2 s keyframe");
+  assertEquals(snap.segments[1].independent, false);
+  assertLess(snap.segments[1].durationMs, 1000);
+  assertEquals(snap.open?.independent, true);
+  assertEquals(snap.targetDurationS, 2, "no segment longer than the target");
+});
