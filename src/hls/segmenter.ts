@@ -133,6 +133,9 @@ const Spec = {
   partAvailableTargetDurations: 3,
 } as const;
 
+/** How far the media-based date may drift from the wall clock before the wall clock is taken again, ms. */
+const PDT_RESYNC_MS = 1_000;
+
 /** Steps of the timeline kept to estimate the frame spacing (the largest of them). */
 const SPACING_STEPS = 16;
 /** The spacing assumed before two frames are seen: one frame at 25 fps. */
@@ -622,11 +625,19 @@ export class Segmenter {
     this.#pendingDiscontinuity = false;
     const prev = this.#listed.at(-1);
     const earliest = prev ? prev.programDateTimeMs + prev.durationMs : -Infinity;
+    // On one media timeline (the hub keeps timestamps going across a publisher's return), the date follows
+    // the media: players align segments across EXT-X-DISCONTINUITY by their dates, and a date that jumped
+    // by the reconnect's wall-clock gap while the media did not makes them misplace what follows. The wall
+    // clock wins again when the two drift apart by more than PDT_RESYNC_MS.
+    const byMedia = prev && at >= prev.startMs ? prev.programDateTimeMs + (at - prev.startMs) : undefined;
+    const date = byMedia !== undefined && Math.abs(this.#wall - byMedia) < PDT_RESYNC_MS
+      ? byMedia
+      : Math.max(this.#wall, earliest);
     this.#open = {
       msn: this.#nextMsn++,
       startMs: at,
       durationMs: 0,
-      programDateTimeMs: Math.max(this.#wall, earliest),
+      programDateTimeMs: date,
       discontinuity,
       independent,
       initVersion: this.#initVersion,
