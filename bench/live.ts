@@ -9,106 +9,24 @@
  * first frame p50/p99, and server RSS. When nginx with the RTMP module is
  * installed, nginx-rtmp (one worker) is measured the same way in the same run.
  *
+ * `--proto hls` runs light HLS players (hls_players.ts, as hls.js loads
+ * without LL-HLS) against Sluice's HLS from memory, fMP4 and MPEG-TS, and
+ * against nginx-rtmp's HLS: the RTMP module writes MPEG-TS fragments to files
+ * and the same nginx serves them over HTTP (nginx.ts). Their TTFF is to the
+ * first segment's last byte; kept-up players never stalled or missed a
+ * segment; lag is from EXT-X-PROGRAM-DATE-TIME, which nginx-rtmp does not
+ * write ("-").
+ *
  * @module
  */
 import type { PlayerResult } from "./players.ts";
+import { measureHls } from "./hls_live.ts";
 import { benchFlv } from "./media.ts";
+import { hasNginxRtmp, NginxHls, startNginx } from "./nginx.ts";
+import { cpuMs, freePort, has, pct, rssMb, sleep, spawn, waitPort } from "./proc.ts";
+import { printRows, ratioLine, type Row } from "./row.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const NGINX_RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
-
-interface Row {
-  server: string;
-  n: number;
-  keptUp: number;
-  mbps: number;
-  cpuMsPerMbit: number;
-  /** Share of the server's CPU time spent in the kernel (stime), in %. */
-  sysPct: number;
-  ttffP50: number;
-  ttffP99: number;
-  lagP50: number;
-  lagP99: number;
-  rssMb: number;
-  errors: number;
-}
-
-async function has(cmd: string): Promise<boolean> {
-  try {
-    const { code } = await new Deno.Command("sh", { args: ["-c", `command -v ${cmd}`], stdout: "null" })
-      .output();
-    return code === 0;
-  } catch {
-    return false;
-  }
-}
-
-function pct(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-}
-
-/** A file under /proc. Deno 2.9 reads /proc only with --allow-all; the bench task may run `cat`. */
-async function procFile(path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotCapable)) throw e;
-  }
-  const { code, stdout } = await new Deno.Command("cat", { args: [path], stderr: "null" }).output();
-  if (code !== 0) throw new Error(`Cannot read ${path}: cat exited ${code}`);
-  return new TextDecoder().decode(stdout);
-}
-
-/** utime and stime of a process and its threads, in ms (clock ticks are 10 ms on Linux). */
-async function cpuMs(pid: number): Promise<{ user: number; sys: number }> {
-  const stat = await procFile(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 };
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const s = await procFile(`/proc/${pid}/status`);
-  const m = s.match(/VmRSS:\s+(\d+) kB/);
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitPort(port: number, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-      return;
-    } catch {
-      await sleep(50);
-    }
-  }
-  throw new Error(`Cannot reach port ${port}: nothing listening after ${ms} ms`);
-}
-
-function spawn(
-  cmd: string,
-  pin: string | undefined,
-  opts: { stdin?: "piped" | "null" } = {},
-): Deno.ChildProcess {
-  const prefix = pin ? `taskset -c ${pin} ` : "";
-  return new Deno.Command("sh", {
-    args: ["-c", `ulimit -n 65536 2>/dev/null || ulimit -n 4096; exec ${prefix}${cmd}`],
-    stdin: opts.stdin ?? "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
 
 async function startSluice(
   port: number,
@@ -133,37 +51,10 @@ async function startSluice(
   };
 }
 
-async function startNginx(port: number, pin?: string): Promise<{ pid: number; stop: () => Promise<void> }> {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-nginx-" });
-  await Deno.writeTextFile(
-    `${dir}/nginx.conf`,
-    `load_module ${NGINX_RTMP_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-error_log ${dir}/error.log warn;
-pid ${dir}/nginx.pid;
-events { worker_connections 8192; }
-rtmp { server { listen 127.0.0.1:${port}; chunk_size 4096; application live { live on; } } }
-`,
-  );
-  const child = spawn(`nginx -p ${dir} -c ${dir}/nginx.conf`, pin);
-  await waitPort(port);
-  child.stdout.cancel();
-  const drain = child.stderr.pipeTo(new WritableStream());
-  return {
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await drain.catch(() => {});
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
-}
-
-/** The players' protocol. */
-type Proto = "rtmp" | "http" | "ws";
+/** The FLV players' protocol. */
+type FlvProto = "rtmp" | "http" | "ws";
+/** The players' protocol: FLV players, or HLS players (hls_players.ts). */
+type Proto = FlvProto | "hls";
 
 /** One measurement: a server already listening on `port` (RTMP) and `httpPort` (HTTP-FLV players). */
 async function measure(
@@ -174,7 +65,7 @@ async function measure(
   seconds: number,
   flv: string,
   pin: string | undefined,
-  play: { proto: Proto; httpPort?: number } = { proto: "rtmp" },
+  play: { proto: FlvProto; httpPort?: number } = { proto: "rtmp" },
 ): Promise<Row> {
   const url = `rtmp://127.0.0.1:${port}/live/bench`;
   const playUrl = play.proto === "rtmp" ? url : `${play.proto}://127.0.0.1:${play.httpPort}/live/bench.flv`;
@@ -243,23 +134,13 @@ async function measure(
   };
 }
 
-function print(rows: Row[]): void {
-  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
-  console.log(
-    "server          N  kept-up  Mbit/s  CPU ms/Mbit (= s/Gbit)  sys %  TTFF p50/p99 ms  lag p50/p99 ms  RSS MB  errors",
-  );
-  for (const r of rows) {
-    console.log(
-      `${r.server.padEnd(14)} ${String(r.n).padStart(3)}  ${String(r.keptUp).padStart(7)}  ${
-        f(r.mbps, 1).padStart(6)
-      }  ${f(r.cpuMsPerMbit, 3).padStart(22)}  ${f(r.sysPct).padStart(5)}  ${
-        (f(r.ttffP50) + "/" + f(r.ttffP99)).padStart(15)
-      }  ${(f(r.lagP50) + "/" + f(r.lagP99)).padStart(14)}  ${f(r.rssMb, 0).padStart(6)}  ${r.errors}`,
-    );
-  }
-}
+/** Sluice's HLS runs: each container, with the server flag that picks it. */
+const SLUICE_HLS = [
+  { label: "sluice hls", flags: "--hls-container fmp4" },
+  { label: "sluice hls-ts", flags: "--hls-container ts" },
+] as const;
 
-/** `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|rtmp,http,ws] [--no-nginx]` */
+/** `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|hls|rtmp,http,ws,hls] [--no-nginx]` */
 export async function runLive(args: string[]): Promise<void> {
   const get = (flag: string) => {
     const i = args.indexOf(flag);
@@ -270,34 +151,62 @@ export async function runLive(args: string[]): Promise<void> {
   const sluiceFlags = get("--sluice-flags") ?? "";
   const protos = (get("--proto") ?? "rtmp").split(",") as Proto[];
   for (const p of protos) {
-    if (p !== "rtmp" && p !== "http" && p !== "ws") {
-      console.error(`Cannot run bench with --proto ${p}: use rtmp, http, ws or a list such as rtmp,http`);
+    if (p !== "rtmp" && p !== "http" && p !== "ws" && p !== "hls") {
+      console.error(
+        `Cannot run bench with --proto ${p}: use rtmp, http, ws, hls or a list such as rtmp,http`,
+      );
       Deno.exit(2);
     }
   }
   const pinned = await has("taskset") && navigator.hardwareConcurrency >= 2;
   const serverPin = pinned ? "0" : undefined;
   const clientPin = pinned ? "1" : undefined;
-  // nginx-rtmp serves RTMP players only.
-  const nginx = protos.includes("rtmp") && !args.includes("--no-nginx") && await has("nginx") &&
-    await Deno.stat(NGINX_RTMP_MODULE).then(() => true, () => false);
+  // nginx-rtmp serves RTMP players, and HLS players from the files its HLS module writes.
+  const nginxOk = !args.includes("--no-nginx") && await hasNginxRtmp();
+  const nginx = protos.includes("rtmp") && nginxOk;
+  const nginxHls = protos.includes("hls") && nginxOk;
   const flv = await benchFlv(20);
+  const flvProtos = protos.filter((p) => p !== "hls");
+  const players = [
+    ...(flvProtos.length > 0 ? [`${flvProtos.join(" and ")} players read every 20 ms`] : []),
+    ...(protos.includes("hls") ? ["HLS players load as hls.js does without LL-HLS"] : []),
+  ].join(", ");
   console.log(
-    `live bench: ${seconds} s window per run, ${protos.join(" and ")} players read every 20 ms, server ${
+    `live bench: ${seconds} s window per run, ${players}, server ${
       pinned ? "pinned to core 0, clients to core 1" : "not pinned (no taskset)"
-    }${nginx ? ", nginx-rtmp alongside" : ", nginx-rtmp not installed"}`,
+    }${nginx || nginxHls ? ", nginx-rtmp alongside" : ", nginx-rtmp not installed"}`,
   );
   const rows: Row[] = [];
   for (const n of ns) {
     for (const proto of protos) {
-      const port = freePort();
-      const httpPort = freePort();
-      const s = await startSluice(port, httpPort, serverPin, sluiceFlags);
-      const label = proto === "rtmp" ? "sluice" : `sluice ${proto}`;
-      try {
-        rows.push(await measure(label, s.pid, port, n, seconds, flv, clientPin, { proto, httpPort }));
-      } finally {
-        await s.stop();
+      for (const run of proto === "hls" ? SLUICE_HLS : [undefined]) {
+        const port = freePort();
+        const httpPort = freePort();
+        const s = await startSluice(
+          port,
+          httpPort,
+          serverPin,
+          run ? `${run.flags} ${sluiceFlags}` : sluiceFlags,
+        );
+        const label = proto === "rtmp" ? "sluice" : `sluice ${proto}`;
+        try {
+          rows.push(
+            proto === "hls"
+              ? await measureHls(
+                run!.label,
+                s.pid,
+                port,
+                `http://127.0.0.1:${httpPort}/live/bench.m3u8`,
+                n,
+                seconds,
+                flv,
+                clientPin,
+              )
+              : await measure(label, s.pid, port, n, seconds, flv, clientPin, { proto, httpPort }),
+          );
+        } finally {
+          await s.stop();
+        }
       }
     }
     if (nginx) {
@@ -309,33 +218,52 @@ export async function runLive(args: string[]): Promise<void> {
         await ng.stop();
       }
     }
+    if (nginxHls) {
+      const nport = freePort();
+      const nhttp = freePort();
+      const ng = await startNginx(nport, serverPin, nhttp);
+      try {
+        const url = `http://127.0.0.1:${nhttp}${NginxHls.location}bench.m3u8`;
+        rows.push(await measureHls("nginx-rtmp hls", ng.pid, nport, url, n, seconds, flv, clientPin));
+      } finally {
+        await ng.stop();
+      }
+    }
   }
-  print(rows);
-  const names: Record<Proto, string> = { rtmp: "RTMP", http: "HTTP-FLV", ws: "WebSocket-FLV" };
+  printRows(rows);
+  const names: Record<Proto, string> = {
+    rtmp: "RTMP",
+    http: "HTTP-FLV",
+    ws: "WebSocket-FLV",
+    hls: "HLS (fMP4)",
+  };
   for (const n of ns) {
     const b = rows.find((r) => r.server === "sluice" && r.n === n);
     for (const proto of protos.filter((p) => p !== "rtmp")) {
       const a = rows.find((r) => r.server === `sluice ${proto}` && r.n === n);
-      if (a && b) {
-        console.log(
-          `N=${n}: ${names[proto]}/RTMP CPU per Mbit ${(a.cpuMsPerMbit / b.cpuMsPerMbit).toFixed(2)}x, RSS ${
-            (a.rssMb / b.rssMb).toFixed(2)
-          }x, TTFF p50 ${(a.ttffP50 / b.ttffP50).toFixed(2)}x`,
-        );
-      }
+      if (a && b) console.log(ratioLine(n, `${names[proto]}/RTMP`, a, b));
     }
   }
   if (nginx) {
     for (const n of ns) {
       const a = rows.find((r) => r.server === "sluice" && r.n === n);
       const b = rows.find((r) => r.server === "nginx-rtmp" && r.n === n);
-      if (a && b) {
-        console.log(
-          `N=${n}: sluice/nginx-rtmp CPU per Mbit ${(a.cpuMsPerMbit / b.cpuMsPerMbit).toFixed(2)}x, RSS ${
-            (a.rssMb / b.rssMb).toFixed(2)
-          }x, TTFF p50 ${(a.ttffP50 / b.ttffP50).toFixed(2)}x`,
-        );
+      if (a && b) console.log(ratioLine(n, "sluice/nginx-rtmp", a, b));
+    }
+  }
+  if (nginxHls) {
+    for (const n of ns) {
+      const b = rows.find((r) => r.server === "nginx-rtmp hls" && r.n === n);
+      for (const { label } of SLUICE_HLS) {
+        const a = rows.find((r) => r.server === label && r.n === n);
+        if (a && b) {
+          console.log(ratioLine(n, `${label}/nginx-rtmp hls`, a, b, NGINX_HLS_NOTE));
+        }
       }
     }
   }
 }
+
+/** What the nginx-rtmp HLS ratio compares against. */
+const NGINX_HLS_NOTE =
+  " (nginx-rtmp's HLS: MPEG-TS files on disk, served by nginx's http module with sendfile)";
