@@ -162,3 +162,55 @@ Deno.test("hlsRoutes() multivariant playlist lists the stream's renditions (tran
   assertEquals(text.match(/#EXT-X-STREAM-INF:/g)?.length, 2);
   stop();
 });
+
+Deno.test("hlsRoutes() media playlist of a stream with renditions carries EXT-X-RENDITION-REPORT for each other one", async () => {
+  const transcode = {
+    key: "live/small",
+    from: "live/cam",
+    input: "rtmp" as const,
+    videoCodec: "libx264",
+    videoSize: "320x240",
+    videoBitrateKbps: 300,
+    videoFps: 0,
+    videoGop: 0,
+    audioCodec: "aac",
+    audioBitrateKbps: 64,
+    audioSampleRate: 0,
+    audioChannels: 0,
+    args: [],
+  };
+  const { hub, hls, get, stop } = setup({ transcodes: [transcode] });
+  const cam = hub.publish("live/cam", new FakePublisher("cam"));
+  const small = hub.publish("live/small", new FakePublisher("small"));
+  send(cam, 0, 1000);
+  send(small, 0, 1000);
+  hls.stream("live/small");
+  const waiting = get("/live/cam/index.m3u8");
+  await settle();
+  send(cam, 1000, 2100);
+  send(small, 1000, 2100);
+  const text = await (await waiting).text();
+  assertEquals(new PlaylistChecker().feed(text), [], text);
+  assertMatch(
+    text,
+    /^#EXT-X-RENDITION-REPORT:URI="\/live\/small\/index\.m3u8\?sid=[^"]+",LAST-MSN=\d+,LAST-PART=\d+$/m,
+  );
+  stop();
+});
+
+Deno.test("hlsRoutes() answers a blocking reload 503 when its part does not come within 3 target durations", async () => {
+  const { hub, hls, get, stop } = setup({ hls: { targetDurationMs: 1000 } });
+  const s = hub.publish("live/cam", new FakePublisher());
+  hls.stream("live/cam"); // muxed from the first frame (as with hls.alwaysOn)
+  send(s, 0, 2100);
+  await settle();
+  const first = await (await get("/live/cam/index.m3u8")).text();
+  const sid = first.match(/sid=([A-Za-z0-9_-]{16})/)![1];
+  const last = Number([...first.matchAll(/-(\d+)\.\d+\.m4s/g)].at(-1)![1]);
+  // The publisher stops sending: the next segment never comes.
+  const res = await get(`/live/cam/index.m3u8?sid=${sid}&_HLS_msn=${last + 1}&_HLS_part=0`);
+  assertEquals(res.status, 503);
+  assertEquals(res.headers.get("cache-control"), "no-store");
+  assertMatch((await res.json()).error, /not ready within 3000 ms/);
+  stop();
+});
