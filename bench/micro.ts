@@ -14,11 +14,14 @@ import { encodeMessage as wasmEncode } from "../src/wasm/chunk_writer.ts";
 import * as wasmFlv from "../src/wasm/flv_pack.ts";
 import * as wasmNal from "../src/wasm/nal.ts";
 import * as wasmTs from "../src/wasm/ts_packetizer.ts";
+import * as wasmRtp from "../src/wasm/rtp_packetizer.ts";
+import { avccUnits } from "../src/media/rtp/h264_packetizer.ts";
 import { ChunkReader as TsReader } from "../test/_util/chunk_reader_ref.ts";
 import { encodeMessage as tsEncode } from "../test/_util/chunk_writer_ref.ts";
 import * as tsFlv from "../test/_util/flv_pack_ref.ts";
 import * as tsNal from "../test/_util/nal_ref.ts";
 import * as tsTs from "../test/_util/ts_packetizer_ref.ts";
+import * as tsRtp from "../test/_util/rtp_packetizer_ref.ts";
 import { benchFlv, benchH264 } from "./media.ts";
 import { concatBytes } from "../src/bytes.ts";
 
@@ -150,6 +153,28 @@ export async function runMicro(_args: string[]): Promise<void> {
     path: "MPEG-TS packetizing, one PES per frame",
     wasm: mbps(payloadBytes, packetize(wasmTs)),
     ts: mbps(payloadBytes, packetize(tsTs)),
+  });
+  // One call per video frame, as H264Packetizer packs an access unit: its NAL units at 1400-byte payloads.
+  const accessUnits = media
+    .filter((t) => t.type === 9 && t.data[0] % 16 === 7 && t.data[1] === 1)
+    .map((t) => avccUnits(t.data.subarray(5), 4))
+    .filter((units) => units.length > 0);
+  const auBytes = accessUnits.reduce((s, units) => s + units.reduce((n, u) => n + u.length, 0), 0);
+  const rtp = (impl: typeof tsRtp) => () => {
+    for (const units of accessUnits) {
+      impl.packetizeNals(units, {
+        payloadType: 96,
+        ssrc: 0x5eed,
+        sequence: 0,
+        timestamp: 0,
+        maxPayloadSize: 1400,
+      });
+    }
+  };
+  rows.push({
+    path: "RTP packetizing (H.264 FU-A), one access unit per call",
+    wasm: mbps(auBytes, rtp(wasmRtp)),
+    ts: mbps(auBytes, rtp(tsRtp)),
   });
 
   const mbit = ((payloadBytes * 8) / 1e6 / 20).toFixed(2);

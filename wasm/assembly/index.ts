@@ -5,3 +5,4 @@ export * from "./chunk_write";
 export * from "./nal_scan";
 export * from "./flv_tag";
 export * from "./ts_packet";
+export * from "./rtp_packet";

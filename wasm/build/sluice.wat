@@ -4,8 +4,9 @@
  (type $2 (func (param i32 i32 i32) (result i32)))
  (type $3 (func (param i32 i32 i32 i32) (result i32)))
  (type $4 (func (param i32 i32 i32 i32 i32 f64) (result i32)))
- (type $5 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
- (type $6 (func (result i32)))
+ (type $5 (func (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $6 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $7 (func (result i32)))
  (import "env" "memory" (memory $0 2))
  (global $wasm/assembly/nal_scan/bitPos (mut i32) (i32.const 0))
  (global $wasm/assembly/nal_scan/errReason (mut i32) (i32.const 0))
@@ -136,6 +137,7 @@
  (export "flvTagWrap" (func $wasm/assembly/flv_tag/flvTagWrap))
  (export "flvTagWraps" (func $wasm/assembly/flv_tag/flvTagWraps))
  (export "tsPacketize" (func $wasm/assembly/ts_packet/tsPacketize))
+ (export "rtpPacketizeNals" (func $wasm/assembly/rtp_packet/rtpPacketizeNals))
  (export "memory" (memory $0))
  (func $wasm/assembly/nal_scan/u (param $0 i32) (param $1 i32) (result i32)
   (local $2 i32)
@@ -2026,6 +2028,443 @@
    end
   end
   local.get $11
+ )
+ (func $wasm/assembly/rtp_packet/rtpPacketizeNals (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32) (param $5 i32) (param $6 i32) (param $7 i32) (result i32)
+  (local $8 i32)
+  (local $9 i32)
+  (local $10 i32)
+  (local $11 i32)
+  (local $12 i64)
+  (local $13 i32)
+  (local $14 i32)
+  (local $15 i32)
+  (local $16 i32)
+  (local $17 i32)
+  (local $18 i32)
+  (local $19 i32)
+  (local $20 i32)
+  (local $21 i32)
+  local.get $0
+  i32.const 0
+  i32.le_s
+  local.get $0
+  i32.const 122880
+  i32.gt_s
+  i32.or
+  if
+   i32.const -5
+   return
+  end
+  block $folding-inner0
+   local.get $1
+   i32.const 3
+   i32.lt_s
+   local.get $1
+   i32.const 65523
+   i32.gt_s
+   i32.or
+   br_if $folding-inner0
+   local.get $3
+   i32.const 0
+   i32.lt_s
+   local.get $3
+   i32.const 65535
+   i32.gt_s
+   i32.or
+   local.get $5
+   i32.const 0
+   i32.lt_s
+   i32.or
+   local.get $5
+   i32.const 127
+   i32.gt_s
+   i32.or
+   br_if $folding-inner0
+   local.get $7
+   i32.const 0
+   i32.lt_s
+   local.get $7
+   i32.const 255
+   i32.gt_s
+   i32.or
+   br_if $folding-inner0
+   local.get $1
+   i32.const 2
+   i32.sub
+   local.set $13
+   loop $for-loop|0
+    local.get $0
+    local.get $9
+    i32.gt_s
+    if
+     local.get $9
+     i32.const 3
+     i32.shl
+     i32.const 65536
+     i32.add
+     local.tee $8
+     i32.load
+     local.tee $11
+     local.get $10
+     i32.lt_s
+     local.get $8
+     i32.load offset=4
+     local.tee $8
+     i32.const 0
+     i32.le_s
+     i32.or
+     local.get $11
+     i32.const 15728640
+     local.get $8
+     i32.sub
+     i32.gt_s
+     i32.or
+     br_if $folding-inner0
+     local.get $8
+     local.get $11
+     i32.add
+     local.set $10
+     local.get $1
+     local.get $8
+     i32.ge_s
+     if (result i64)
+      local.get $12
+      local.get $8
+      i32.const 16
+      i32.add
+      i64.extend_i32_s
+      i64.add
+     else
+      local.get $12
+      local.get $8
+      i32.const 1
+      i32.sub
+      i64.extend_i32_s
+      local.get $8
+      local.get $13
+      i32.add
+      i32.const 2
+      i32.sub
+      local.get $13
+      i32.div_s
+      i64.extend_i32_s
+      i64.const 18
+      i64.mul
+      i64.add
+      i64.add
+     end
+     local.set $12
+     local.get $9
+     i32.const 1
+     i32.add
+     local.set $9
+     br $for-loop|0
+    end
+   end
+   local.get $12
+   i64.const 15728640
+   i64.gt_s
+   if
+    i32.const -6
+    return
+   end
+   local.get $10
+   i64.extend_i32_s
+   local.get $12
+   i64.ne
+   br_if $folding-inner0
+   i32.const 10485760
+   local.set $8
+   i32.const 0
+   local.set $10
+   loop $for-loop|1
+    local.get $0
+    local.get $10
+    i32.gt_s
+    if
+     local.get $10
+     i32.const 3
+     i32.shl
+     i32.const 65536
+     i32.add
+     local.tee $9
+     i32.load
+     i32.const 10485760
+     i32.add
+     local.set $11
+     local.get $10
+     local.get $0
+     i32.const 1
+     i32.sub
+     i32.eq
+     local.set $16
+     block $for-continue|1
+      local.get $9
+      i32.load offset=4
+      local.tee $9
+      local.get $1
+      i32.le_s
+      if
+       local.get $8
+       i32.const 16
+       i32.add
+       local.tee $14
+       local.get $11
+       i32.gt_u
+       br_if $folding-inner0
+       local.get $8
+       i32.const 36
+       i32.store8
+       local.get $8
+       local.get $7
+       i32.store8 offset=1
+       local.get $8
+       local.get $9
+       i32.const 12
+       i32.add
+       local.tee $15
+       i32.const 8
+       i32.shr_u
+       i32.store8 offset=2
+       local.get $8
+       local.get $15
+       i32.store8 offset=3
+       local.get $8
+       i32.const 128
+       i32.store8 offset=4
+       local.get $8
+       i32.const 128
+       i32.const 0
+       local.get $6
+       i32.const 0
+       i32.ne
+       local.get $16
+       i32.and
+       select
+       local.get $5
+       i32.or
+       i32.store8 offset=5
+       local.get $8
+       local.get $3
+       i32.const 65535
+       i32.and
+       local.tee $15
+       i32.const 8
+       i32.shr_u
+       i32.store8 offset=6
+       local.get $8
+       local.get $15
+       i32.store8 offset=7
+       local.get $8
+       local.get $4
+       i32.const -16711936
+       i32.and
+       i32.const 8
+       i32.rotl
+       local.get $4
+       i32.const 16711935
+       i32.and
+       i32.const 8
+       i32.rotr
+       i32.or
+       i32.store offset=8
+       local.get $8
+       local.get $2
+       i32.const -16711936
+       i32.and
+       i32.const 8
+       i32.rotl
+       local.get $2
+       i32.const 16711935
+       i32.and
+       i32.const 8
+       i32.rotr
+       i32.or
+       i32.store offset=12
+       local.get $14
+       local.get $11
+       local.get $9
+       memory.copy
+       local.get $8
+       local.get $9
+       i32.const 16
+       i32.add
+       i32.add
+       local.set $8
+       local.get $3
+       i32.const 1
+       i32.add
+       local.set $3
+       br $for-continue|1
+      end
+      local.get $11
+      i32.load8_u
+      local.tee $17
+      i32.const 224
+      i32.and
+      i32.const 28
+      i32.or
+      local.set $20
+      local.get $11
+      i32.const 1
+      i32.add
+      local.set $11
+      local.get $9
+      i32.const 1
+      i32.sub
+      local.set $9
+      i32.const 1
+      local.set $14
+      loop $while-continue|2
+       local.get $9
+       i32.const 0
+       i32.gt_s
+       if
+        local.get $8
+        i32.const 18
+        i32.add
+        local.tee $15
+        local.get $11
+        i32.gt_u
+        br_if $folding-inner0
+        local.get $8
+        i32.const 36
+        i32.store8
+        local.get $8
+        local.get $7
+        i32.store8 offset=1
+        local.get $8
+        local.get $13
+        local.get $9
+        local.get $9
+        local.get $13
+        i32.gt_s
+        select
+        local.tee $18
+        i32.const 14
+        i32.add
+        local.tee $19
+        i32.const 8
+        i32.shr_u
+        i32.store8 offset=2
+        local.get $8
+        local.get $19
+        i32.store8 offset=3
+        local.get $8
+        i32.const 128
+        i32.store8 offset=4
+        local.get $8
+        i32.const 128
+        i32.const 0
+        local.get $9
+        local.get $18
+        i32.eq
+        local.tee $19
+        local.get $16
+        i32.and
+        local.get $6
+        i32.const 0
+        i32.ne
+        i32.and
+        select
+        local.get $5
+        i32.or
+        i32.store8 offset=5
+        local.get $8
+        local.get $3
+        i32.const 65535
+        i32.and
+        local.tee $21
+        i32.const 8
+        i32.shr_u
+        i32.store8 offset=6
+        local.get $8
+        local.get $21
+        i32.store8 offset=7
+        local.get $8
+        local.get $4
+        i32.const -16711936
+        i32.and
+        i32.const 8
+        i32.rotl
+        local.get $4
+        i32.const 16711935
+        i32.and
+        i32.const 8
+        i32.rotr
+        i32.or
+        i32.store offset=8
+        local.get $8
+        local.get $2
+        i32.const -16711936
+        i32.and
+        i32.const 8
+        i32.rotl
+        local.get $2
+        i32.const 16711935
+        i32.and
+        i32.const 8
+        i32.rotr
+        i32.or
+        i32.store offset=12
+        local.get $8
+        local.get $20
+        i32.store8 offset=16
+        local.get $8
+        local.get $17
+        i32.const 31
+        i32.and
+        i32.const 128
+        i32.const 0
+        local.get $14
+        select
+        i32.const 64
+        i32.const 0
+        local.get $19
+        select
+        i32.or
+        i32.or
+        i32.store8 offset=17
+        local.get $15
+        local.get $11
+        local.get $18
+        memory.copy
+        local.get $8
+        local.get $18
+        i32.const 18
+        i32.add
+        i32.add
+        local.set $8
+        local.get $11
+        local.get $18
+        i32.add
+        local.set $11
+        local.get $9
+        local.get $18
+        i32.sub
+        local.set $9
+        local.get $3
+        i32.const 1
+        i32.add
+        local.set $3
+        i32.const 0
+        local.set $14
+        br $while-continue|2
+       end
+      end
+     end
+     local.get $10
+     i32.const 1
+     i32.add
+     local.set $10
+     br $for-loop|1
+    end
+   end
+   local.get $12
+   i32.wrap_i64
+   return
+  end
+  i32.const -8
  )
  (func $wasm/assembly/nal_scan/parseSps (param $0 i32) (param $1 i32) (result i32)
   (local $2 i32)
