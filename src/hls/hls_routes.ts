@@ -89,6 +89,16 @@ export function hlsRoutes(ctx: HttpContext): Route[] {
   if (!hls || !ctx.config.hls.enabled) return [];
   const key = (g: readonly (string | undefined)[]) => `${g[0]}/${g[1]}`;
   const methods = ["GET", "HEAD"];
+  /** A segment, part or init route: the groups after app and stream (epoch first) name the resource. */
+  const resourceRoute = (
+    path: RegExp,
+    what: (g: readonly (string | undefined)[]) => Omit<Resource, "epoch">,
+  ): Route => ({
+    methods,
+    path,
+    handle: (req, m) =>
+      serveResource(req, key(m.groups), ctx, hls, m.remote, { epoch: m.groups[2]!, ...what(m.groups) }),
+  });
   return [
     {
       methods,
@@ -96,42 +106,9 @@ export function hlsRoutes(ctx: HttpContext): Route[] {
       handle: (req, m) => serveMultivariant(req, key(m.groups), ctx, hls, m.remote),
     },
     { methods, path: MEDIA, handle: (req, m) => serveMediaPlaylist(req, key(m.groups), ctx, hls, m.remote) },
-    {
-      methods,
-      path: SEGMENT,
-      handle: (req, m) =>
-        serveResource(req, key(m.groups), ctx, hls, m.remote, {
-          epoch: m.groups[2]!,
-          kind: "segment",
-          msn: Number(m.groups[3]),
-          index: -1,
-          ext: m.groups[4]!,
-        }),
-    },
-    {
-      methods,
-      path: PART,
-      handle: (req, m) =>
-        serveResource(req, key(m.groups), ctx, hls, m.remote, {
-          epoch: m.groups[2]!,
-          kind: "part",
-          msn: Number(m.groups[3]),
-          index: Number(m.groups[4]),
-          ext: m.groups[5]!,
-        }),
-    },
-    {
-      methods,
-      path: INIT,
-      handle: (req, m) =>
-        serveResource(req, key(m.groups), ctx, hls, m.remote, {
-          epoch: m.groups[2]!,
-          kind: "init",
-          msn: Number(m.groups[3]),
-          index: -1,
-          ext: "mp4",
-        }),
-    },
+    resourceRoute(SEGMENT, (g) => ({ kind: "segment", msn: Number(g[3]), index: -1, ext: g[4]! })),
+    resourceRoute(PART, (g) => ({ kind: "part", msn: Number(g[3]), index: Number(g[4]), ext: g[5]! })),
+    resourceRoute(INIT, (g) => ({ kind: "init", msn: Number(g[3]), index: -1, ext: "mp4" })),
   ];
 }
 
