@@ -33,7 +33,7 @@ import { AacPacketType, TagType } from "../flv.ts";
 import { RtpTimeline } from "./clock.ts";
 import { readRtpPacket } from "./rtp_header.ts";
 import { type RtpFrame, RtpReceiver } from "./rtp_receiver.ts";
-import { aacBody } from "./tag_body.ts";
+import { aacBody } from "../tag_body.ts";
 import { AAC_FRAME_SAMPLES, AacHbr } from "./aac_packetizer.ts";
 
 /** The most access units one packet may hold; a 1400-byte packet of AAC LC holds a handful. */

@@ -31,7 +31,7 @@ import { INTERLEAVED_HEADER_SIZE, RTP_HEADER_SIZE, RTP_PACKET_OVERHEAD } from ".
 import { INTERLEAVED_MAGIC } from "./interleaved.ts";
 import { writeRtpHeader } from "./rtp_header.ts";
 import { RTP_PACKED_KEY, type RtpSdpTrack, RtpSender, type RtpSenderOptions } from "./rtp_sender.ts";
-import { aacConfig, aacFrame } from "./tag_body.ts";
+import { aacConfig, aacFrame } from "../tag_body.ts";
 
 /** The AAC-hbr fields (RFC 3640 3.3.6): sizeLength 13, indexLength 3, indexDeltaLength 3. */
 export const AacHbr = {

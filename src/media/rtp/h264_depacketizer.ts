@@ -51,7 +51,7 @@ import { ClockRate, RtpTimeline } from "./clock.ts";
 import { FuHeader, NalHeader, readStapA, RtpH264Type } from "./h264_payload.ts";
 import { readRtpPacket } from "./rtp_header.ts";
 import { type RtpFrame, RtpReceiver } from "./rtp_receiver.ts";
-import { AVC_BODY_HEADER_SIZE, avcSequenceHeaderBody, writeAvcBodyHeader } from "./tag_body.ts";
+import { AVC_BODY_HEADER_SIZE, avcSequenceHeaderBody, writeAvcBodyHeader } from "../tag_body.ts";
 
 /** The default cap on an access unit, in bytes of its frame: the FLV reader's default tag cap. */
 export const DEFAULT_MAX_ACCESS_UNIT_SIZE = 8 * 1024 * 1024;

@@ -42,7 +42,7 @@ import { nalPacketCount, packetizeNals } from "../../wasm/rtp_packetizer.ts";
 import { ClockRate, type RtpClock } from "./clock.ts";
 import { buildStapA, STAP_A_MAX_UNIT } from "./h264_payload.ts";
 import { RTP_PACKED_KEY, type RtpSdpTrack, RtpSender, type RtpSenderOptions } from "./rtp_sender.ts";
-import { avcFrame, avcRecord } from "./tag_body.ts";
+import { avcFrame, avcRecord } from "../tag_body.ts";
 
 /** NAL units one access unit may hold (as `src/media/ts/h264_access_unit.ts`). */
 export const MAX_NAL_UNITS = 1024;

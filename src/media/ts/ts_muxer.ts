@@ -49,18 +49,9 @@
  */
 import { parseAvcConfig } from "../avc.ts";
 import type { AvcConfig } from "../avc.ts";
-import { AudioFourCc, VideoFourCc } from "../codec_info.ts";
-import {
-  AacPacketType,
-  AvcPacketType,
-  ExAudioPacketType,
-  ExVideoPacketType,
-  FrameKind,
-  type MediaFrame,
-  SoundFormat,
-  VideoCodecId,
-} from "../frame.ts";
+import { FrameKind, type MediaFrame } from "../frame.ts";
 import { packetizePes, TS_MAX_PES_SIZE, TS_PACKET_SIZE } from "../../wasm/ts_packetizer.ts";
+import { aacConfig, aacFrame, avcFrame, avcRecord } from "../tag_body.ts";
 import { ADTS_HEADER_SIZE, type AdtsConfig, adtsConfig, adtsHeader } from "./adts.ts";
 import { annexBParameterSets, annexBParts } from "./h264_access_unit.ts";
 import { pesHeader, PTS_RANGE, StreamId } from "./pes.ts";
@@ -124,68 +115,9 @@ function ticks(ms: number, offsetMs: number): number {
   return t < 0 ? t + PTS_RANGE : t;
 }
 
-/** FLV SI24 (E.4.3.2 CompositionTime) at `at`. */
-function si24(b: Uint8Array, at: number): number {
-  return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8)) >> 8;
-}
-
-function fourCcIs(b: Uint8Array, at: number, fourCc: string): boolean {
-  return b.length >= at + 4 && String.fromCharCode(b[at], b[at + 1], b[at + 2], b[at + 3]) === fourCc;
-}
-
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** A video tag body's AVC decoder configuration record, or undefined for anything else. */
-function avcRecord(p: Uint8Array): Uint8Array | undefined {
-  if (p.length < 5) return undefined;
-  if (p[0] & 0x80) {
-    // Enhanced RTMP ExVideoTagHeader: packet type, FourCC, then the record.
-    const ok = (p[0] & 0x0f) === ExVideoPacketType.SequenceStart && fourCcIs(p, 1, VideoFourCc.Avc);
-    return ok ? p.subarray(5) : undefined;
-  }
-  // E.4.3.1 CodecID 7, E.4.3.2 AVCPacketType 0, CompositionTime, then the record.
-  const ok = (p[0] & 0x0f) === VideoCodecId.Avc && p[1] === AvcPacketType.SequenceHeader;
-  return ok ? p.subarray(5) : undefined;
-}
-
-/** A video tag body's AVC NAL units and composition time, or undefined for anything else. */
-function avcFrame(p: Uint8Array): { cts: number; avcc: Uint8Array } | undefined {
-  if (p[0] & 0x80) {
-    if (!fourCcIs(p, 1, VideoFourCc.Avc)) return undefined;
-    const type = p[0] & 0x0f;
-    if (type === ExVideoPacketType.CodedFrames && p.length >= 8) {
-      return { cts: si24(p, 5), avcc: p.subarray(8) };
-    }
-    if (type === ExVideoPacketType.CodedFramesX) return { cts: 0, avcc: p.subarray(5) };
-    return undefined;
-  }
-  if ((p[0] & 0x0f) !== VideoCodecId.Avc || p.length < 5 || p[1] !== AvcPacketType.Nalu) return undefined;
-  return { cts: si24(p, 2), avcc: p.subarray(5) };
-}
-
-/** An audio tag body's AudioSpecificConfig, or undefined for anything else. */
-function aacConfig(p: Uint8Array): Uint8Array | undefined {
-  if (p.length < 2) return undefined;
-  const format = p[0] >> 4;
-  if (format === SoundFormat.ExHeader) {
-    const ok = (p[0] & 0x0f) === ExAudioPacketType.SequenceStart && fourCcIs(p, 1, AudioFourCc.Aac);
-    return ok ? p.subarray(5) : undefined;
-  }
-  return format === SoundFormat.Aac && p[1] === AacPacketType.SequenceHeader ? p.subarray(2) : undefined;
-}
-
-/** An audio tag body's raw AAC frame, or undefined for anything else. */
-function aacFrame(p: Uint8Array): Uint8Array | undefined {
-  if (p.length < 2) return undefined;
-  const format = p[0] >> 4;
-  if (format === SoundFormat.ExHeader) {
-    const ok = (p[0] & 0x0f) === ExAudioPacketType.CodedFrames && fourCcIs(p, 1, AudioFourCc.Aac);
-    return ok ? p.subarray(5) : undefined;
-  }
-  return format === SoundFormat.Aac && p[1] === AacPacketType.Raw ? p.subarray(2) : undefined;
 }
 
 function hex2(n: number): string {

@@ -23,7 +23,7 @@ import { AacDepacketizer } from "../../../src/media/rtp/aac_depacketizer.ts";
 import { H264Depacketizer } from "../../../src/media/rtp/h264_depacketizer.ts";
 import { avccUnits } from "../../../src/media/rtp/h264_packetizer.ts";
 import type { RtpFrame } from "../../../src/media/rtp/rtp_receiver.ts";
-import { aacFrame, avcFrame } from "../../../src/media/rtp/tag_body.ts";
+import { aacFrame, avcFrame } from "../../../src/media/tag_body.ts";
 import { NalUnitType, nalUnitType } from "../../../src/media/avc.ts";
 import { concatBytes } from "../../../src/bytes.ts";
 import { assert, assertEquals, assertGreater } from "../../_util/assert.ts";

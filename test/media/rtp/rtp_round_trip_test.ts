@@ -13,7 +13,7 @@ import { H264Depacketizer } from "../../../src/media/rtp/h264_depacketizer.ts";
 import { avccUnits, H264Packetizer } from "../../../src/media/rtp/h264_packetizer.ts";
 import { rtpPackets } from "../../../src/media/rtp/interleaved.ts";
 import type { RtpFrame } from "../../../src/media/rtp/rtp_receiver.ts";
-import { avcFrame, avcRecord } from "../../../src/media/rtp/tag_body.ts";
+import { avcFrame, avcRecord } from "../../../src/media/tag_body.ts";
 import { parseAvcConfig } from "../../../src/media/avc.ts";
 import { assert, assertEquals, assertGreater } from "../../_util/assert.ts";
 import { flvFrames } from "../../_util/flv_frames.ts";

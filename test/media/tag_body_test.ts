@@ -2,7 +2,7 @@
  * FLV tag bodies for RTP: AVC and AAC read from legacy and Enhanced RTMP
  * bodies, and written back.
  */
-import { AacPacketType } from "../../../src/media/flv.ts";
+import { AacPacketType } from "../../src/media/flv.ts";
 import {
   aacBody,
   aacConfig,
@@ -10,9 +10,9 @@ import {
   avcFrame,
   avcRecord,
   avcSequenceHeaderBody,
-} from "../../../src/media/rtp/tag_body.ts";
-import { assertEquals } from "../../_util/assert.ts";
-import { hex } from "../../fixtures/annotated_hex.ts";
+} from "../../src/media/tag_body.ts";
+import { assertEquals } from "../_util/assert.ts";
+import { hex } from "../fixtures/annotated_hex.ts";
 
 Deno.test("avcRecord() and avcFrame() read legacy and Enhanced RTMP AVC bodies", () => {
   assertEquals(avcRecord(hex(`17 00 00 00 00  01 64`)), hex(`01 64`));

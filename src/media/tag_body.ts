@@ -1,15 +1,14 @@
 /**
- * The FLV tag bodies (the hub's frame payloads) that RTP carries: H.264 in
+ * The FLV tag bodies (the hub's frame payloads) that MPEG-TS and RTP carry: H.264 in
  * an AVCVIDEOPACKET and AAC in an AACAUDIODATA (FLV spec v10.1 E.4.3.2,
  * E.4.2.2), legacy or Enhanced RTMP (`avc1`, `mp4a`). Read for the
- * packetizers, written for the depacketizers.
+ * packetizers and muxers, written for the depacketizers.
  *
- * The readers are the same rules as `src/media/ts/ts_muxer.ts`'s private
- * ones; they belong one floor up, shared by both muxers.
+ * Shared by every muxer that unwraps them (MPEG-TS, RTP).
  *
  * @module
  */
-import { AudioFourCc, VideoFourCc } from "../codec_info.ts";
+import { AudioFourCc, VideoFourCc } from "./codec_info.ts";
 import {
   AacPacketType,
   AvcPacketType,
@@ -21,7 +20,7 @@ import {
   SoundType,
   VideoCodecId,
   VideoFrameType,
-} from "../flv.ts";
+} from "./flv.ts";
 
 /** E.4.3.1 + E.4.3.2: FrameType/CodecID, AVCPacketType, CompositionTime (SI24). */
 export const AVC_BODY_HEADER_SIZE = 5;
