@@ -40,6 +40,7 @@ import { Sources } from "./ingest/sources.ts";
 import { log as rootLog, type Logger } from "./log.ts";
 import { RtmpListener, type TlsKeyPair } from "./rtmp/server/listener.ts";
 import type { RtmpSession } from "./rtmp/server/session.ts";
+import { RtspServer } from "./rtsp/server.ts";
 import type { Handler } from "./http/router.ts";
 import { VERSION } from "./version.ts";
 
@@ -48,6 +49,8 @@ export class Sluice {
   readonly hub: StreamHub;
   readonly log: Logger;
   #rtmp: RtmpListener | undefined;
+  /** The RTSP listener, when `rtsp.enabled`. */
+  #rtsp: RtspServer | undefined;
   #http: Deno.HttpServer | undefined;
   #httpPort = 0;
   /** Every RTMP and RTMPS session: the two listeners share `rtmp.maxConnections`. */
@@ -188,6 +191,11 @@ export class Sluice {
     return this.#rtmp?.port ?? 0;
   }
 
+  /** The bound RTSP port; 0 when RTSP is off. */
+  get rtspPort(): number {
+    return this.#rtsp?.port ?? 0;
+  }
+
   /** The bound HTTP port. */
   get httpPort(): number {
     return this.#httpPort;
@@ -324,6 +332,7 @@ export class Sluice {
       feeds: this.feeds,
     }, { shared: this.#rtmpSessions });
     this.#rtmp.listen();
+    if (this.config.rtsp.enabled) this.#startRtsp();
     const ready = Promise.withResolvers<void>();
     this.#http = Deno.serve(
       {
@@ -364,6 +373,22 @@ export class Sluice {
     this.transcoder.start();
   }
 
+  /**
+   * The RTSP listener. A port it cannot bind (another RTSP server on 8554) leaves RTSP off with an
+   * error logged rather than stopping the start: RTMP and HTTP, the main listeners, go on.
+   */
+  #startRtsp(): void {
+    const log = this.log.child("rtsp");
+    const rtsp = new RtspServer({ hub: this.hub, config: this.config, log });
+    try {
+      rtsp.listen();
+      this.#rtsp = rtsp;
+    } catch (e) {
+      const { host, port } = this.config.rtsp;
+      log.error(`RTSP is off: cannot listen on ${host}:${port}: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+
   /** The RTMPS listener and the HTTPS server, with a pair read at start. */
   #startTls(pair: TlsKeyPair, files: TlsFiles): void {
     const log = this.log.child("tls");
@@ -389,6 +414,7 @@ export class Sluice {
     await this.#sources?.stop();
     await this.#rtmp?.close();
     await this.#rtmps?.close();
+    await this.#rtsp?.close();
     this.history.stop();
     this.metrics.stop();
     this.meter.stop();

@@ -20,7 +20,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
 /** Exactly what a user types, save the ports: no permission but the network. */
 const SERVE = ["run", "--no-prompt", "--allow-net", "server.ts"];
-const LOCAL = ["--rtmp-port", "0", "--http-port", "0", "--host", "127.0.0.1"];
+const LOCAL = ["--rtmp-port", "0", "--http-port", "0", "--rtsp-port", "0", "--host", "127.0.0.1"];
 const BOUND_MS = 30_000;
 
 function cli(args: string[]) {

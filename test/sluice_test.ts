@@ -14,7 +14,13 @@ const HOST = "127.0.0.1";
 
 /** A Sluice on 127.0.0.1 with both listeners on port 0. */
 function makeSluice(): Sluice {
-  return new Sluice(makeConfig({ rtmp: { host: HOST, port: 0 }, http: { host: HOST, port: 0 } }));
+  return new Sluice(
+    makeConfig({
+      rtmp: { host: HOST, port: 0 },
+      http: { host: HOST, port: 0 },
+      rtsp: { host: HOST, port: 0 },
+    }),
+  );
 }
 
 /** Runs `fn` against a started Sluice, then stops it; log lines go to the returned array meanwhile. */

@@ -77,6 +77,7 @@ const REQUEST_PROTOCOL: Readonly<Record<Protocol, string | undefined>> = {
   [Protocol.HttpVod]: "HTTP/1.1",
   [Protocol.Hls]: "HTTP/1.1",
   [Protocol.HttpTs]: "HTTP/1.1",
+  [Protocol.Rtsp]: "RTSP/1.0",
   [Protocol.File]: undefined,
 };
 

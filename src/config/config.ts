@@ -30,6 +30,22 @@ export interface RtmpConfig {
   maxConnections: number;
 }
 
+/** RTSP listener settings (live streams to RTSP players over TCP interleaved RTP). */
+export interface RtspConfig {
+  /** Serve RTSP at all. Default true (`--no-rtsp`: off). */
+  enabled: boolean;
+  /** Address the RTSP listener binds. Default "0.0.0.0". */
+  host: string;
+  /** RTSP port. Default 8554; 0 picks a free port (tests). */
+  port: number;
+  /** A connection that sends nothing for this long is closed, ms; the Session header's timeout. Default 60,000. */
+  sessionTimeoutMs: number;
+  /** Largest RTP payload in bytes (NAL units past it go in FU-A fragments). Default 1400. */
+  mtu: number;
+  /** Most RTSP connections at once; more are refused at accept. Default 2,000. */
+  maxConnections: number;
+}
+
 /** HTTP listener settings (HTTP-FLV, WebSocket-FLV, push ingest, VOD, the API). */
 export interface HttpConfig {
   /** Address the HTTP listener binds. Default "0.0.0.0". */
@@ -323,6 +339,7 @@ export interface HlsConfig {
 /** The whole configuration. */
 export interface Config {
   rtmp: RtmpConfig;
+  rtsp: RtspConfig;
   http: HttpConfig;
   hub: HubConfig;
   player: PlayerConfig;

@@ -57,6 +57,7 @@ export type Unit = typeof Unit[keyof typeof Unit];
 /** The sections of the configuration, by concern, with the line `--help` heads each one with. */
 export const SECTIONS = {
   rtmp: "RTMP listener and sessions",
+  rtsp: "RTSP listener: live streams to RTSP players, RTP over the RTSP connection (TCP interleaved)",
   http: "HTTP listener (HTTP-FLV, WebSocket-FLV, push ingest, VOD, the API)",
   hub: "Stream hub: publish rules, waiting players, caches",
   player: "Per-player delivery bounds",
@@ -297,6 +298,61 @@ export const SETTINGS = [
     min: 1,
     help: "most RTMP connections at once; more are refused at accept",
     flags: [{ name: "--max-connections", value: "N" }],
+  },
+  // ---- rtsp (RFC 2326; ffserver's RTSPPort)
+  {
+    path: "rtsp.enabled",
+    type: SettingType.Boolean,
+    default: true,
+    help: "serve live streams to RTSP players at rtsp://host:port/{app}/{stream}",
+    flags: [{ name: "--no-rtsp", sets: false }],
+  },
+  {
+    path: "rtsp.host",
+    type: SettingType.String,
+    default: "0.0.0.0",
+    help: "address the RTSP listener binds",
+    flags: [{ name: "--rtsp-host", value: "ADDR" }],
+  },
+  {
+    path: "rtsp.port",
+    type: SettingType.Integer,
+    // 8554: the unprivileged port MediaMTX, live555 and GStreamer's examples use (RFC 2326 3.2 names 554).
+    default: 8554,
+    min: 0,
+    max: MAX_PORT,
+    help: "RTSP port; 0 picks a free port",
+    flags: [{ name: "--rtsp-port", value: "N" }],
+  },
+  {
+    path: "rtsp.sessionTimeoutMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    // RFC 2326 12.37: a session's default timeout is 60 s; the Session header's `;timeout=` says it.
+    default: 60_000,
+    min: 1_000,
+    max: 86_400_000,
+    help: "an RTSP connection that sends nothing for this long is closed (the Session header's timeout)",
+    flags: [{ name: "--rtsp-session-timeout-ms", value: "N" }],
+  },
+  {
+    path: "rtsp.mtu",
+    type: SettingType.Integer,
+    unit: Unit.Bytes,
+    // The RTP payload bound: 1400 keeps a packet with its headers under a 1500-byte Ethernet MTU.
+    default: 1400,
+    min: 64,
+    max: 65_495,
+    help: "largest RTP payload; larger NAL units are split into FU-A fragments",
+    flags: [{ name: "--rtsp-mtu", value: "N" }],
+  },
+  {
+    path: "rtsp.maxConnections",
+    type: SettingType.Integer,
+    default: 2_000,
+    min: 1,
+    help: "most RTSP connections at once; more are refused at accept",
+    flags: [{ name: "--rtsp-max-connections", value: "N" }],
   },
   // ---- http
   {

@@ -29,6 +29,8 @@ export const Protocol = {
   Hls: "hls",
   /** MPEG-TS over HTTP: a continuous TS body in a chunked response (`GET /app/name.ts`). */
   HttpTs: "http-ts",
+  /** RTSP play: RTP over the RTSP connection, interleaved (`rtsp://host:8554/app/name`). */
+  Rtsp: "rtsp",
 } as const;
 export type Protocol = typeof Protocol[keyof typeof Protocol];
 

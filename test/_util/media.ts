@@ -437,6 +437,7 @@ export async function startServer(
     makeConfig({
       ...overrides,
       rtmp: { host: "127.0.0.1", port: 0, ...overrides.rtmp },
+      rtsp: { host: "127.0.0.1", port: 0, ...overrides.rtsp },
       http: { host: "127.0.0.1", port: 0, ...overrides.http },
     }),
     undefined,
@@ -618,4 +619,14 @@ export async function withServer(
     await server?.stop();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+// ---- RTSP
+
+/** The RTSP settings a test server needs: loopback, a free port (parallel-safe). */
+export const RTSP_TEST_CONFIG: ConfigOverrides = { rtsp: { host: "127.0.0.1", port: 0 } };
+
+/** `rtsp://127.0.0.1:PORT/live/NAME` on a test server started with RTSP_TEST_CONFIG. */
+export function rtspUrl(server: TestServer, name: string): string {
+  return `rtsp://127.0.0.1:${server.sluice.rtspPort}/live/${name}`;
 }

@@ -164,7 +164,7 @@ const UNKNOWN: [Record<string, unknown>, string][] = [
   // Nothing near: what there is instead.
   [
     { foo: {} },
-    "Cannot use foo: there is no such setting (the sections are rtmp, http, hub, player, ingest, vod, hls, " +
+    "Cannot use foo: there is no such setting (the sections are rtmp, rtsp, http, hub, player, ingest, vod, hls, " +
     "admission, admin, auth, tls, limits, log, sources, feeds, streams, transcodes, rules, jobs)",
   ],
   [{ http: { tls: true } }, "Cannot use http.tls: there is no such setting (http has host, port)"],
@@ -174,7 +174,7 @@ const UNKNOWN: [Record<string, unknown>, string][] = [
   ],
   [
     JSON.parse('{"__proto__": {}}'),
-    "Cannot use __proto__: there is no such setting (the sections are rtmp, http, hub, player, ingest, vod, hls, " +
+    "Cannot use __proto__: there is no such setting (the sections are rtmp, rtsp, http, hub, player, ingest, vod, hls, " +
     "admission, admin, auth, tls, limits, log, sources, feeds, streams, transcodes, rules, jobs)",
   ],
   [

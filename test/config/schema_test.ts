@@ -105,6 +105,7 @@ Deno.test("allFlags() gives every Boolean flag the value opposite its setting's 
     assertEquals(flag.sets ?? true, !setting.default, flag.name);
   }
   assertEquals(allFlags().filter((e) => e.flag.sets !== undefined).map((e) => e.flag.name), [
+    "--no-rtsp",
     "--no-hls",
     "--no-ll-hls",
     "--no-loopback-open",

@@ -238,7 +238,7 @@ Deno.test({
     const child = new Deno.Command(Deno.execPath(), {
       args: [
         ...["run", "--allow-net", "server.ts", "--source", "live/a=/tmp/x.h264"],
-        ...["--rtmp-port", "0", "--http-port", "0", "--host", "127.0.0.1"],
+        ...["--rtmp-port", "0", "--http-port", "0", "--rtsp-port", "0", "--host", "127.0.0.1"],
       ],
       cwd: ROOT,
       stdin: "null",

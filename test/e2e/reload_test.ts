@@ -27,6 +27,7 @@ function configText(maxPlayers: number): string {
 {
   "rtmp": { "host": "127.0.0.1", "port": 0 },
   "http": { "host": "127.0.0.1", "port": 0 },
+  "rtsp": { "host": "127.0.0.1", "port": 0 },
   "limits": { "maxPlayers": ${maxPlayers} }
 }
 `;

@@ -368,6 +368,7 @@ Deno.test({
         new Sluice(
           makeConfig({
             rtmp: { host: "127.0.0.1", port: 0 },
+            rtsp: { host: "127.0.0.1", port: 0 },
             http: { host: "127.0.0.1", port: 0 },
             tls: { cert, key, rtmpsPort: 0, httpsPort: 0 },
           }),
@@ -399,7 +400,18 @@ Deno.test("new Sluice() with tls.cert and no tls.key throws a ConfigError naming
 
 // ---- server.ts
 
-const PORTS_0 = ["--rtmp-port", "0", "--http-port", "0", "--rtmps-port", "0", "--https-port", "0"];
+const PORTS_0 = [
+  "--rtmp-port",
+  "0",
+  "--http-port",
+  "0",
+  "--rtmps-port",
+  "0",
+  "--https-port",
+  "0",
+  "--rtsp-port",
+  "0",
+];
 
 Deno.test({
   name: "server.ts without the read permission for the certificate exits 2 with the --allow-read flag to add",

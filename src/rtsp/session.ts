@@ -1,0 +1,640 @@
+/**
+ * RtspSession: the server's state machine for one RTSP connection (RFC 2326),
+ * playing a live stream to the client as RTP over the connection itself
+ * (interleaved, 10.12). The socket-free layer (`reader.ts`, `message.ts`,
+ * `transport.ts`, `sdp_media.ts`) reads and writes the messages; the RTP side
+ * is `src/outputs/rtsp_play.ts` (one packetizer per stream, one Subscriber and
+ * RtpPacker per player).
+ *
+ * init --SETUP--> ready --PLAY--> playing --PAUSE--> ready; TEARDOWN ends.
+ *
+ * - **OPTIONS** answers `Public`; **GET_PARAMETER** (and OPTIONS) with a
+ *   Session is a keep-alive; other methods are 501.
+ * - **DESCRIBE** asks the admission gate (protocol rtsp, action play, the
+ *   URL's query; an `Authorization: Bearer` token as `token` when the query
+ *   has none), then answers the stream's SDP with `Content-Base`. A refusal
+ *   is 401 (with `WWW-Authenticate`), 403, 503 or 400 as the deny kind says, a
+ *   redirect 302 with `Location`; no publisher is 404 at once (no wait).
+ * - **SETUP** of a track (`trackID=N`) takes `RTP/AVP/TCP` with interleaved
+ *   channels (the client's, else the next free pair); UDP and anything else is
+ *   461. The aggregate URL is 459; a SETUP while playing is 455. The answer
+ *   makes the session: a random id with `;timeout=` (rtsp.sessionTimeoutMs).
+ * - **PLAY** joins the hub as a player (the GOP cache's keyframe first, the
+ *   bounded queue of `config.player`), answers `RTP-Info` (each track's first
+ *   sequence number and RTP time) and `Range: npt=0.000-`, then the packets
+ *   follow, an RTCP sender report per track right before them and every
+ *   RTCP_INTERVAL_MS after. PLAY before SETUP is 455; a Session header naming
+ *   no session is 454.
+ * - **PAUSE** leaves the hub (a later PLAY joins again at a keyframe);
+ *   **TEARDOWN** answers, then closes.
+ * - Every write (answers, packets, reports) goes through one write chain, so
+ *   nothing interleaves with part of another write.
+ * - A connection that sends nothing (no request, no RTCP) for
+ *   `rtsp.sessionTimeoutMs` is closed; a message past the reader's caps is
+ *   answered with its status, then closed; interleaved data on a channel no
+ *   SETUP chose closes the connection.
+ * - **Registry**: the connection is a session with protocol rtsp from accept
+ *   to close (role pending, then player once it plays), its bytes counted;
+ *   each connection logs one close line with its reason.
+ *
+ * @module
+ */
+import { TOKEN_PARAM } from "../auth/jwt.ts";
+import type { Config } from "../config/config.ts";
+import { closeReasonOf, ProtocolError } from "../errors.ts";
+import {
+  AdmissionAction,
+  type AdmissionDecision,
+  DecisionKind,
+  DenyKind,
+  parseQuery,
+  refusalText,
+} from "../hub/admission.ts";
+import type { SessionEntry } from "../hub/registry.ts";
+import { Protocol, Role } from "../hub/session_kind.ts";
+import type { StreamHub } from "../hub/stream_hub.ts";
+import { Subscriber } from "../hub/subscriber.ts";
+import type { Logger } from "../log.ts";
+import { type PlayTracks, rtpOf, RtpPacker, type TrackChannels } from "../outputs/rtsp_play.ts";
+import { VERSION } from "../version.ts";
+import {
+  HeaderName,
+  parseRange,
+  parseSession,
+  quote,
+  type RtpInfoEntry,
+  type SessionHeader,
+} from "./headers.ts";
+import type { InterleavedFrame } from "./interleaved.ts";
+import { type ResponseInit, RtspMethod, type RtspRequest, writeResponse } from "./message.ts";
+import { RtspReader } from "./reader.ts";
+import { writeSdp } from "./sdp.ts";
+import { aacMedia, describeStream, h264Media, SdpTrack } from "./sdp_media.ts";
+import { RtspError, RtspStatus } from "./status.ts";
+import { chooseTransport, formatTransport, LowerTransport, TransportMode } from "./transport.ts";
+import { parseRtspUrl, type RtspUrl } from "./url.ts";
+
+/** What a session needs from the server (STYLE 10: the consumer declares it). */
+export interface RtspContext {
+  hub: StreamHub;
+  config: Config;
+  log: Logger;
+  /** How often a playing session sends sender reports, ms; default RTCP_INTERVAL_MS (tests shorten it). */
+  rtcpIntervalMs?: number;
+}
+
+/** The methods this server implements, for OPTIONS' Public (RFC 2326 12.28). */
+export const PUBLIC_METHODS: readonly string[] = [
+  RtspMethod.Options,
+  RtspMethod.Describe,
+  RtspMethod.Setup,
+  RtspMethod.Play,
+  RtspMethod.Pause,
+  RtspMethod.Teardown,
+  RtspMethod.GetParameter,
+];
+
+/** How often a playing session sends RTCP sender reports (RFC 3550 6.2: about every 5 s). */
+export const RTCP_INTERVAL_MS = 5_000;
+
+/** Random bytes in a session id (RFC 7826 4.3 asks for at least 8 octets of randomness). */
+const SESSION_ID_BYTES = 8;
+
+/** The bytes read from the socket at a time. */
+const READ_BYTES = 64 * 1024;
+
+/** The Range a live PLAY answers (RFC 2326 12.29; what MediaMTX and live555 write for live). */
+const LIVE_RANGE = "npt=0.000-";
+
+/** What a Bearer Authorization carries (RFC 6750 2.1), read as the gate's `token`. */
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/** An RTSP status for each deny kind (RFC 2326 7.1.1). */
+const DENY_RTSP_STATUS: Readonly<Record<DenyKind, RtspStatus>> = {
+  [DenyKind.Unauthorized]: RtspStatus.Unauthorized,
+  [DenyKind.Forbidden]: RtspStatus.Forbidden,
+  [DenyKind.Unavailable]: RtspStatus.ServiceUnavailable,
+  [DenyKind.Malformed]: RtspStatus.BadRequest,
+};
+
+/** The challenge a 401 carries (RFC 2326 12.44): a token in the URL's query, as over HTTP. */
+const CHALLENGE = 'Bearer realm="sluice"';
+
+type State = "init" | "ready" | "playing";
+
+/** One set-up track. */
+interface SetupTrack {
+  readonly kind: "video" | "audio";
+  readonly channels: TrackChannels;
+  /** The URL the client SETUP, for RTP-Info. */
+  readonly url: string;
+}
+
+/** A new random session id: 16 hex digits. */
+export function newSessionId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES));
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** The key `app/stream` of a URL, or undefined when it names no stream. */
+function keyOf(url: RtspUrl): string | undefined {
+  return url.app === "" || url.stream === "" ? undefined : `${url.app}/${url.stream}`;
+}
+
+export class RtspSession {
+  readonly remote: string;
+  readonly startedAt = Date.now();
+  readonly #conn: Deno.Conn;
+  readonly #ctx: RtspContext;
+  readonly #log: Logger;
+  readonly #entry: SessionEntry;
+  readonly #reader = new RtspReader();
+  #state: State = "init";
+  #sessionId: string | undefined;
+  /** The stream this session set up, and the keys the gate allowed. */
+  #key: string | undefined;
+  readonly #admitted = new Set<string>();
+  readonly #tracks = new Map<"video" | "audio", SetupTrack>();
+  #subscriber: Subscriber | undefined;
+  #packer: RtpPacker | undefined;
+  #lastSubscriber: Subscriber | undefined;
+  #rtcpTimer: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastHeard = Date.now();
+  #chain: Promise<void> = Promise.resolve();
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #closed = false;
+  /** An answer that ends the connection was queued: requests after it are not handled. */
+  #closing = false;
+
+  constructor(conn: Deno.Conn, ctx: RtspContext) {
+    this.#conn = conn;
+    this.#ctx = ctx;
+    const a = conn.remoteAddr as Deno.NetAddr;
+    this.remote = `${a.hostname}:${a.port}`;
+    this.#log = ctx.log.child(`rtsp ${this.remote}`);
+    this.#entry = ctx.hub.sessions.open({
+      protocol: Protocol.Rtsp,
+      remote: this.remote,
+      counters: () => {
+        const s = this.#lastSubscriber;
+        return {
+          bytesIn: this.#bytesIn,
+          bytesOut: this.#bytesOut,
+          framesSent: s?.stats.framesSent ?? 0,
+          framesDropped: s?.stats.framesDropped ?? 0,
+          skips: s?.stats.skips ?? 0,
+          lagMs: s?.lagMs ?? 0,
+        };
+      },
+      close: (reason) => this.close(reason),
+    });
+  }
+
+  /** This connection's id in the hub's session registry. */
+  get sessionId(): string {
+    return this.#entry.id;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  /** Runs the connection to its end; never throws. */
+  async run(): Promise<void> {
+    this.#armIdle();
+    const buf = new Uint8Array(READ_BYTES);
+    try {
+      while (!this.#closed) {
+        const n = await this.#conn.read(buf);
+        if (n === null) return this.close("peer closed the connection");
+        this.#bytesIn += n;
+        this.#lastHeard = Date.now();
+        let items;
+        try {
+          items = this.#reader.push(buf.subarray(0, n));
+        } catch (e) {
+          if (!(e instanceof RtspError)) throw e;
+          this.#entry.setStatus(e.status);
+          await this.#send({ status: e.status });
+          return this.close(`protocol error: ${e.message}`);
+        }
+        for (const item of items) {
+          if (this.#closed || this.#closing) break;
+          if (item.type === "interleaved") this.#interleaved(item);
+          else if (item.type === "request") await this.#request(item);
+          else this.close("protocol error: the client sent a response");
+        }
+      }
+    } catch (e) {
+      this.close(closeReasonOf(e, "player"));
+    }
+  }
+
+  /** Ends the session: leaves the hub, closes the socket, logs one line. Idempotent. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#stopPlay();
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#entry.end(reason);
+    const what = this.#state === "playing" || this.#lastSubscriber ? `player ${this.#key}` : "no stream";
+    const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
+    this.#log.info(`closed: ${what}, in ${this.#bytesIn} B, out ${this.#bytesOut} B, ${secs} s: ${reason}`);
+  }
+
+  // ---- the connection
+
+  /** Closes the connection after `sessionTimeoutMs` with nothing from the client. */
+  #armIdle(): void {
+    const limit = this.#ctx.config.rtsp.sessionTimeoutMs;
+    this.#idleTimer = setTimeout(() => {
+      const quiet = Date.now() - this.#lastHeard;
+      if (quiet >= limit) {
+        this.close(`no request or RTCP for ${quiet} ms (rtsp.sessionTimeoutMs ${limit})`);
+      } else {
+        this.#armIdle();
+      }
+    }, Math.max(0, this.#lastHeard + limit - Date.now()));
+  }
+
+  /** Queues `bytes` on the one write chain; resolves once all of them are written. */
+  #write(bytes: Uint8Array): Promise<void> {
+    const done = this.#chain.then(async () => {
+      if (this.#closed) throw new Deno.errors.BadResource("connection closed");
+      for (let o = 0; o < bytes.length;) o += await this.#conn.write(bytes.subarray(o));
+      this.#bytesOut += bytes.length;
+    });
+    this.#chain = done.catch(() => {});
+    return done;
+  }
+
+  /** Writes an answer; a failed write closes the connection. */
+  async #send(init: ResponseInit): Promise<void> {
+    try {
+      await this.#write(writeResponse({ ...init, headers: [[HeaderName.Server, `Sluice/${VERSION}`]] }));
+    } catch (e) {
+      this.close(`write failed: ${closeReasonOf(e, "player")}`);
+    }
+  }
+
+  /** Interleaved data from the client: RTCP receiver reports on a set-up track's odd channel. */
+  #interleaved(frame: InterleavedFrame): void {
+    for (const t of this.#tracks.values()) {
+      if (frame.channel === t.channels.rtp || frame.channel === t.channels.rtcp) return;
+    }
+    this.close(`protocol error: interleaved data on channel ${frame.channel}, which no SETUP chose`);
+  }
+
+  // ---- requests
+
+  async #request(req: RtspRequest): Promise<void> {
+    const base = { cseq: req.cseq };
+    try {
+      switch (req.method) {
+        case RtspMethod.Options:
+          return await this.#send({
+            ...base,
+            status: RtspStatus.Ok,
+            public: PUBLIC_METHODS,
+            ...this.#echo(req),
+          });
+        case RtspMethod.GetParameter:
+          this.#checkSession(req, false);
+          return await this.#send({ ...base, status: RtspStatus.Ok, ...this.#echo(req) });
+        case RtspMethod.Describe:
+          return await this.#describe(req);
+        case RtspMethod.Setup:
+          return await this.#setup(req);
+        case RtspMethod.Play:
+          return await this.#play(req);
+        case RtspMethod.Pause:
+          return await this.#pause(req);
+        case RtspMethod.Teardown:
+          return await this.#teardown(req);
+        default:
+          return await this.#send({ ...base, status: RtspStatus.NotImplemented });
+      }
+    } catch (e) {
+      if (!(e instanceof RtspError)) throw e;
+      this.#log.debug(`${req.method} ${req.uri}: ${e.status}: ${e.message}`);
+      return await this.#send({ ...base, status: e.status });
+    }
+  }
+
+  /** The Session header to echo: this session's, when the request named it. */
+  #echo(req: RtspRequest): { session?: SessionHeader } {
+    const given = req.headers.get(HeaderName.Session);
+    if (given === undefined || this.#sessionId === undefined) return {};
+    return parseSession(given).id === this.#sessionId ? { session: this.#sessionHeader() } : {};
+  }
+
+  #sessionHeader(): SessionHeader {
+    return { id: this.#sessionId!, timeoutSec: Math.round(this.#ctx.config.rtsp.sessionTimeoutMs / 1000) };
+  }
+
+  /**
+   * Checks the request's Session header against this session: 454 when it names
+   * another one (or none exists, with `required`), 454 as well when required and
+   * missing.
+   */
+  #checkSession(req: RtspRequest, required: boolean): void {
+    const given = req.headers.get(HeaderName.Session);
+    if (given === undefined) {
+      if (required) throw fail(RtspStatus.SessionNotFound, `${req.method} without a Session header`);
+      return;
+    }
+    const id = parseSession(given).id;
+    if (id !== this.#sessionId) {
+      throw fail(RtspStatus.SessionNotFound, `${req.method} of session ${quote(id)}, which is not this one`);
+    }
+  }
+
+  /** Reads the request URL and the stream key it names (404 for none). */
+  #target(req: RtspRequest): { url: RtspUrl; key: string } {
+    const url = parseRtspUrl(req.uri);
+    const key = keyOf(url);
+    if (key === undefined) throw fail(RtspStatus.NotFound, `${quote(req.uri)} names no app/stream`);
+    return { url, key };
+  }
+
+  /** Asks the gate once per key and connection; a refusal is answered here and gives false. */
+  async #admit(req: RtspRequest, url: RtspUrl, key: string): Promise<boolean> {
+    if (this.#admitted.has(key)) return true;
+    this.#entry.setRequest({
+      method: req.method,
+      url: req.uri.split("?")[0],
+      ...(req.headers.get(HeaderName.UserAgent) !== undefined && {
+        userAgent: req.headers.get(HeaderName.UserAgent)!,
+      }),
+    });
+    let query: Record<string, string>;
+    try {
+      query = parseQuery(url.query);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      throw fail(RtspStatus.BadRequest, e.message);
+    }
+    const bearer = req.headers.get(HeaderName.Authorization)?.match(BEARER)?.[1];
+    if (bearer !== undefined && !Object.hasOwn(query, TOKEN_PARAM)) query[TOKEN_PARAM] = bearer;
+    const a = this.#conn.remoteAddr as Deno.NetAddr;
+    const decision: AdmissionDecision = await this.#ctx.hub.decide({
+      action: AdmissionAction.Play,
+      protocol: Protocol.Rtsp,
+      app: url.app,
+      name: url.stream,
+      key,
+      remote: { hostname: a.hostname, port: a.port },
+      query,
+      sessionId: this.#entry.id,
+    });
+    if (this.#closed) return false;
+    if (decision.kind === DecisionKind.Allow) {
+      this.#admitted.add(key);
+      return true;
+    }
+    const why = refusalText(decision);
+    this.#log.info(`play of ${key} refused: ${why}`);
+    if (decision.kind === DecisionKind.Redirect) {
+      this.#entry.setStatus(RtspStatus.MovedTemporarily);
+      await this.#send({
+        cseq: req.cseq,
+        status: RtspStatus.MovedTemporarily,
+        headers: [["Location", decision.url]],
+      });
+    } else {
+      const status = DENY_RTSP_STATUS[decision.deny];
+      this.#entry.setStatus(status);
+      await this.#send({
+        cseq: req.cseq,
+        status,
+        ...(status === RtspStatus.Unauthorized && { wwwAuthenticate: [CHALLENGE] }),
+      });
+    }
+    return false;
+  }
+
+  /** The live stream of `key` with its H.264 and AAC tracks, or 404. */
+  #live(key: string) {
+    const stream = this.#ctx.hub.get(key);
+    if (!stream || stream.state === "ended") throw fail(RtspStatus.NotFound, `${key} has no publisher`);
+    const video = stream.videoHeader && h264Media(stream.videoHeader.payload)
+      ? stream.videoHeader
+      : undefined;
+    const audio = stream.audioHeader && aacMedia(stream.audioHeader.payload) ? stream.audioHeader : undefined;
+    if (!video && !audio) throw fail(RtspStatus.NotFound, `${key} has no H.264 or AAC sequence header yet`);
+    return { stream, video, audio };
+  }
+
+  async #describe(req: RtspRequest): Promise<void> {
+    const { url, key } = this.#target(req);
+    if (!(await this.#admit(req, url, key))) return;
+    let live;
+    try {
+      live = this.#live(key);
+    } catch (e) {
+      if (e instanceof RtspError) this.#entry.setStatus(e.status);
+      throw e;
+    }
+    const sdp = describeStream({
+      ...(live.video && { video: live.video.payload }),
+      ...(live.audio && { audio: live.audio.payload }),
+      sessionId: String(live.stream.stats.publishedAt),
+      sessionName: key,
+      tool: `Sluice ${VERSION}`,
+    });
+    const path = req.uri.split("?")[0];
+    await this.#send({
+      cseq: req.cseq,
+      status: RtspStatus.Ok,
+      contentBase: path.endsWith("/") ? path : `${path}/`,
+      contentType: "application/sdp",
+      body: writeSdp(sdp),
+    });
+  }
+
+  async #setup(req: RtspRequest): Promise<void> {
+    const { url, key } = this.#target(req);
+    if (this.#sessionId !== undefined) this.#checkSession(req, false);
+    if (this.#state === "playing") {
+      throw fail(RtspStatus.MethodNotValidInThisState, "SETUP while playing");
+    }
+    if (url.track === undefined) {
+      throw fail(RtspStatus.AggregateOperationNotAllowed, `SETUP of the aggregate ${quote(req.uri)}`);
+    }
+    if (this.#key !== undefined && this.#key !== key) {
+      throw fail(RtspStatus.AggregateOperationNotAllowed, `SETUP of ${key} in a session of ${this.#key}`);
+    }
+    if (!(await this.#admit(req, url, key))) return;
+    const live = this.#live(key);
+    const kind = url.track === SdpTrack.Video.id && live.video
+      ? "video"
+      : url.track === SdpTrack.Audio.id && live.audio
+      ? "audio"
+      : undefined;
+    if (kind === undefined) throw fail(RtspStatus.NotFound, `${key} has no track ${url.track}`);
+    const value = req.headers.get(HeaderName.Transport);
+    if (value === undefined) throw fail(RtspStatus.UnsupportedTransport, "SETUP without a Transport header");
+    const choice = chooseTransport(value, { lower: [LowerTransport.Tcp], mode: TransportMode.Play });
+    if (!choice.ok) {
+      this.#log.info(`SETUP of ${key} track ${url.track}: no transport taken: ${choice.reason}`);
+      throw fail(choice.status, choice.reason);
+    }
+    const channels = this.#channels(kind, choice.spec.interleaved);
+    const rtp = rtpOf(live.stream, this.#ctx.config.rtsp.mtu);
+    const ssrc = kind === "video" ? rtp.video.sender.ssrc : rtp.audio.sender.ssrc;
+    this.#sessionId ??= newSessionId();
+    this.#key = key;
+    this.#tracks.set(kind, {
+      kind,
+      channels,
+      url: /[\s,;]/.test(req.uri) ? `trackID=${url.track}` : req.uri,
+    });
+    this.#state = "ready";
+    await this.#send({
+      cseq: req.cseq,
+      status: RtspStatus.Ok,
+      session: this.#sessionHeader(),
+      transport: formatTransport({
+        protocol: "RTP",
+        profile: "AVP",
+        lower: LowerTransport.Tcp,
+        interleaved: [channels.rtp, channels.rtcp],
+        ssrc,
+      }),
+    });
+  }
+
+  /** The client's channels, else the lowest even pair no other track uses. */
+  #channels(kind: "video" | "audio", asked: readonly [number, number] | undefined): TrackChannels {
+    const used = new Set<number>();
+    for (const t of this.#tracks.values()) {
+      if (t.kind === kind) continue;
+      used.add(t.channels.rtp).add(t.channels.rtcp);
+    }
+    if (asked) {
+      if (used.has(asked[0]) || used.has(asked[1])) {
+        throw fail(RtspStatus.UnsupportedTransport, `interleaved=${asked[0]}-${asked[1]} is taken`);
+      }
+      return { rtp: asked[0], rtcp: asked[1] };
+    }
+    let c = 0;
+    while (used.has(c) || used.has(c + 1)) c += 2;
+    return { rtp: c, rtcp: c + 1 };
+  }
+
+  async #play(req: RtspRequest): Promise<void> {
+    if (this.#state === "init") throw fail(RtspStatus.MethodNotValidInThisState, "PLAY before SETUP");
+    this.#checkSession(req, true);
+    const url = parseRtspUrl(req.uri);
+    if (url.track !== undefined && this.#tracks.size > 1) {
+      throw fail(RtspStatus.OnlyAggregateOperationAllowed, `PLAY of one track of ${this.#key}`);
+    }
+    const range = req.headers.get(HeaderName.Range);
+    if (range !== undefined) parseRange(range); // read (457 when unreadable); live plays from now
+    if (this.#state === "playing") {
+      return await this.#send({
+        cseq: req.cseq,
+        status: RtspStatus.Ok,
+        session: this.#sessionHeader(),
+        range: LIVE_RANGE,
+      });
+    }
+    const key = this.#key!;
+    const live = this.#live(key);
+    const tracks: PlayTracks = {
+      ...(this.#tracks.has("video") && { video: this.#tracks.get("video")!.channels }),
+      ...(this.#tracks.has("audio") && { audio: this.#tracks.get("audio")!.channels }),
+    };
+    const packer = new RtpPacker(rtpOf(live.stream, this.#ctx.config.rtsp.mtu), tracks);
+    // Media waits until the PLAY answer is on the write chain: the answer goes first.
+    const answered = Promise.withResolvers<void>();
+    const sub = new Subscriber(
+      `rtsp ${this.remote}`,
+      packer,
+      { write: (bytes) => answered.promise.then(() => this.#write(bytes)) },
+      this.#ctx.config.player,
+      this.#log,
+      { protocol: Protocol.Rtsp },
+    );
+    sub.onClose = (reason) => this.close(reason);
+    sub.onEvent = (ev) => {
+      if (ev === "end") this.close(`stream ${key} ended`);
+    };
+    this.#subscriber = this.#lastSubscriber = sub;
+    this.#packer = packer;
+    this.#state = "playing";
+    const joined = this.#ctx.hub.play(key, sub); // live: the GOP is packed and queued now
+    const rtpInfo: RtpInfoEntry[] = [];
+    for (const t of this.#tracks.values()) {
+      const start = packer.first(t.kind);
+      rtpInfo.push({ url: t.url, ...(start && { seq: start.seq, rtptime: start.rtptime }) });
+    }
+    this.#entry.setStream(Role.Player, key);
+    this.#entry.setRequest({ method: RtspMethod.Play, url: req.uri.split("?")[0] });
+    this.#entry.setStatus(RtspStatus.Ok);
+    const sent = this.#send({
+      cseq: req.cseq,
+      status: RtspStatus.Ok,
+      session: this.#sessionHeader(),
+      range: LIVE_RANGE,
+      rtpInfo,
+    });
+    answered.resolve();
+    await joined;
+    await sent;
+    if (this.#closed || this.#subscriber !== sub) return; // the answer failed, or the play is over
+    this.#rtcpTimer = setInterval(() => {
+      const p = this.#packer;
+      if (p) this.#write(p.senderReports()).catch(() => {});
+    }, this.#ctx.rtcpIntervalMs ?? RTCP_INTERVAL_MS);
+    this.#log.info(`playing ${key} (${[...this.#tracks.keys()].join(" and ")})`);
+  }
+
+  async #pause(req: RtspRequest): Promise<void> {
+    if (this.#state === "init") throw fail(RtspStatus.MethodNotValidInThisState, "PAUSE before SETUP");
+    this.#checkSession(req, true);
+    this.#stopPlay();
+    this.#state = "ready";
+    await this.#send({ cseq: req.cseq, status: RtspStatus.Ok, session: this.#sessionHeader() });
+  }
+
+  async #teardown(req: RtspRequest): Promise<void> {
+    if (this.#sessionId !== undefined) this.#checkSession(req, false);
+    this.#closing = true;
+    this.#stopPlay();
+    await this.#send({ cseq: req.cseq, status: RtspStatus.Ok });
+    this.close("teardown");
+  }
+
+  /** Leaves the hub (PAUSE, TEARDOWN, close); the session itself stays. */
+  #stopPlay(): void {
+    clearInterval(this.#rtcpTimer);
+    this.#rtcpTimer = undefined;
+    const sub = this.#subscriber;
+    if (!sub) return;
+    this.#subscriber = undefined;
+    this.#packer = undefined;
+    sub.onClose = () => {};
+    this.#ctx.hub.leave(this.#key!, sub);
+    sub.close("paused");
+  }
+}
+
+function fail(status: RtspStatus, detail: string): RtspError {
+  return new RtspError(status, "rtsp_request", `Cannot answer: ${detail}`);
+}

@@ -1,0 +1,297 @@
+/**
+ * RTSP play with real clients: ffmpeg publishes over RTMP (H.264 with B-frames + AAC) and ffmpeg records
+ * `rtsp://127.0.0.1:PORT/live/NAME` with `-rtsp_transport tcp` (RTP interleaved on the RTSP connection):
+ * the recording decodes clean, starts on a keyframe, keeps the source's frame rate and DTS order, and its
+ * audio and video start together; ffprobe reads the codecs off the SDP; refusals have their statuses.
+ */
+import { assert, assertEquals, assertGreaterOrEqual, assertNotEquals } from "../_util/assert.ts";
+import {
+  COUNT_TOLERANCE,
+  decodeErrors,
+  haveTools,
+  makeSource,
+  ofType,
+  probeFrames,
+  probePackets,
+  publish,
+  relativeDiff,
+  RTSP_TEST_CONFIG,
+  rtspUrl,
+  run,
+  type TestServer,
+  waitForPublisher,
+  withServer,
+} from "../_util/media.ts";
+import { deny, DenyKind } from "../../src/hub/admission.ts";
+import { RtspReader } from "../../src/rtsp/reader.ts";
+import { type RequestInit, type RtspResponse, writeRequest } from "../../src/rtsp/message.ts";
+
+const TOOLS = haveTools("ffmpeg", "ffprobe");
+
+/**
+ * ffmpeg recording `seconds` of `url` over RTSP/TCP into `out` (stream copy), as MP4: ffmpeg's RTSP
+ * input gives the first H.264 packet no timestamp (its parser drops the first frame's, with any server;
+ * MediaMTX issue 197), which the FLV and Matroska muxers refuse; the MP4 muxer gives it one and marks it
+ * discarded.
+ */
+function recordRtsp(url: string, out: string, seconds: number) {
+  return run("ffmpeg", [
+    "-hide_banner",
+    "-nostdin",
+    "-v",
+    "error",
+    "-y",
+    "-rtsp_transport",
+    "tcp",
+    "-i",
+    url,
+    "-c",
+    "copy",
+    "-t",
+    String(seconds),
+    "-f",
+    "mp4",
+    out,
+  ], { timeoutMs: (seconds + 20) * 1000 });
+}
+
+/** One packet of a recording, its times in ms (MP4 time bases differ per track). */
+interface TimedPacket {
+  type: string;
+  pts: number;
+  dts: number;
+  keyframe: boolean;
+  /** ffmpeg marked it to be dropped after decoding (the first packet, see recordRtsp). */
+  discard: boolean;
+}
+
+async function timedPackets(path: string): Promise<TimedPacket[]> {
+  const r = await run("ffprobe", [
+    "-v",
+    "error",
+    "-show_entries",
+    "packet=codec_type,pts_time,dts_time,flags",
+    "-of",
+    "json",
+    path,
+  ], { timeoutMs: 60_000 });
+  assertEquals(r.code, 0, r.stderr);
+  const ms = (t: string | undefined) => t === undefined ? NaN : Math.round(Number(t) * 1000);
+  return (JSON.parse(r.stdout).packets as {
+    codec_type: string;
+    pts_time?: string;
+    dts_time?: string;
+    flags: string;
+  }[])
+    .map((p) => ({
+      type: p.codec_type,
+      pts: ms(p.pts_time),
+      dts: ms(p.dts_time),
+      keyframe: p.flags.includes("K"),
+      discard: p.flags.includes("D"),
+    }));
+}
+
+/** One request on a fresh connection; the response. */
+async function ask(server: TestServer, init: Omit<RequestInit, "cseq">): Promise<RtspResponse> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.sluice.rtspPort });
+  try {
+    await conn.write(writeRequest({ ...init, cseq: 1 }));
+    const reader = new RtspReader();
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = await conn.read(buf);
+      if (n === null) throw new Error("connection closed before a response");
+      for (const item of reader.push(buf.subarray(0, n))) if (item.type === "response") return item;
+    }
+  } finally {
+    conn.close();
+  }
+}
+
+Deno.test({
+  name:
+    "RTSP play by ffmpeg over TCP interleaved decodes clean at the source's rate, audio and video together",
+  ignore: !TOOLS,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const src = await makeSource(`${dir}/src.flv`, { seconds: 12, bframes: 2 });
+      const publisher = publish(src, server.url("x"));
+      const out = `${dir}/out.mkv`;
+      try {
+        await waitForPublisher(server, "x");
+        const probe = await run("ffprobe", [
+          "-v",
+          "error",
+          "-rtsp_transport",
+          "tcp",
+          "-show_entries",
+          "stream=codec_name,width,height",
+          "-of",
+          "json",
+          rtspUrl(server, "x"),
+        ], { timeoutMs: 20_000 });
+        assertEquals(probe.code, 0, probe.stderr);
+        const streams = JSON.parse(probe.stdout).streams as {
+          codec_name: string;
+          width?: number;
+          height?: number;
+        }[];
+        assertEquals(
+          streams.map((s) => s.codec_name).sort(),
+          ["aac", "h264"],
+          "ffprobe reads h264 and aac from the SDP",
+        );
+        const v = streams.find((s) => s.codec_name === "h264");
+        assertEquals([v?.width, v?.height], [640, 360]);
+        // What ffmpeg's RTSP input itself hands a player, timed by the sender reports' NTP mapping.
+        const live = await run("ffprobe", [
+          "-v",
+          "error",
+          "-rtsp_transport",
+          "tcp",
+          "-read_intervals",
+          "%+3",
+          "-show_entries",
+          "packet=codec_type,pts_time,flags",
+          "-of",
+          "json",
+          rtspUrl(server, "x"),
+        ], { timeoutMs: 20_000 });
+        assertEquals(live.code, 0, live.stderr);
+        const got = JSON.parse(live.stdout).packets as {
+          codec_type: string;
+          pts_time?: string;
+          flags: string;
+        }[];
+        const lv = got.filter((p) => p.codec_type === "video");
+        assert(lv[0].flags.startsWith("K"), "the first video packet a player gets is a keyframe");
+        const timed = (kind: string) =>
+          got.filter((p) => p.codec_type === kind && p.pts_time !== undefined).slice(0, 10).map((p) =>
+            Number(p.pts_time) * 1000
+          );
+        const liveGap = Math.abs(Math.min(...timed("video")) - timed("audio")[0]);
+        console.log(
+          `rtsp live: first audio ${timed("audio")[0]} ms, first video ${Math.min(...timed("video"))} ms`,
+        );
+        assert(liveGap <= 200, `live: the first audio and video presentation times are ${liveGap} ms apart`);
+        const rec = await recordRtsp(rtspUrl(server, "x"), out, 5);
+        assertEquals(rec.code, 0, `the RTSP ffmpeg failed:\n${rec.stderr}`);
+        const players = server.sluice.hub.sessions.totals();
+        assertGreaterOrEqual(players.openedByProtocol.rtsp, 2, "each RTSP connection is a registry session");
+      } finally {
+        await publisher.stop();
+      }
+      assertEquals(await decodeErrors(out), "", "decoding printed errors");
+      const [played, source] = await Promise.all([timedPackets(out), probePackets(src)]);
+      for (const kind of ["video", "audio"]) {
+        const p = ofType(played, kind);
+        const s = ofType(source, kind);
+        const span = p[p.length - 1].dts - p[0].dts;
+        const expected = (s.length - 1) * span / (s[s.length - 1].dts - s[0].dts) + 1;
+        console.log(
+          `rtsp ${kind}: ${p.length} packets over ${span} ms (${expected.toFixed(1)} at the source rate)`,
+        );
+        assertGreaterOrEqual(span, 3500);
+        assert(relativeDiff(p.length, expected) <= COUNT_TOLERANCE, `${kind}: ${p.length} vs ${expected}`);
+        for (let i = 1; i < p.length; i++) assert(p[i].dts >= p[i - 1].dts, `${kind}: DTS goes back at ${i}`);
+      }
+      const pv = ofType(played, "video");
+      const pa = ofType(played, "audio");
+      assert(pv[0].keyframe, "the first video packet is a keyframe");
+      assert(pv.some((p) => p.pts !== p.dts), "B-frames keep pts != dts");
+      // The first picture shown: the least presentation time of the first GOP's packets ffmpeg keeps.
+      const firstVideo = Math.min(...pv.slice(0, 10).filter((p) => !p.discard).map((p) => p.pts));
+      const gap = Math.abs(firstVideo - pa[0].pts);
+      console.log(`rtsp first presentation: video ${firstVideo} ms, audio ${pa[0].pts} ms`);
+      assert(gap <= 200, `the first audio and video presentation times are ${gap} ms apart`);
+      const pictures = ofType(await probeFrames(out), "video");
+      assertEquals(pictures.length, pv.filter((p) => !p.discard).length, "a picture per packet kept");
+    }, RTSP_TEST_CONFIG),
+});
+
+Deno.test({
+  name: "RTSP answers 404 to a DESCRIBE of a stream nobody publishes and 461 to a SETUP over UDP",
+  ignore: !TOOLS,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const none = await ask(server, { method: "DESCRIBE", uri: rtspUrl(server, "nobody") });
+      assertEquals(none.status, 404);
+      const src = await makeSource(`${dir}/src.flv`, { seconds: 8 });
+      const publisher = publish(src, server.url("u"));
+      try {
+        await waitForPublisher(server, "u");
+        const udp = await ask(server, {
+          method: "SETUP",
+          uri: `${rtspUrl(server, "u")}/trackID=0`,
+          transport: "RTP/AVP;unicast;client_port=5000-5001",
+        });
+        assertEquals(udp.status, 461);
+        const res = await run("ffmpeg", [
+          "-v",
+          "error",
+          "-rtsp_transport",
+          "udp",
+          "-i",
+          rtspUrl(server, "u"),
+          "-t",
+          "1",
+          "-f",
+          "null",
+          "-",
+        ], { timeoutMs: 20_000 });
+        assertNotEquals(res.code, 0, "ffmpeg asking for UDP only fails");
+      } finally {
+        await publisher.stop();
+      }
+    }, RTSP_TEST_CONFIG),
+});
+
+for (const [kind, status] of [[DenyKind.Unauthorized, 401], [DenyKind.Forbidden, 403]] as const) {
+  Deno.test({
+    name: `RTSP answers a play the gate refuses as ${kind} with ${status}, and ffmpeg exits non-zero`,
+    ignore: !TOOLS,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      const dir = await Deno.makeTempDir({ prefix: "sluice_rtsp_" });
+      const { startServer } = await import("../_util/media.ts");
+      const server = await startServer(RTSP_TEST_CONFIG, {
+        admit: (req) => req.protocol === "rtsp" ? deny("no RTSP here", kind) : { kind: "allow" },
+      });
+      try {
+        const src = await makeSource(`${dir}/src.flv`, { seconds: 8 });
+        const publisher = publish(src, server.url("d"));
+        try {
+          await waitForPublisher(server, "d");
+          const res = await ask(server, { method: "DESCRIBE", uri: rtspUrl(server, "d") });
+          assertEquals(res.status, status);
+          if (status === 401) assert(res.headers.has("WWW-Authenticate"), "a 401 carries WWW-Authenticate");
+          const ff = await run("ffmpeg", [
+            "-v",
+            "error",
+            "-rtsp_transport",
+            "tcp",
+            "-i",
+            rtspUrl(server, "d"),
+            "-t",
+            "1",
+            "-f",
+            "null",
+            "-",
+          ], { timeoutMs: 20_000 });
+          assertNotEquals(ff.code, 0, "ffmpeg refused exits non-zero");
+        } finally {
+          await publisher.stop();
+        }
+      } finally {
+        await server.stop();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}

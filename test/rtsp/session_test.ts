@@ -1,0 +1,359 @@
+import { assert, assertEquals, assertGreater, assertMatch } from "../_util/assert.ts";
+import {
+  AAC_LC_48K_STEREO_HEADER,
+  concat,
+  FakePolicy,
+  FakePublisher,
+  RecordingLogger,
+  X264_MAIN_640X360_AVC_HEADER,
+} from "../_util/hub_fakes.ts";
+import { hex } from "../fixtures/annotated_hex.ts";
+import { RtspTestClient } from "./_client.ts";
+import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
+import { deny, DenyKind } from "../../src/hub/admission.ts";
+import { StreamHub } from "../../src/hub/stream_hub.ts";
+import type { Stream } from "../../src/hub/stream.ts";
+import { FrameKind } from "../../src/media/frame.ts";
+import { parseRtpInfo, parseSession } from "../../src/rtsp/headers.ts";
+import type { InterleavedFrame } from "../../src/rtsp/interleaved.ts";
+import type { RtspResponse } from "../../src/rtsp/message.ts";
+import { parseSdp } from "../../src/rtsp/sdp.ts";
+import { PUBLIC_METHODS, RtspSession } from "../../src/rtsp/session.ts";
+import type { Admission } from "../../src/hub/admission.ts";
+
+/** A keyframe access unit: one IDR NAL unit of `size` bytes (AVCC, 4-byte lengths). */
+function keyframe(size = 6): Uint8Array {
+  const nal = new Uint8Array(size).fill(0x33);
+  nal[0] = 0x65;
+  return concat([hex(`17 01 00 00 00`), new Uint8Array([0, 0, size >> 8, size & 0xff]), nal]);
+}
+const AAC_FRAME = hex(`af 01 21 10 04 60 8c 1c`);
+
+interface Fixture {
+  hub: StreamHub;
+  log: RecordingLogger;
+  port: number;
+  sessions: RtspSession[];
+  /** Publishes live/x with H.264 and AAC sequence headers and a keyframe with audio. */
+  publish(key?: string): Stream;
+  url(path?: string): string;
+}
+
+async function withSessions(
+  fn: (f: Fixture) => Promise<void>,
+  overrides: ConfigOverrides = {},
+  admission?: Admission,
+): Promise<void> {
+  const log = new RecordingLogger();
+  const config = makeConfig({ hub: { playWaitMs: 5_000 }, ...overrides });
+  const hub = new StreamHub(config.hub, log, { ...(admission && { admission }) });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const sessions: RtspSession[] = [];
+  const runs: Promise<void>[] = [];
+  const loop = (async () => {
+    try {
+      for await (const conn of listener) {
+        const s = new RtspSession(conn, { hub, config, log, rtcpIntervalMs: 100 });
+        sessions.push(s);
+        runs.push(s.run());
+      }
+    } catch {
+      // closed
+    }
+  })();
+  const fixture: Fixture = {
+    hub,
+    log,
+    port,
+    sessions,
+    publish(key = "live/x") {
+      const stream = hub.publish(key, new FakePublisher());
+      stream.push(FrameKind.Video, 0, X264_MAIN_640X360_AVC_HEADER);
+      stream.push(FrameKind.Audio, 0, AAC_LC_48K_STEREO_HEADER);
+      stream.push(FrameKind.Video, 0, keyframe(3000));
+      stream.push(FrameKind.Audio, 10, AAC_FRAME);
+      return stream;
+    },
+    url: (path = "live/x") => `rtsp://127.0.0.1:${port}/${path}`,
+  };
+  try {
+    await fn(fixture);
+  } finally {
+    for (const s of sessions) s.close("test over");
+    listener.close();
+    await loop;
+    await Promise.all(runs);
+    hub.stop();
+  }
+}
+
+const TCP = "RTP/AVP/TCP;unicast;interleaved=0-1";
+
+/** DESCRIBE, SETUP of both tracks over TCP: the session id. */
+async function setupBoth(c: RtspTestClient, url: string): Promise<string> {
+  assertEquals((await c.request({ method: "DESCRIBE", uri: url })).status, 200);
+  const v = await c.request({ method: "SETUP", uri: `${url}/trackID=0`, transport: TCP });
+  assertEquals(v.status, 200);
+  const id = parseSession(v.headers.get("Session")!).id;
+  const a = await c.request({
+    method: "SETUP",
+    uri: `${url}/trackID=1`,
+    transport: "RTP/AVP/TCP;unicast;interleaved=2-3",
+    session: { id },
+  });
+  assertEquals(a.status, 200);
+  return id;
+}
+
+Deno.test("RtspSession.run() answers OPTIONS with Public and the request's CSeq, and 501 to other methods", async () => {
+  await withSessions(async (f) => {
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const cseq = await c.send({ method: "OPTIONS", uri: "*" });
+      const res = (await c.next()) as RtspResponse;
+      assertEquals([res.status, res.cseq], [200, cseq]);
+      assertEquals(res.headers.get("Public"), PUBLIC_METHODS.join(", "));
+      assertEquals(PUBLIC_METHODS, [
+        "OPTIONS",
+        "DESCRIBE",
+        "SETUP",
+        "PLAY",
+        "PAUSE",
+        "TEARDOWN",
+        "GET_PARAMETER",
+      ]);
+      const rec = await c.request({ method: "RECORD", uri: f.url() });
+      assertEquals([rec.status, rec.cseq], [501, 2]);
+      assertEquals((await c.request({ method: "ANNOUNCE", uri: f.url() })).status, 501);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() answers DESCRIBE with 404 at once when nobody publishes, and the SDP when one does", async () => {
+  await withSessions(async (f) => {
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const started = Date.now();
+      assertEquals((await c.request({ method: "DESCRIBE", uri: f.url() })).status, 404);
+      assert(Date.now() - started < 1_000, "no wait for a publisher (hub.playWaitMs is 5 s)");
+      f.publish();
+      const res = await c.request({ method: "DESCRIBE", uri: f.url() });
+      assertEquals(res.status, 200);
+      assertEquals(res.headers.get("Content-Base"), `${f.url()}/`);
+      assertEquals(res.headers.get("Content-Type"), "application/sdp");
+      const sdp = parseSdp(res.body);
+      assertEquals(sdp.media.map((m) => m.media), ["video", "audio"]);
+      const text = new TextDecoder().decode(res.body);
+      assertMatch(text, /a=rtpmap:96 H264\/90000/);
+      assertMatch(text, /a=rtpmap:97 MPEG4-GENERIC\/48000\/2/i);
+      assertMatch(text, /a=control:trackID=0/);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() refuses SETUP of the aggregate with 459, over UDP with 461, and PLAY before SETUP with 455", async () => {
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      assertEquals((await c.request({ method: "PLAY", uri: f.url() })).status, 455);
+      assertEquals((await c.request({ method: "SETUP", uri: f.url(), transport: TCP })).status, 459);
+      const udp = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=0`,
+        transport: "RTP/AVP;unicast;client_port=5000-5001",
+      });
+      assertEquals(udp.status, 461);
+      assertEquals(
+        (await c.request({ method: "SETUP", uri: `${f.url()}/trackID=7`, transport: TCP })).status,
+        404,
+      );
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() answers 454 to a PLAY naming another session, and echoes its Session to GET_PARAMETER", async () => {
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const id = await setupBoth(c, f.url());
+      assertMatch(id, /^[0-9a-f]{16}$/);
+      assertEquals((await c.request({ method: "PLAY", uri: f.url(), session: { id: "nope" } })).status, 454);
+      assertEquals((await c.request({ method: "PLAY", uri: f.url() })).status, 454, "no Session header");
+      const keep = await c.request({ method: "GET_PARAMETER", uri: f.url(), session: { id } });
+      assertEquals(keep.status, 200);
+      assertEquals(parseSession(keep.headers.get("Session")!), { id, timeoutSec: 60 });
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() plays: RTP-Info names each track's first packet, sender reports come first, STAP-A before the IDR", async () => {
+  await withSessions(async (f) => {
+    const stream = f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const id = await setupBoth(c, f.url());
+      const play = await c.request({ method: "PLAY", uri: `${f.url()}/`, session: { id } });
+      assertEquals(play.status, 200);
+      assertEquals(play.headers.get("Range"), "npt=0.000-");
+      const info = parseRtpInfo(play.headers.get("RTP-Info")!);
+      assertEquals(info.map((e) => e.url), [`${f.url()}/trackID=0`, `${f.url()}/trackID=1`]);
+      const frames: InterleavedFrame[] = [];
+      while (frames.filter((x) => x.channel === 0).length < 4 || !frames.some((x) => x.channel === 2)) {
+        const item = await c.next();
+        assert(item && item.type === "interleaved", "only interleaved frames after the PLAY answer");
+        frames.push(item);
+      }
+      // RTCP sender reports (packet type 200, RFC 3550 6.4.1) on the odd channels before any RTP.
+      assertEquals(frames.slice(0, 2).map((x) => [x.channel, x.payload[1]]), [[1, 200], [3, 200]]);
+      const video = frames.filter((x) => x.channel === 0).map((x) => x.payload);
+      const audio = frames.filter((x) => x.channel === 2).map((x) => x.payload);
+      const seq = (p: Uint8Array) => (p[2] << 8) | p[3];
+      const ts = (p: Uint8Array) => ((p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]) >>> 0;
+      assertEquals([info[0].seq, info[0].rtptime], [seq(video[0]), ts(video[0])]);
+      assertEquals([info[1].seq, info[1].rtptime], [seq(audio[0]), ts(audio[0])]);
+      assertEquals(video[0][12] & 0x1f, 24, "SPS and PPS in a STAP-A first");
+      assertEquals(video[1][12] & 0x1f, 28, "then the 3000-byte IDR in FU-A fragments (rtsp.mtu 1400)");
+      assert(video.every((p) => p.length <= 12 + 1400), "no payload over rtsp.mtu");
+      assertEquals(audio[0][1] & 0x7f, 97, "AAC on payload type 97");
+      const entry = f.hub.sessions.list({ protocol: "rtsp" })[0];
+      assertEquals([entry.role, entry.key], ["player", "live/x"]);
+      assertGreater(entry.bytesOut, 3000);
+      assertEquals(stream.subscribers.size, 1);
+      const pause = await c.request({ method: "PAUSE", uri: f.url(), session: { id } });
+      assertEquals(pause.status, 200);
+      assertEquals(stream.subscribers.size, 0, "PAUSE leaves the hub");
+      const teardown = await c.request({ method: "TEARDOWN", uri: f.url(), session: { id } });
+      assertEquals(teardown.status, 200);
+      assert(await c.closedByServer(), "TEARDOWN closes the connection");
+      assertEquals(f.log.lines.filter((l) => l.msg.startsWith("closed:")).length, 1, "one close line");
+      assertMatch(f.log.lines.find((l) => l.msg.startsWith("closed:"))!.msg, /player live\/x.*teardown$/);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+for (
+  const [kind, status] of [[DenyKind.Unauthorized, 401], [DenyKind.Forbidden, 403], [
+    DenyKind.Unavailable,
+    503,
+  ]] as const
+) {
+  Deno.test(`RtspSession.run() answers DESCRIBE the gate refuses as ${kind} with ${status}`, async () => {
+    const policy = new FakePolicy(() => deny("no", kind));
+    await withSessions(
+      async (f) => {
+        f.publish();
+        const c = await RtspTestClient.connect(f.port);
+        try {
+          const res = await c.request({ method: "DESCRIBE", uri: `${f.url()}?token=abc` });
+          assertEquals(res.status, status);
+          assertEquals(res.headers.has("WWW-Authenticate"), status === 401);
+          const asked = policy.requests[0];
+          assertEquals([asked.protocol, asked.action, asked.key, asked.query], ["rtsp", "play", "live/x", {
+            token: "abc",
+          }]);
+        } finally {
+          c.close();
+        }
+      },
+      {},
+      policy,
+    );
+  });
+}
+
+Deno.test("RtspSession.run() answers a head past the reader's cap with 431 and closes", async () => {
+  await withSessions(async (f) => {
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const headers: [string, string][] = Array.from({ length: 100 }, (_, i) => [`X-H${i}`, "v"]);
+      await c.send({ method: "OPTIONS", uri: "*", headers });
+      const res = (await c.next()) as RtspResponse;
+      assertEquals(res.status, 431);
+      assert(await c.closedByServer());
+      assertMatch(f.log.lines.find((l) => l.msg.startsWith("closed:"))!.msg, /protocol error/);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() closes a connection on interleaved data on a channel no SETUP chose", async () => {
+  await withSessions(async (f) => {
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      await c.conn.write(new Uint8Array([0x24, 9, 0, 2, 0x80, 0xc9]));
+      assert(await c.closedByServer());
+      assertMatch(f.log.lines.find((l) => l.msg.startsWith("closed:"))!.msg, /channel 9/);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() closes a connection that sends nothing for rtsp.sessionTimeoutMs", async () => {
+  await withSessions(async (f) => {
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const started = Date.now();
+      assertEquals((await c.request({ method: "OPTIONS", uri: "*" })).status, 200);
+      assert(await c.closedByServer());
+      const took = Date.now() - started;
+      assert(took >= 900 && took < 3_000, `closed after ${took} ms`);
+      assertMatch(f.log.lines.find((l) => l.msg.startsWith("closed:"))!.msg, /rtsp.sessionTimeoutMs 1000/);
+    } finally {
+      c.close();
+    }
+  }, { rtsp: { sessionTimeoutMs: 1_000 } });
+});
+
+Deno.test("RtspSession.run() sends sender reports on the RTCP channels while playing, and picks free channels itself", async () => {
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      assertEquals((await c.request({ method: "DESCRIBE", uri: f.url() })).status, 200);
+      const v = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=0`,
+        transport: "RTP/AVP/TCP;unicast",
+      });
+      assertMatch(v.headers.get("Transport")!, /^RTP\/AVP\/TCP;unicast;interleaved=0-1;ssrc=[0-9A-F]{8}$/);
+      const id = parseSession(v.headers.get("Session")!).id;
+      const a = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=1`,
+        transport: "RTP/AVP/TCP;unicast",
+        session: { id },
+      });
+      assertMatch(a.headers.get("Transport")!, /interleaved=2-3/);
+      assertEquals((await c.request({ method: "PLAY", uri: f.url(), session: { id } })).status, 200);
+      const reports = new Map<number, number>();
+      const until = Date.now() + 2_000;
+      while ((reports.get(1) ?? 0) < 3 || (reports.get(3) ?? 0) < 3) {
+        assert(Date.now() < until, `sender reports so far: ${[...reports]}`);
+        const item = await c.next();
+        assert(item?.type === "interleaved");
+        if (item.payload[1] === 200) reports.set(item.channel, (reports.get(item.channel) ?? 0) + 1);
+      }
+      // Client RTCP (a receiver report) on a set-up channel is taken: the session goes on.
+      await c.conn.write(new Uint8Array([0x24, 1, 0, 8, 0x80, 201, 0, 1, 0, 0, 0, 1]));
+      const keep = await c.request({ method: "GET_PARAMETER", uri: f.url(), session: { id } });
+      assertEquals(keep.status, 200);
+    } finally {
+      c.close();
+    }
+  });
+});
