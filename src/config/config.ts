@@ -30,7 +30,7 @@ export interface RtmpConfig {
   maxConnections: number;
 }
 
-/** RTSP listener settings (live streams to RTSP players over TCP interleaved RTP). */
+/** RTSP listener settings (live streams to RTSP players over TCP interleaved or UDP RTP). */
 export interface RtspConfig {
   /** Serve RTSP at all. Default true (`--no-rtsp`: off). */
   enabled: boolean;
@@ -44,6 +44,10 @@ export interface RtspConfig {
   mtu: number;
   /** Most RTSP connections at once; more are refused at accept. Default 2,000. */
   maxConnections: number;
+  /** First server UDP port for RTP over UDP (even: RTP, next: RTCP). Default 8000; 0 with udpPortLast 0: any free ports. */
+  udpPortFirst: number;
+  /** Last server UDP port for RTP over UDP. Default 8999; 0 with udpPortFirst 0: any free ports. */
+  udpPortLast: number;
 }
 
 /** HTTP listener settings (HTTP-FLV, WebSocket-FLV, push ingest, VOD, the API). */

@@ -57,7 +57,8 @@ export type Unit = typeof Unit[keyof typeof Unit];
 /** The sections of the configuration, by concern, with the line `--help` heads each one with. */
 export const SECTIONS = {
   rtmp: "RTMP listener and sessions",
-  rtsp: "RTSP listener: live streams to RTSP players, RTP over the RTSP connection (TCP interleaved)",
+  rtsp:
+    "RTSP listener: live streams to RTSP players, RTP on the RTSP connection (TCP interleaved) or over UDP",
   http: "HTTP listener (HTTP-FLV, WebSocket-FLV, push ingest, VOD, the API)",
   hub: "Stream hub: publish rules, waiting players, caches",
   player: "Per-player delivery bounds",
@@ -353,6 +354,28 @@ export const SETTINGS = [
     min: 1,
     help: "most RTSP connections at once; more are refused at accept",
     flags: [{ name: "--rtsp-max-connections", value: "N" }],
+  },
+  {
+    path: "rtsp.udpPortFirst",
+    type: SettingType.Integer,
+    // RFC 2326 12.39 server_port: RTP on an even port, RTCP on the next (RFC 3550 11); 8000-8999 is
+    // MediaMTX's and live555's habit. 0 (with udpPortLast 0): any free ports.
+    default: 8000,
+    min: 0,
+    max: MAX_PORT,
+    help:
+      "first UDP port for RTP over UDP (server_port pairs); 0 with --rtsp-udp-port-last 0: any free ports",
+    flags: [{ name: "--rtsp-udp-port-first", value: "N" }],
+  },
+  {
+    path: "rtsp.udpPortLast",
+    type: SettingType.Integer,
+    default: 8999,
+    min: 0,
+    max: MAX_PORT,
+    help:
+      "last UDP port for RTP over UDP (an RTCP port at most); 0 with --rtsp-udp-port-first 0: any free ports",
+    flags: [{ name: "--rtsp-udp-port-last", value: "N" }],
   },
   // ---- http
   {

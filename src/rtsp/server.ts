@@ -5,10 +5,15 @@
  * `limits.maxConnectionsPerAddress` from one host, a new connection is closed
  * at once with a logged reason, as the RTMP listener does.
  *
+ * The server owns one UdpPortPool (`rtsp.udpPortFirst`..`udpPortLast`, 0/0:
+ * any free ports) on `rtsp.host`, shared by its sessions' UDP SETUPs; close()
+ * waits for the sessions to give their pairs back, then closes the pool.
+ *
  * @module
  */
 import { hostOf } from "../hub/registry.ts";
 import { type RtspContext, RtspSession } from "./session.ts";
+import { UdpPortPool } from "./udp_ports.ts";
 
 export class RtspServer {
   /** The sessions accepted and still running. */
@@ -17,9 +22,15 @@ export class RtspServer {
   #listener: Deno.Listener | undefined;
   #port = 0;
   #loop: Promise<void> | undefined;
+  readonly #runs = new Set<Promise<void>>();
 
   constructor(ctx: RtspContext) {
     this.#ctx = ctx;
+  }
+
+  /** The server's UDP pairs (made by listen()); undefined before. */
+  get udpPorts(): UdpPortPool | undefined {
+    return this.#ctx.udpPorts;
   }
 
   /** The bound port (0 before listen()). */
@@ -29,9 +40,15 @@ export class RtspServer {
 
   /** Binds `rtsp.host:rtsp.port` (0: a free port) and starts accepting. Throws as Deno.listen does. */
   listen(): void {
-    const { host, port } = this.#ctx.config.rtsp;
+    const { host, port, udpPortFirst, udpPortLast } = this.#ctx.config.rtsp;
+    // Made first: a range that holds no pair throws before anything is bound.
+    const udpPorts = this.#ctx.udpPorts ?? new UdpPortPool({
+      hostname: host,
+      ...(udpPortFirst !== 0 && { first: udpPortFirst, last: udpPortLast }),
+    });
     const listener = Deno.listen({ hostname: host, port, transport: "tcp" });
     this.#listener = listener;
+    this.#ctx = { ...this.#ctx, udpPorts };
     this.#port = (listener.addr as Deno.NetAddr).port;
     this.#loop = this.#accept(listener);
   }
@@ -52,7 +69,11 @@ export class RtspServer {
         }
         const s = new RtspSession(conn, this.#ctx);
         this.sessions.add(s);
-        s.run().finally(() => this.sessions.delete(s));
+        const run: Promise<void> = s.run().finally(() => {
+          this.sessions.delete(s);
+          this.#runs.delete(run);
+        });
+        this.#runs.add(run);
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.BadResource)) throw e;
@@ -72,7 +93,7 @@ export class RtspServer {
     return `${who} ${n} connections from ${addr.hostname} (limits.maxConnectionsPerAddress ${limit})`;
   }
 
-  /** Stops accepting and closes every session. */
+  /** Stops accepting, closes every session and waits for their UDP pairs, then closes the pool. */
   async close(): Promise<void> {
     try {
       this.#listener?.close();
@@ -81,5 +102,7 @@ export class RtspServer {
     }
     for (const s of this.sessions) s.close("server stopping");
     await this.#loop;
+    await Promise.all([...this.#runs]);
+    await this.#ctx.udpPorts?.close();
   }
 }

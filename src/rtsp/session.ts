@@ -1,7 +1,7 @@
 /**
  * RtspSession: the server's state machine for one RTSP connection (RFC 2326),
  * playing a live stream to the client as RTP over the connection itself
- * (interleaved, 10.12). The socket-free layer (`reader.ts`, `message.ts`,
+ * (interleaved, 10.12) or over UDP (12.39 `client_port` / `server_port`). The socket-free layer (`reader.ts`, `message.ts`,
  * `transport.ts`, `sdp_media.ts`) reads and writes the messages; the RTP side
  * is `src/outputs/rtsp_play.ts` (one packetizer per stream, one Subscriber and
  * RtpPacker per player).
@@ -16,20 +16,32 @@
  *   is 401 (with `WWW-Authenticate`), 403, 503 or 400 as the deny kind says, a
  *   redirect 302 with `Location`; no publisher is 404 at once (no wait).
  * - **SETUP** of a track (`trackID=N`) takes `RTP/AVP/TCP` with interleaved
- *   channels (the client's, else the next free pair); UDP and anything else is
- *   461. The aggregate URL is 459; a SETUP while playing is 455. The answer
- *   makes the session: a random id with `;timeout=` (rtsp.sessionTimeoutMs).
+ *   channels (the client's, else the next free pair), or `RTP/AVP` (UDP)
+ *   with `client_port`: a server pair from the server's UdpPortPool
+ *   (`rtsp.udpPortFirst`..`udpPortLast`), answered as `server_port`; the
+ *   packets go to the RTSP peer's address (a `destination=` is never
+ *   honoured, RFC 2326 15.6). The client's order picks; one session uses one
+ *   kind (a second kind is 461). No free pair is 453 (Not Enough Bandwidth),
+ *   another bind error 500; anything else is 461. The aggregate URL is 459; a
+ *   SETUP while playing is 455. The answer makes the session: a random id
+ *   with `;timeout=` (rtsp.sessionTimeoutMs).
  * - **PLAY** joins the hub as a player (the GOP cache's keyframe first, the
  *   bounded queue of `config.player`), answers `RTP-Info` (each track's first
  *   sequence number and RTP time) and `Range: npt=0.000-`, then the packets
  *   follow, an RTCP sender report per track right before them and every
- *   RTCP_INTERVAL_MS after. PLAY before SETUP is 455; a Session header naming
+ *   RTCP_INTERVAL_MS after. Over UDP the same RtpPacker bytes go to each
+ *   track's UdpTrackTransport (RTP to the client's RTP port, the reports from
+ *   the RTCP port), after the PLAY answer is written; every RTSP request
+ *   touches the transports, and a transport's failure (silence past the
+ *   timeout, send errors) closes the session with its reason. PLAY before SETUP is 455; a Session header naming
  *   no session is 454.
  * - **PAUSE** leaves the hub (a later PLAY joins again at a keyframe);
- *   **TEARDOWN** answers, then closes.
+ *   **TEARDOWN** releases the UDP pairs, answers, then closes; a close
+ *   releases them too (`released` resolves when their ports are free).
  * - Every write (answers, packets, reports) goes through one write chain, so
  *   nothing interleaves with part of another write.
- * - A connection that sends nothing (no request, no RTCP) for
+ * - A connection that sends nothing (no request, no RTCP on it or on a UDP
+ *   track's RTCP port) for
  *   `rtsp.sessionTimeoutMs` is closed; a message past the reader's caps is
  *   answered with its status, then closed; interleaved data on a channel no
  *   SETUP chose closes the connection.
@@ -55,7 +67,8 @@ import { Protocol, Role } from "../hub/session_kind.ts";
 import type { StreamHub } from "../hub/stream_hub.ts";
 import { Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
-import { type PlayTracks, rtpOf, RtpPacker, type TrackChannels } from "../outputs/rtsp_play.ts";
+import { INTERLEAVED_HEADER_SIZE, INTERLEAVED_MAGIC } from "../media/rtp/interleaved.ts";
+import { type PlayTracks, RtpChannel, rtpOf, RtpPacker, type TrackChannels } from "../outputs/rtsp_play.ts";
 import { VERSION } from "../version.ts";
 import {
   HeaderName,
@@ -71,7 +84,17 @@ import { RtspReader } from "./reader.ts";
 import { writeSdp } from "./sdp.ts";
 import { aacMedia, describeStream, h264Media, SdpTrack } from "./sdp_media.ts";
 import { RtspError, RtspStatus } from "./status.ts";
-import { chooseTransport, formatTransport, LowerTransport, TransportMode } from "./transport.ts";
+import {
+  chooseTransport,
+  Delivery,
+  formatTransport,
+  LowerTransport,
+  type PortPair,
+  TransportMode,
+  type TransportSpec,
+} from "./transport.ts";
+import { type UdpPortPool, UdpPortsExhaustedError } from "./udp_ports.ts";
+import { UdpTrackTransport } from "./udp_transport.ts";
 import { parseRtspUrl, type RtspUrl } from "./url.ts";
 
 /** What a session needs from the server (STYLE 10: the consumer declares it). */
@@ -81,6 +104,8 @@ export interface RtspContext {
   log: Logger;
   /** How often a playing session sends sender reports, ms; default RTCP_INTERVAL_MS (tests shorten it). */
   rtcpIntervalMs?: number;
+  /** The server's UDP pairs for RTP over UDP; absent: SETUP offers TCP interleaved only. */
+  udpPorts?: UdpPortPool;
 }
 
 /** The methods this server implements, for OPTIONS' Public (RFC 2326 12.28). */
@@ -128,6 +153,8 @@ interface SetupTrack {
   readonly channels: TrackChannels;
   /** The URL the client SETUP, for RTP-Info. */
   readonly url: string;
+  /** Over UDP: the track's transport (its channels only route the packer's bytes). */
+  readonly udp?: UdpTrackTransport;
 }
 
 /** A new random session id: 16 hex digits. */
@@ -167,6 +194,10 @@ export class RtspSession {
   #closed = false;
   /** An answer that ends the connection was queued: requests after it are not handled. */
   #closing = false;
+  /** The one lower transport of this session, once a SETUP chose it. */
+  #lower: LowerTransport | undefined;
+  /** The UDP pairs' release (TEARDOWN, close). */
+  #released: Promise<void> = Promise.resolve();
 
   constructor(conn: Deno.Conn, ctx: RtspContext) {
     this.#conn = conn;
@@ -209,6 +240,16 @@ export class RtspSession {
     return this.#bytesOut;
   }
 
+  /** The lower transport the session's SETUPs chose; undefined before one. */
+  get lower(): LowerTransport | undefined {
+    return this.#lower;
+  }
+
+  /** Resolves when the UDP pairs released so far (TEARDOWN, close) are free again. */
+  get released(): Promise<void> {
+    return this.#released;
+  }
+
   /** Runs the connection to its end; never throws. */
   async run(): Promise<void> {
     this.#armIdle();
@@ -237,6 +278,8 @@ export class RtspSession {
       }
     } catch (e) {
       this.close(closeReasonOf(e, "player"));
+    } finally {
+      await this.#released;
     }
   }
 
@@ -246,6 +289,7 @@ export class RtspSession {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     this.#stopPlay();
+    this.#release();
     try {
       this.#conn.close();
     } catch {
@@ -283,6 +327,62 @@ export class RtspSession {
     return done;
   }
 
+  /**
+   * Sends packer bytes (interleaved frames: RTP, and RTCP sender reports): on
+   * the connection, or over UDP to each frame's track (its RTP channel to
+   * `send()`, its RTCP channel to `sendRtcp()`). UDP sends return at once.
+   */
+  #deliver(bytes: Uint8Array): Promise<void> {
+    if (this.#lower !== LowerTransport.Udp) return this.#write(bytes);
+    if (this.#closed) return Promise.reject(new Deno.errors.BadResource("connection closed"));
+    let o = 0;
+    let run = 0;
+    let runTrack: UdpTrackTransport | undefined;
+    const flush = (end: number) => {
+      if (runTrack && end > run) runTrack.send(bytes.subarray(run, end));
+      runTrack = undefined;
+    };
+    while (o + INTERLEAVED_HEADER_SIZE <= bytes.length && bytes[o] === INTERLEAVED_MAGIC) {
+      const channel = bytes[o + 1];
+      const end = o + INTERLEAVED_HEADER_SIZE + ((bytes[o + 2] << 8) | bytes[o + 3]);
+      if (end > bytes.length) break;
+      let rtp: UdpTrackTransport | undefined;
+      let rtcp: UdpTrackTransport | undefined;
+      for (const t of this.#tracks.values()) {
+        if (t.channels.rtp === channel) rtp = t.udp;
+        else if (t.channels.rtcp === channel) rtcp = t.udp;
+      }
+      if (rtp !== runTrack) {
+        flush(o);
+        runTrack = rtp;
+        run = o;
+      }
+      if (rtcp) {
+        flush(o);
+        rtcp.sendRtcp(bytes.subarray(o + INTERLEAVED_HEADER_SIZE, end));
+      }
+      o = end;
+    }
+    flush(o);
+    this.#bytesOut += o;
+    return Promise.resolve();
+  }
+
+  /** Closes every UDP transport (their pairs go back to the pool); `#released` resolves when they are free. */
+  #release(): Promise<void> {
+    const closing: Promise<void>[] = [];
+    for (const [kind, t] of this.#tracks) {
+      if (!t.udp) continue;
+      closing.push(t.udp.close());
+      this.#tracks.set(kind, { kind: t.kind, channels: t.channels, url: t.url });
+    }
+    if (closing.length > 0) {
+      const before = this.#released;
+      this.#released = Promise.all([before, ...closing]).then(() => {}, () => {});
+    }
+    return this.#released;
+  }
+
   /** Writes an answer; a failed write closes the connection. */
   async #send(init: ResponseInit): Promise<void> {
     try {
@@ -304,6 +404,7 @@ export class RtspSession {
 
   async #request(req: RtspRequest): Promise<void> {
     const base = { cseq: req.cseq };
+    for (const t of this.#tracks.values()) t.udp?.touch();
     try {
       switch (req.method) {
         case RtspMethod.Options:
@@ -489,34 +590,104 @@ export class RtspSession {
     if (kind === undefined) throw fail(RtspStatus.NotFound, `${key} has no track ${url.track}`);
     const value = req.headers.get(HeaderName.Transport);
     if (value === undefined) throw fail(RtspStatus.UnsupportedTransport, "SETUP without a Transport header");
-    const choice = chooseTransport(value, { lower: [LowerTransport.Tcp], mode: TransportMode.Play });
+    const offered = this.#lower !== undefined
+      ? [this.#lower]
+      : this.#ctx.udpPorts
+      ? [LowerTransport.Tcp, LowerTransport.Udp]
+      : [LowerTransport.Tcp];
+    const choice = chooseTransport(value, { lower: offered, mode: TransportMode.Play });
     if (!choice.ok) {
       this.#log.info(`SETUP of ${key} track ${url.track}: no transport taken: ${choice.reason}`);
       throw fail(choice.status, choice.reason);
     }
-    const channels = this.#channels(kind, choice.spec.interleaved);
     const rtp = rtpOf(live.stream, this.#ctx.config.rtsp.mtu);
     const ssrc = kind === "video" ? rtp.video.sender.ssrc : rtp.audio.sender.ssrc;
-    this.#sessionId ??= newSessionId();
-    this.#key = key;
-    this.#tracks.set(kind, {
-      kind,
-      channels,
-      url: /[\s,;]/.test(req.uri) ? `trackID=${url.track}` : req.uri,
-    });
-    this.#state = "ready";
-    await this.#send({
-      cseq: req.cseq,
-      status: RtspStatus.Ok,
-      session: this.#sessionHeader(),
-      transport: formatTransport({
+    const trackUrl = /[\s,;]/.test(req.uri) ? `trackID=${url.track}` : req.uri;
+    let transport: TransportSpec;
+    if (choice.spec.lower === LowerTransport.Udp) {
+      const udp = await this.#udpTrack(key, kind, choice.spec.clientPort!);
+      if (udp === undefined) return; // the session closed meanwhile
+      // The packer's bytes are framed on the default channels; they only route to the track here.
+      const base = kind === "video" ? RtpChannel.Video : RtpChannel.Audio;
+      this.#tracks.set(kind, { kind, channels: { rtp: base, rtcp: base + 1 }, url: trackUrl, udp });
+      transport = {
+        protocol: "RTP",
+        profile: "AVP",
+        lower: LowerTransport.Udp,
+        delivery: Delivery.Unicast,
+        clientPort: udp.clientPort,
+        serverPort: [udp.pair.rtpPort, udp.pair.rtcpPort],
+        ssrc,
+      };
+    } else {
+      const channels = this.#channels(kind, choice.spec.interleaved);
+      this.#tracks.set(kind, { kind, channels, url: trackUrl });
+      transport = {
         protocol: "RTP",
         profile: "AVP",
         lower: LowerTransport.Tcp,
         interleaved: [channels.rtp, channels.rtcp],
         ssrc,
-      }),
+      };
+    }
+    this.#lower = choice.spec.lower;
+    this.#sessionId ??= newSessionId();
+    this.#key = key;
+    this.#state = "ready";
+    await this.#send({
+      cseq: req.cseq,
+      status: RtspStatus.Ok,
+      session: this.#sessionHeader(),
+      transport: formatTransport(transport),
     });
+  }
+
+  /**
+   * A UDP transport for `kind` to the RTSP peer's address and `clientPort`, on
+   * a pair from the server's pool (a track set up again gives its old pair
+   * back first). 453 when the pool has none free, 500 for another bind error;
+   * undefined when the session closed while binding.
+   */
+  async #udpTrack(
+    key: string,
+    kind: "video" | "audio",
+    clientPort: PortPair,
+  ): Promise<UdpTrackTransport | undefined> {
+    const old = this.#tracks.get(kind);
+    if (old?.udp) {
+      this.#tracks.delete(kind);
+      await old.udp.close();
+    }
+    let pair;
+    try {
+      pair = await this.#ctx.udpPorts!.allocate();
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      this.#log.warn(`SETUP of ${key} ${kind} over UDP: ${why}`);
+      if (e instanceof UdpPortsExhaustedError) throw fail(RtspStatus.NotEnoughBandwidth, why);
+      throw fail(RtspStatus.InternalServerError, why);
+    }
+    if (this.#closed) {
+      await pair.close();
+      return undefined;
+    }
+    const a = this.#conn.remoteAddr as Deno.NetAddr;
+    try {
+      return new UdpTrackTransport({
+        pair,
+        clientAddress: a.hostname,
+        clientPort,
+        timeoutMs: this.#ctx.config.rtsp.sessionTimeoutMs,
+        onFailure: (reason, detail) => this.close(`${reason}: ${detail}`),
+        onRtcp: () => {
+          this.#lastHeard = Date.now();
+        },
+      });
+    } catch (e) {
+      await pair.close();
+      if (!(e instanceof RangeError)) throw e;
+      throw fail(RtspStatus.BadRequest, e.message);
+    }
   }
 
   /** The client's channels, else the lowest even pair no other track uses. */
@@ -566,7 +737,7 @@ export class RtspSession {
     const sub = new Subscriber(
       `rtsp ${this.remote}`,
       packer,
-      { write: (bytes) => answered.promise.then(() => this.#write(bytes)) },
+      { write: (bytes) => answered.promise.then(() => this.#deliver(bytes)) },
       this.#ctx.config.player,
       this.#log,
       { protocol: Protocol.Rtsp },
@@ -594,13 +765,15 @@ export class RtspSession {
       range: LIVE_RANGE,
       rtpInfo,
     });
-    answered.resolve();
+    // Over UDP nothing orders the packets after the answer: they wait until it is written.
+    if (this.#lower === LowerTransport.Udp) sent.then(() => answered.resolve());
+    else answered.resolve();
     await joined;
     await sent;
     if (this.#closed || this.#subscriber !== sub) return; // the answer failed, or the play is over
     this.#rtcpTimer = setInterval(() => {
       const p = this.#packer;
-      if (p) this.#write(p.senderReports()).catch(() => {});
+      if (p) this.#deliver(p.senderReports()).catch(() => {});
     }, this.#ctx.rtcpIntervalMs ?? RTCP_INTERVAL_MS);
     this.#log.info(`playing ${key} (${[...this.#tracks.keys()].join(" and ")})`);
   }
@@ -617,6 +790,7 @@ export class RtspSession {
     if (this.#sessionId !== undefined) this.#checkSession(req, false);
     this.#closing = true;
     this.#stopPlay();
+    await this.#release();
     await this.#send({ cseq: req.cseq, status: RtspStatus.Ok });
     this.close("teardown");
   }

@@ -437,7 +437,7 @@ export async function startServer(
     makeConfig({
       ...overrides,
       rtmp: { host: "127.0.0.1", port: 0, ...overrides.rtmp },
-      rtsp: { host: "127.0.0.1", port: 0, ...overrides.rtsp },
+      rtsp: { host: "127.0.0.1", port: 0, udpPortFirst: 0, udpPortLast: 0, ...overrides.rtsp },
       http: { host: "127.0.0.1", port: 0, ...overrides.http },
     }),
     undefined,

@@ -20,6 +20,8 @@ import type { RtspResponse } from "../../src/rtsp/message.ts";
 import { parseSdp } from "../../src/rtsp/sdp.ts";
 import { PUBLIC_METHODS, RtspSession } from "../../src/rtsp/session.ts";
 import type { Admission } from "../../src/hub/admission.ts";
+import { UdpPortPool } from "../../src/rtsp/udp_ports.ts";
+import dgram from "node:dgram";
 
 /** A keyframe access unit: one IDR NAL unit of `size` bytes (AVCC, 4-byte lengths). */
 function keyframe(size = 6): Uint8Array {
@@ -34,6 +36,8 @@ interface Fixture {
   log: RecordingLogger;
   port: number;
   sessions: RtspSession[];
+  /** The sessions' UDP pairs. */
+  pool: UdpPortPool;
   /** Publishes live/x with H.264 and AAC sequence headers and a keyframe with audio. */
   publish(key?: string): Stream;
   url(path?: string): string;
@@ -43,6 +47,7 @@ async function withSessions(
   fn: (f: Fixture) => Promise<void>,
   overrides: ConfigOverrides = {},
   admission?: Admission,
+  pool: UdpPortPool = new UdpPortPool({ hostname: "127.0.0.1" }),
 ): Promise<void> {
   const log = new RecordingLogger();
   const config = makeConfig({ hub: { playWaitMs: 5_000 }, ...overrides });
@@ -54,7 +59,7 @@ async function withSessions(
   const loop = (async () => {
     try {
       for await (const conn of listener) {
-        const s = new RtspSession(conn, { hub, config, log, rtcpIntervalMs: 100 });
+        const s = new RtspSession(conn, { hub, config, log, rtcpIntervalMs: 100, udpPorts: pool });
         sessions.push(s);
         runs.push(s.run());
       }
@@ -67,6 +72,7 @@ async function withSessions(
     log,
     port,
     sessions,
+    pool,
     publish(key = "live/x") {
       const stream = hub.publish(key, new FakePublisher());
       stream.push(FrameKind.Video, 0, X264_MAIN_640X360_AVC_HEADER);
@@ -84,7 +90,42 @@ async function withSessions(
     listener.close();
     await loop;
     await Promise.all(runs);
+    await pool.close();
     hub.stop();
+  }
+}
+
+/** A client's UDP pair on 127.0.0.1 (any free ports), keeping what arrives on each. */
+async function clientPair(): Promise<{
+  ports: readonly [number, number];
+  rtp: Uint8Array[];
+  rtcp: Uint8Array[];
+  close(): Promise<void>;
+}> {
+  const bind = () =>
+    new Promise<dgram.Socket>((resolve) => {
+      const s = dgram.createSocket("udp4");
+      s.bind(0, "127.0.0.1", () => resolve(s));
+    });
+  const [a, b] = [await bind(), await bind()];
+  const rtp: Uint8Array[] = [];
+  const rtcp: Uint8Array[] = [];
+  a.on("message", (m) => rtp.push(new Uint8Array(m)));
+  b.on("message", (m) => rtcp.push(new Uint8Array(m)));
+  return {
+    ports: [a.address().port, b.address().port],
+    rtp,
+    rtcp,
+    close: () => Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => {}),
+  };
+}
+
+/** Waits until `ok()` or fails after `ms`. */
+async function until(ok: () => boolean, what: string, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    assert(Date.now() < end, `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -156,7 +197,7 @@ Deno.test("RtspSession.run() answers DESCRIBE with 404 at once when nobody publi
   });
 });
 
-Deno.test("RtspSession.run() refuses SETUP of the aggregate with 459, over UDP with 461, and PLAY before SETUP with 455", async () => {
+Deno.test("RtspSession.run() refuses SETUP of the aggregate with 459, UDP with no client_port with 461, and PLAY before SETUP with 455", async () => {
   await withSessions(async (f) => {
     f.publish();
     const c = await RtspTestClient.connect(f.port);
@@ -166,9 +207,10 @@ Deno.test("RtspSession.run() refuses SETUP of the aggregate with 459, over UDP w
       const udp = await c.request({
         method: "SETUP",
         uri: `${f.url()}/trackID=0`,
-        transport: "RTP/AVP;unicast;client_port=5000-5001",
+        transport: "RTP/AVP;unicast",
       });
       assertEquals(udp.status, 461);
+      assertEquals(f.pool.inUse, 0, "no pair taken for a refused SETUP");
       assertEquals(
         (await c.request({ method: "SETUP", uri: `${f.url()}/trackID=7`, transport: TCP })).status,
         404,
@@ -356,4 +398,198 @@ Deno.test("RtspSession.run() sends sender reports on the RTCP channels while pla
       c.close();
     }
   });
+});
+
+Deno.test("RtspSession.run() answers a UDP SETUP with client_port, a server pair and the SSRC, and plays RTP to the peer's ports", async () => {
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    const video = await clientPair();
+    const audio = await clientPair();
+    try {
+      assertEquals((await c.request({ method: "DESCRIBE", uri: f.url() })).status, 200);
+      // destination= is never honoured: the packets go to the RTSP peer's own address.
+      const v = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=0`,
+        transport: `RTP/AVP;unicast;destination=192.0.2.9;client_port=${video.ports[0]}-${video.ports[1]}`,
+      });
+      assertEquals(v.status, 200);
+      const vt = v.headers.get("Transport")!;
+      const m = vt.match(
+        /^RTP\/AVP;unicast;client_port=(\d+)-(\d+);server_port=(\d+)-(\d+);ssrc=[0-9A-F]{8}$/,
+      );
+      assert(m, `the Transport answer: ${vt}`);
+      assertEquals([Number(m[1]), Number(m[2])], [...video.ports]);
+      const server = [Number(m[3]), Number(m[4])];
+      assertEquals([server[0] % 2, server[1] - server[0]], [0, 1], "RTP on an even port, RTCP on the next");
+      const id = parseSession(v.headers.get("Session")!).id;
+      const tcp = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=1`,
+        transport: TCP,
+        session: { id },
+      });
+      assertEquals(tcp.status, 461, "one session uses one lower transport");
+      const a = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=1`,
+        transport: `RTP/AVP/UDP;unicast;client_port=${audio.ports[0]}-${audio.ports[1]}`,
+        session: { id },
+      });
+      assertEquals(a.status, 200);
+      assertEquals(f.pool.inUse, 2);
+      assertEquals((await c.request({ method: "PLAY", uri: f.url(), session: { id } })).status, 200);
+      await until(
+        () =>
+          video.rtp.length >= 4 && audio.rtp.length >= 1 && video.rtcp.length >= 2 && audio.rtcp.length >= 1,
+        "RTP and sender reports over UDP",
+      );
+      assertEquals(video.rtp[0][12] & 0x1f, 24, "SPS and PPS in a STAP-A first");
+      assertEquals(video.rtp[0][1] & 0x7f, 96);
+      assertEquals(audio.rtp[0][1] & 0x7f, 97);
+      assertEquals(video.rtcp[0][1], 200, "sender reports on the RTCP port");
+      assertEquals(audio.rtcp[0][1], 200);
+      assert(
+        video.rtp.every((p) => p[0] === 0x80 || p[0] === 0x90),
+        "plain RTP datagrams, no interleaved framing",
+      );
+      const keep = await c.request({ method: "GET_PARAMETER", uri: f.url(), session: { id } });
+      assertEquals(keep.status, 200);
+      const entry = f.hub.sessions.list({ protocol: "rtsp" })[0];
+      assertGreater(entry.bytesOut, 3000, "UDP bytes are counted");
+    } finally {
+      c.close();
+      await video.close();
+      await audio.close();
+    }
+  });
+});
+
+Deno.test("RtspSession.run() answers 453 when the UDP pool is exhausted and 500 when it cannot bind", async () => {
+  await withSessions(
+    async (f) => {
+      f.publish();
+      const c = await RtspTestClient.connect(f.port);
+      try {
+        const v = await c.request({
+          method: "SETUP",
+          uri: `${f.url()}/trackID=0`,
+          transport: "RTP/AVP;unicast;client_port=6000-6001",
+        });
+        assertEquals(v.status, 200);
+        const id = parseSession(v.headers.get("Session")!).id;
+        const a = await c.request({
+          method: "SETUP",
+          uri: `${f.url()}/trackID=1`,
+          transport: "RTP/AVP;unicast;client_port=6002-6003",
+          session: { id },
+        });
+        assertEquals(a.status, 453);
+        assert(f.log.lines.some((l) => /Cannot allocate UDP port pair/.test(l.msg)), "the reason is logged");
+      } finally {
+        c.close();
+      }
+    },
+    {},
+    undefined,
+    new UdpPortPool({ hostname: "127.0.0.1", maxPairs: 1 }),
+  );
+  // 192.0.2.1 (TEST-NET-1, RFC 5737) is no local address: the bind fails.
+  await withSessions(
+    async (f) => {
+      f.publish();
+      const c = await RtspTestClient.connect(f.port);
+      try {
+        const v = await c.request({
+          method: "SETUP",
+          uri: `${f.url()}/trackID=0`,
+          transport: "RTP/AVP;unicast;client_port=6000-6001",
+        });
+        assertEquals(v.status, 500);
+      } finally {
+        c.close();
+      }
+    },
+    {},
+    undefined,
+    new UdpPortPool({ hostname: "192.0.2.1" }),
+  );
+});
+
+Deno.test("RtspSession.run() gives the UDP pairs back on TEARDOWN before answering, and on a dropped connection", async () => {
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const v = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=0`,
+        transport: "RTP/AVP;unicast;client_port=6000-6001",
+      });
+      const id = parseSession(v.headers.get("Session")!).id;
+      await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=1`,
+        transport: "RTP/AVP;unicast;client_port=6002-6003",
+        session: { id },
+      });
+      assertEquals(f.pool.inUse, 2);
+      assertEquals((await c.request({ method: "PLAY", uri: f.url(), session: { id } })).status, 200);
+      assertEquals((await c.request({ method: "TEARDOWN", uri: f.url(), session: { id } })).status, 200);
+      assertEquals(f.pool.inUse, 0, "both pairs are back when TEARDOWN is answered");
+      assert(await c.closedByServer());
+    } finally {
+      c.close();
+    }
+    const d = await RtspTestClient.connect(f.port);
+    const v = await d.request({
+      method: "SETUP",
+      uri: `${f.url()}/trackID=0`,
+      transport: "RTP/AVP;unicast;client_port=6000-6001",
+    });
+    assertEquals(v.status, 200);
+    assertEquals(f.pool.inUse, 1);
+    d.close();
+    await until(() => f.sessions[1].closed, "the session to see the close");
+    await f.sessions[1].released;
+    assertEquals(f.pool.inUse, 0, "a dropped connection gives its pair back");
+  });
+});
+
+Deno.test("RtspSession.run() keeps a UDP session while RTCP comes to its server port, and closes it after rtsp.sessionTimeoutMs of silence", async () => {
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    const sock = dgram.createSocket("udp4");
+    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+    try {
+      const port = sock.address().port;
+      const v = await c.request({
+        method: "SETUP",
+        uri: `${f.url()}/trackID=0`,
+        transport: `RTP/AVP;unicast;client_port=${port}-${port}`,
+      });
+      const serverRtcp = Number(v.headers.get("Transport")!.match(/server_port=\d+-(\d+)/)![1]);
+      const id = parseSession(v.headers.get("Session")!).id;
+      assertEquals((await c.request({ method: "PLAY", uri: f.url(), session: { id } })).status, 200);
+      // A receiver report with no blocks (RFC 3550 6.4.2) every 200 ms for 1.6 s: past the 1 s timeout.
+      const rr = new Uint8Array([0x80, 201, 0, 1, 0, 0, 0, 1]);
+      for (let i = 0; i < 8; i++) {
+        sock.send(rr, serverRtcp, "127.0.0.1");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert(!f.sessions[0].closed, "RTCP over UDP keeps the session");
+      const quiet = Date.now();
+      assert(await c.closedByServer(), "silence closes the connection");
+      assert(Date.now() - quiet < 2_500, "within about rtsp.sessionTimeoutMs");
+      await f.sessions[0].released;
+      assertEquals(f.pool.inUse, 0);
+      const line = f.log.lines.find((l) => l.msg.startsWith("closed:"))!.msg;
+      assertMatch(line, /player live\/x.*(udp_timeout|no request or RTCP)/);
+    } finally {
+      c.close();
+      await new Promise<void>((r) => sock.close(() => r()));
+    }
+  }, { rtsp: { sessionTimeoutMs: 1_000 } });
 });
