@@ -136,23 +136,25 @@ Deno.test("hlsRoutes() answers 404 for a resource of another run (epoch) and 503
   stop();
 });
 
+/** live/small, a rendition of live/cam (a transcode from it). */
+const SMALL_TRANSCODE = {
+  key: "live/small",
+  from: "live/cam",
+  input: "rtmp" as const,
+  videoCodec: "libx264",
+  videoSize: "320x240",
+  videoBitrateKbps: 300,
+  videoFps: 0,
+  videoGop: 0,
+  audioCodec: "aac",
+  audioBitrateKbps: 64,
+  audioSampleRate: 0,
+  audioChannels: 0,
+  args: [],
+};
+
 Deno.test("hlsRoutes() multivariant playlist lists the stream's renditions (transcodes made from it) after it", async () => {
-  const transcode = {
-    key: "live/small",
-    from: "live/cam",
-    input: "rtmp" as const,
-    videoCodec: "libx264",
-    videoSize: "320x240",
-    videoBitrateKbps: 300,
-    videoFps: 0,
-    videoGop: 0,
-    audioCodec: "aac",
-    audioBitrateKbps: 64,
-    audioSampleRate: 0,
-    audioChannels: 0,
-    args: [],
-  };
-  const { hub, get, stop } = setup({ transcodes: [transcode] });
+  const { hub, get, stop } = setup({ transcodes: [SMALL_TRANSCODE] });
   send(hub.publish("live/cam", new FakePublisher("cam")), 0, 1000);
   send(hub.publish("live/small", new FakePublisher("small")), 0, 1000);
   const text = await (await get("/live/cam.m3u8")).text();
@@ -164,22 +166,7 @@ Deno.test("hlsRoutes() multivariant playlist lists the stream's renditions (tran
 });
 
 Deno.test("hlsRoutes() media playlist of a stream with renditions carries EXT-X-RENDITION-REPORT for each other one", async () => {
-  const transcode = {
-    key: "live/small",
-    from: "live/cam",
-    input: "rtmp" as const,
-    videoCodec: "libx264",
-    videoSize: "320x240",
-    videoBitrateKbps: 300,
-    videoFps: 0,
-    videoGop: 0,
-    audioCodec: "aac",
-    audioBitrateKbps: 64,
-    audioSampleRate: 0,
-    audioChannels: 0,
-    args: [],
-  };
-  const { hub, hls, get, stop } = setup({ transcodes: [transcode] });
+  const { hub, hls, get, stop } = setup({ transcodes: [SMALL_TRANSCODE] });
   const cam = hub.publish("live/cam", new FakePublisher("cam"));
   const small = hub.publish("live/small", new FakePublisher("small"));
   send(cam, 0, 1000);
