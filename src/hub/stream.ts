@@ -129,6 +129,8 @@ export class Stream implements FrameSource {
   #seq = { [FrameKind.Audio]: 0, [FrameKind.Video]: 0, [FrameKind.Data]: 0 };
   #lastOut = { [FrameKind.Audio]: -1, [FrameKind.Video]: -1, [FrameKind.Data]: -1 };
   #maxOut = -1;
+  /** When (clock ms) the newest timestamp (`#maxOut`) was pushed. */
+  #maxOutAt = 0;
   /** Whether an audio or video frame proper has been timed yet (on any publisher). */
   #clockStarted = false;
   #base: number | undefined;
@@ -228,7 +230,10 @@ export class Stream implements FrameSource {
     const seq = ++this.#seq[kind];
     const prevTimestamp = this.#lastOut[kind];
     this.#lastOut[kind] = timestamp;
-    if (timestamp > this.#maxOut) this.#maxOut = timestamp;
+    if (timestamp > this.#maxOut) {
+      this.#maxOut = timestamp;
+      this.#maxOutAt = this.#clock();
+    }
     const frame: MediaFrame = {
       kind,
       timestamp,
@@ -289,6 +294,14 @@ export class Stream implements FrameSource {
    * bytes at removal plus the attached ones' now. Never decreases (a write still under way at removal is
    * not counted).
    */
+  /**
+   * The newest timestamp pushed (-1 before any) and when it was pushed, on the stream's clock: what a
+   * sender report's "now" is in hub time (RTSP).
+   */
+  get newest(): { readonly timestamp: number; readonly at: number } {
+    return { timestamp: this.#maxOut, at: this.#maxOutAt };
+  }
+
   get bytesOut(): number {
     let n = this.#sentByGone;
     for (const s of this.subscribers) n += s.stats.bytesSent;

@@ -58,6 +58,9 @@ const Offset = {
 
 const NOTHING = new Uint8Array(0);
 
+/** How far a live stream's frames may move off the sender reports' line before it is drawn again, ms. */
+export const REANCHOR_MS = 1_000;
+
 /** One stream's packetizers, and the newest hub time they packed (the instant sender reports are for). */
 export class StreamRtp {
   readonly video: H264Packetizer;
@@ -66,8 +69,14 @@ export class StreamRtp {
   newestMs = -1;
   /** The wall clock (ms) when `newestMs` was packed. */
   newestAt = 0;
+  /** The live stream packed, whose newest pushed frame says what hub time it is now. */
+  readonly #stream: Pick<Stream, "newest"> | undefined;
+  /** Live: hub time minus wall time, fixed at the first report (see hubTimeAt). */
+  #anchor: number | undefined;
 
-  constructor(maxPayloadSize: number) {
+  /** `stream`: the live stream; without one (a file), hub time follows the frames packed. */
+  constructor(maxPayloadSize: number, stream?: Pick<Stream, "newest">) {
+    this.#stream = stream;
     this.video = new H264Packetizer({
       maxPayloadSize,
       payloadType: SdpTrack.Video.payloadType,
@@ -104,8 +113,24 @@ export class StreamRtp {
     return bytes;
   }
 
-  /** The hub time of wall-clock instant `now`: the newest frame's, moved on by the time since. */
+  /**
+   * The hub time of wall-clock instant `now`, what every sender report of the stream maps. For a live
+   * stream it is one line, hub time = wall time + a constant, drawn at the first report from the newest
+   * frame pushed (not packed: a player that joins with the GOP cache packs older frames first) and kept, so
+   * that between two reports the NTP and RTP times advance alike (RFC 3550 6.4.1; a player such as ffmpeg
+   * re-bases its timestamps on each report, and a report that moved with the frames' arrival jitter would
+   * make them jump). It is drawn again when the frames have moved more than REANCHOR_MS off the line (a
+   * publisher that came back, a clock that drifted). For a file: the newest frame packed, moved on.
+   */
   hubTimeAt(now: number): number {
+    const live = this.#stream?.newest;
+    if (live && live.timestamp >= 0) {
+      const current = live.timestamp + Math.max(0, now - live.at);
+      if (this.#anchor === undefined || Math.abs(current - (now + this.#anchor)) > REANCHOR_MS) {
+        this.#anchor = current - now;
+      }
+      return now + this.#anchor;
+    }
     return this.newestMs < 0 ? 0 : this.newestMs + Math.max(0, now - this.newestAt);
   }
 }
@@ -116,7 +141,7 @@ const shared = new WeakMap<Stream, StreamRtp>();
 export function rtpOf(stream: Stream, maxPayloadSize: number): StreamRtp {
   let rtp = shared.get(stream);
   if (!rtp) {
-    rtp = new StreamRtp(maxPayloadSize);
+    rtp = new StreamRtp(maxPayloadSize, stream);
     for (const f of [stream.videoHeader, stream.audioHeader]) if (f) rtp.configure(f);
     shared.set(stream, rtp);
   }

@@ -91,6 +91,8 @@ export interface UdpTransportCounts {
   sendDropped: number;
   /** RTP datagrams taken from the client (RECORD) or ignored from it (PLAY: NAT openers). */
   rtpReceived: number;
+  /** Their bytes. */
+  rtpBytesReceived: number;
   /** RTCP datagrams from the client that read. */
   rtcpReceived: number;
   /** Receiver reports among them. */
@@ -179,6 +181,7 @@ export class UdpTrackTransport {
     sendErrors: 0,
     sendDropped: 0,
     rtpReceived: 0,
+    rtpBytesReceived: 0,
     rtcpReceived: 0,
     receiverReports: 0,
     rtcpMalformed: 0,
@@ -446,6 +449,7 @@ export class UdpTrackTransport {
   #onRtpDatagram(msg: Uint8Array, remote: UdpRemote): void {
     if (!this.#accept(msg, remote, this.#maxRtpSize)) return;
     this.counts.rtpReceived++;
+    this.counts.rtpBytesReceived += msg.length;
     // a plain Uint8Array view of node's Buffer (no copy)
     if (this.mode === UdpTrackMode.Record) {
       this.#opts.onRtp?.(new Uint8Array(msg.buffer, msg.byteOffset, msg.length));

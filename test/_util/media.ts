@@ -601,16 +601,17 @@ export class FlvTagReader {
 /**
  * Runs `fn` with a fresh temp dir and a started test server; afterwards stops
  * the server and removes the dir, and when `fn` failed prints the server's last
- * log lines.
+ * log lines. `admission` is the policy it starts with (default: allow all).
  */
 export async function withServer(
   fn: (server: TestServer, dir: string) => Promise<void>,
   overrides: ConfigOverrides = {},
+  admission?: Admission,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sluice_e2e_" });
   let server: TestServer | undefined;
   try {
-    server = await startServer(overrides);
+    server = await startServer(overrides, admission);
     await fn(server, dir);
   } catch (e) {
     if (server) console.error(`server log (last 40 lines):\n${server.logs.slice(-40).join("\n")}`);

@@ -11,7 +11,7 @@ import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { FrameKind } from "../../src/media/frame.ts";
 import { readRtcp } from "../../src/media/rtp/rtcp.ts";
 import { rtpPackets } from "../../src/media/rtp/interleaved.ts";
-import { RtpChannel, rtpOf, RtpPacker } from "../../src/outputs/rtsp_play.ts";
+import { REANCHOR_MS, RtpChannel, rtpOf, RtpPacker } from "../../src/outputs/rtsp_play.ts";
 
 const KEYFRAME = hex(`17 01 00 00 00  00 00 00 06  65 88 84 00 33 ff`);
 const INTER = hex(`27 01 00 00 00  00 00 00 04  41 9a 00 10`);
@@ -110,11 +110,27 @@ Deno.test("RtpPacker.senderReports() maps one instant for both tracks: NTP now, 
   const p = new RtpPacker(rtp, BOTH);
   const key = stream.push(FrameKind.Video, 1_000, KEYFRAME);
   p.pack(key);
-  const now = rtp.newestAt;
+  const now = stream.newest.at;
   const [v, a] = rtpPackets(p.senderReports(now)).map((x) => readRtcp(x)[0]);
   assert(v.type === "sr" && a.type === "sr");
   assertEquals(v.ntp, a.ntp, "the same wall-clock instant");
   assertEquals(v.rtpTimestamp, rtp.video.sender.clock!.at(key.timestamp));
   assertEquals(a.rtpTimestamp, rtp.audio.sender.clock!.at(key.timestamp));
+  hub.stop();
+});
+
+Deno.test("StreamRtp.hubTimeAt(): a live stream's reports keep one line through arrival jitter, redrawn past 1 s", () => {
+  const { hub, stream } = live();
+  const rtp = rtpOf(stream, 1400);
+  stream.push(FrameKind.Video, 1_000, KEYFRAME);
+  const t0 = stream.newest.at;
+  assertEquals(rtp.hubTimeAt(t0), stream.newest.timestamp, "drawn from the newest frame pushed");
+  const first = rtp.hubTimeAt(t0);
+  // Later reports advance with the wall clock alone, whatever the frames' arrival did meanwhile.
+  assertEquals(rtp.hubTimeAt(t0 + 5_000), first + 5_000);
+  // Frames that moved off the line by more than REANCHOR_MS (a publisher that came back later): redrawn.
+  stream.push(FrameKind.Video, 1_000 + 40 + REANCHOR_MS + 500, INTER);
+  const t1 = stream.newest.at;
+  assertEquals(rtp.hubTimeAt(t1), stream.newest.timestamp);
   hub.stop();
 });
