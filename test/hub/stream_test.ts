@@ -491,3 +491,15 @@ Deno.test("Stream.snapshot() counts externalViewers (HLS viewers) beside its sub
   assertEquals(snap.viewers.total, 3);
   assertEquals(snap.viewers.byProtocol, { hls: 3 });
 });
+
+Deno.test("Stream.newest: the newest timestamp pushed and the clock when it was pushed; older frames leave it", () => {
+  const { s, clock } = clockedStream();
+  assertEquals(s.newest, { timestamp: -1, at: 0 });
+  s.push(Video, 0, avcKeyframe());
+  clock.now += 40;
+  s.push(Video, 40, avcInterFrame());
+  assertEquals(s.newest, { timestamp: 40, at: 10_040 });
+  clock.now += 10;
+  s.push(Audio, 30, aacRaw()); // behind the newest: the newest stays
+  assertEquals(s.newest, { timestamp: 40, at: 10_040 });
+});
