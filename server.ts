@@ -273,6 +273,13 @@ if (import.meta.main) {
       `https:   https://${shown}:${sluice.httpsPort}/live/{stream}.flv   (and every HTTP path; HTTP/2 too)`,
     );
   }
+  if (sluice.rtspPort !== 0) {
+    const r = config.rtsp.host === "0.0.0.0" || config.rtsp.host === "::" ? "localhost" : config.rtsp.host;
+    log.info(`RTSP listening on ${config.rtsp.host}:${sluice.rtspPort}`);
+    log.info(
+      `rtsp:    rtsp://${r}:${sluice.rtspPort}/live/{stream}   (play, e.g. ffplay rtsp://${r}:${sluice.rtspPort}/live/cam; publish, ffmpeg -re -i in.mp4 -c copy -f rtsp rtsp://${r}:${sluice.rtspPort}/live/cam)`,
+    );
+  }
   log.info(`health:  http://${shown}:${sluice.httpPort}/health`);
   log.info(`admin:   http://${shown}:${sluice.httpPort}/admin/   (API under /api/v1, metrics at /metrics)`);
   if (!sluice.guard.hasCredential) {

@@ -175,7 +175,10 @@ export class Sluice {
     return this.#accessLog;
   }
 
-  /** The bound listeners: RTMP and HTTP, and RTMPS and HTTPS when TLS is on. */
+  /**
+   * The bound listeners: RTMP and HTTP, RTMPS and HTTPS when TLS is on, and RTSP (with its UDP range)
+   * when it runs.
+   */
   listeners(): SluiceListener[] {
     const all: SluiceListener[] = [
       { protocol: "rtmp", host: this.config.rtmp.host, port: this.rtmpPort },
@@ -183,6 +186,15 @@ export class Sluice {
     ];
     if (this.#rtmps) all.push({ protocol: "rtmps", host: this.config.rtmp.host, port: this.rtmpsPort });
     if (this.#https) all.push({ protocol: "https", host: this.config.http.host, port: this.httpsPort });
+    if (this.#rtsp) {
+      const pool = this.#rtsp.udpPorts;
+      all.push({
+        protocol: "rtsp",
+        host: this.config.rtsp.host,
+        port: this.rtspPort,
+        udpPorts: { first: pool?.first ?? 0, last: pool?.last ?? 0 },
+      });
+    }
     return all;
   }
 

@@ -459,6 +459,7 @@ Deno.test("server.ts --ffserver-conf doc.conf --print-config prints the migrated
   const printed = parseJsonc(r.stdout, "stdout") as Config;
   assertEquals(printed.http.port, 10535);
   assertEquals(printed.http.host, "0.0.0.0");
+  assertEquals([printed.rtsp.port, printed.rtsp.enabled], [5454, true], "RTSPPort 5454");
   assertEquals(printed.limits.maxPlayers, 1000);
   assertEquals(printed.limits.maxBandwidthKbps, 1000);
   assertEquals(printed.log.access, "-");
@@ -482,9 +483,8 @@ Deno.test("server.ts --ffserver-conf doc.conf --print-config prints the migrated
     makeConfig((await loadFfserverConf(`${ROOT}${DOC_CONF}`)).overrides),
   );
   assertEquals(stderrLines(r.stderr), [
-    `${DOC_CONF}:7: RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, WebSocket-FLV or RTMP)`,
     `${DOC_CONF}:32: Format avi is not served: <Stream test.avi> is skipped; use Format flv (HTTP-FLV, and ` +
-    "WebSocket-FLV on upgrade)",
+    "WebSocket-FLV on upgrade), rtp (RTSP) or mpegts (MPEG-TS over HTTP)",
     `${DOC_CONF}:45: ignored: Bitexact (a transcode has no such setting; AVOptionVideo NAME VALUE passes an ` +
     "ffmpeg option)",
     `${DOC_CONF}:46: ignored: Dctfastint (a transcode has no such setting; AVOptionVideo NAME VALUE passes an ` +
@@ -527,9 +527,8 @@ Deno.test("server.ts --ffserver-conf live.conf --print-config holds the feed, bo
     audioCodec: "aac",
     args: [],
   }]);
-  assertEquals(stderrLines(r.stderr), [
-    `${LIVE_CONF}:8: RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, WebSocket-FLV or RTMP)`,
-  ]);
+  assertEquals(printed.rtsp.port, 5454, "RTSPPort 5454");
+  assertEquals(stderrLines(r.stderr), [], "live.conf maps line for line");
 });
 
 Deno.test("server.ts --ffserver-conf exits 2 naming the line of a syntax error, and without --allow-read saying to add it", async () => {
@@ -568,15 +567,15 @@ Deno.test({
   sanitizeResources: true,
   fn: async () => {
     const text = (maxClients: number) =>
-      `# a test ffserver.conf\nPort 10535\nRTSPPort 5454\nMaxClients ${maxClients}\n` +
+      `# a test ffserver.conf\nPort 10535\nRTSPPort 5454\nDaemon\nMaxClients ${maxClients}\n` +
       "<Feed feed1.ffm>\nACL allow localhost\n</Feed>\n<Stream live.flv>\nFeed feed1.ffm\n</Stream>\n";
     await withConfigFile(text(1000), async (path) => {
       const server = await startCli(["--ffserver-conf", path, ...LOCAL], SERVE_READ);
       try {
         const shown = () => server.log.map(logText);
-        const rtsp = `${path}:3: RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, ` +
-          "WebSocket-FLV or RTMP)";
-        assert(shown().includes(rtsp), server.log.join("\n"));
+        const daemon = `${path}:4: Sluice never forks: Daemon is ignored and it runs in the foreground (a ` +
+          "service manager runs it in the background)";
+        assert(shown().includes(daemon), server.log.join("\n"));
         assert(
           shown().includes(`ffserver config: ${path} (the flags given override it)`),
           server.log.join("\n"),
@@ -593,7 +592,11 @@ Deno.test({
           await new Promise((r) => setTimeout(r, 50));
         }
         assert(shown().includes(reloaded), server.log.join("\n"));
-        assertEquals(shown().filter((l) => l === rtsp).length, 2, "the warnings are logged again on reload");
+        assertEquals(
+          shown().filter((l) => l === daemon).length,
+          2,
+          "the warnings are logged again on reload",
+        );
         assertEquals((await server.stop("SIGTERM")).code, 0, server.log.join("\n"));
       } finally {
         await server.kill();

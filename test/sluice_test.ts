@@ -7,7 +7,7 @@ import { makeConfig } from "../src/config/config.ts";
 import { ConfigError } from "../src/config/validate.ts";
 import { setLogSink } from "../src/log.ts";
 import { admissionBoundMs, Sluice } from "../src/sluice.ts";
-import { assert, assertEquals, assertNotEquals, assertRejects } from "./_util/assert.ts";
+import { assert, assertEquals, assertNotEquals, assertRejects, assertThrows } from "./_util/assert.ts";
 import { RecordingLogger } from "./_util/hub_fakes.ts";
 
 const HOST = "127.0.0.1";
@@ -60,6 +60,40 @@ Deno.test("Sluice.start() binds free RTMP and HTTP ports when the config asks fo
     assert(s.rtmp !== undefined && s.sources !== undefined, "listener and sources exist once started");
     return Promise.resolve();
   });
+});
+
+Deno.test("Sluice.listeners() lists RTSP with its bound port and UDP range while it runs, none with RTSP off", async () => {
+  await withSluice((s) => {
+    assertEquals(s.listeners(), [
+      { protocol: "rtmp", host: HOST, port: s.rtmpPort },
+      { protocol: "http", host: HOST, port: s.httpPort },
+      { protocol: "rtsp", host: HOST, port: s.rtspPort, udpPorts: { first: 8000, last: 8999 } },
+    ]);
+    assert(s.rtspPort > 0, `rtspPort ${s.rtspPort}`);
+    return Promise.resolve();
+  });
+  const off = new Sluice(makeConfig({
+    rtmp: { host: HOST, port: 0 },
+    http: { host: HOST, port: 0 },
+    rtsp: { enabled: false },
+  }));
+  const prevSink = setLogSink(() => {});
+  try {
+    await off.start();
+    assertEquals(off.listeners().map((l) => l.protocol), ["rtmp", "http"]);
+    assertEquals(off.rtspPort, 0);
+  } finally {
+    await off.stop();
+    setLogSink(prevSink);
+  }
+});
+
+Deno.test("new Sluice() refuses an RTSP UDP range that holds no RTP/RTCP pair, as a ConfigError", () => {
+  const e = assertThrows(
+    () => new Sluice(makeConfig({ rtsp: { udpPortFirst: 9001, udpPortLast: 9000 } })),
+    ConfigError,
+  );
+  assertEquals(e.message, "Cannot use rtsp.udpPortFirst: 9001 is above rtsp.udpPortLast 9000");
 });
 
 Deno.test("Sluice.start() serves GET /health on the HTTP port with 200 and JSON status ok", async () => {

@@ -158,8 +158,15 @@ export function serverView(
       outTotalBytes: totals.bytesOut,
     },
     streams: { live: totals.streams, seen: totals.streamsSeen },
-    listeners: ctx.listeners().map((l) => ({ protocol: l.protocol, host: l.host, port: l.port })),
+    listeners: ctx.listeners().map(listenerView),
   };
+}
+
+/** A listener as the API shows it: a copy, its UDP range only when it has one (RTSP). */
+function listenerView(l: AdminListener): AdminListener {
+  const view: AdminListener = { protocol: l.protocol, host: l.host, port: l.port };
+  if (l.udpPorts !== undefined) view.udpPorts = { first: l.udpPorts.first, last: l.udpPorts.last };
+  return view;
 }
 
 /** 405 with `allow` when `req`'s method is not in `allowed`; undefined when it is. */

@@ -44,12 +44,21 @@ export interface AdminHub {
 
 /** A bound listener, as `GET /api/v1/server` lists it. */
 export interface AdminListener {
-  /** `rtmp` (RTMP publish and play) or `http` (HTTP-FLV, WebSocket-FLV, push, VOD, this API). */
-  protocol: "rtmp" | "http" | "rtmps" | "https";
+  /**
+   * `rtmp` (RTMP publish and play), `http` (HTTP-FLV, WebSocket-FLV, push, VOD, HLS, this API), their TLS
+   * twins `rtmps` and `https`, or `rtsp` (RTSP play, RTP over TCP interleaved or UDP).
+   */
+  protocol: "rtmp" | "http" | "rtmps" | "https" | "rtsp";
   /** The address it binds, e.g. "0.0.0.0". */
   host: string;
   /** The bound port (the real one when the config asked for 0). */
   port: number;
+  /**
+   * `rtsp` only: the UDP ports of RTP over UDP, RTP on an even port and RTCP on the next, from `first` (an
+   * odd configured first port rounded up) to `last`; `{ first: 0, last: 0 }` when the system picks free
+   * ports.
+   */
+  udpPorts?: { first: number; last: number };
 }
 
 /** The admin API's context. */

@@ -20,6 +20,8 @@
  * | -------------------------------------------- | ---------------------------------------------------------- |
  * | `Port`, `HTTPPort` N                         | `http.port`                                                |
  * | `BindAddress`, `HTTPBindAddress` ADDR        | `http.host`                                                |
+ * | `RTSPPort` N                                 | `rtsp.port`, and `rtsp.enabled` on                         |
+ * | `RTSPBindAddress` ADDR                       | `rtsp.host`                                                |
  * | `MaxHTTPConnections`, `MaxClients` N         | `limits.maxHttpConnections`, `limits.maxPlayers`           |
  * | `MaxBandwidth` KBPS                          | `limits.maxBandwidthKbps`                                  |
  * | `CustomLog` FILE or `-`                      | `log.access`                                               |
@@ -32,11 +34,17 @@
  * | `<Stream NAME>` with `Feed X.ffm`            | a `streams` entry: path `/NAME`, key `feed/X`, format flv  |
  * | `<Stream NAME>` with `File PATH`             | path `/NAME`, file PATH (an FLV file on demand)            |
  * | `Format flv`, `Format status`                | format "flv", "status" (the status page; no key)           |
+ * | `Format rtp` with `Feed X.ffm`               | no `streams` entry: it plays at `rtsp://HOST:PORT/feed/X`  |
+ * |                                              | (ffserver's `rtsp://HOST:PORT/NAME` has no alias; warned   |
+ * |                                              | with the new URL)                                          |
+ * | `Format mpegts` with `Feed X.ffm`            | no `streams` entry: it plays at `/feed/X.ts` (MPEG-TS over |
+ * |                                              | HTTP; warned with the new URL)                             |
  * | `Preroll`, `MaxTime` S                       | `prerollMs`, `maxTimeMs`                                   |
  * | `NoAudio`, `NoVideo`                         | `noAudio`, `noVideo`                                       |
  * | encoding lines in a `<Stream>` with a Feed   | a `transcodes` entry from `feed/X`, key `feed/<the stream  |
  * |                                              | name without its extension>` (`_2`, `_3`... when taken),   |
- * |                                              | and the stream serves that key                             |
+ * |                                              | and the stream serves that key (an rtp or mpegts one plays |
+ * |                                              | at that key's RTSP or `.ts` URL)                           |
  *
  * A stream's format is its `Format` line, else its name's extension (`.flv`),
  * as ffserver guessed it. Encoding lines: `VideoSize` (WxH or a name ffmpeg
@@ -49,9 +57,12 @@
  * `AVOptionVideo NAME VALUE` (`-NAME:v VALUE`), `AVOptionAudio` (`-NAME:a`).
  *
  * Warned, one warning a line with what to use instead, and the rest of the
- * file still read (`FfserverWarning`): RTSP (`RTSPPort`, `RTSPBindAddress`,
- * `Format rtp`); `Daemon` (Sluice never forks); a `<Stream>` in a format other
- * than flv and status, or with neither Feed nor File (skipped); `Launch` (not
+ * file still read (`FfserverWarning`): a `Format rtp` or `Format mpegts`
+ * stream, with the URL it plays at now, and its NoAudio, NoVideo, MaxTime,
+ * Preroll and ACL lines, which such a play does not apply; multicast
+ * (`MulticastAddress`...) and `RTSPOption`; `Daemon` (Sluice never forks); a
+ * `<Stream>` in a format other than flv, status, rtp and mpegts, a File-only
+ * rtp or mpegts stream, or one with neither Feed nor File (skipped); `Launch` (not
  * run); `ReadOnlyFile` in a feed (a saved .ffm is not played, and a ring file
  * would write it); `Truncate`; `<Redirect>` and unknown blocks (one warning for
  * the block); encoding parameters with no transcode setting (`BitExact`,
@@ -523,9 +534,9 @@ class Reader {
       );
       return undefined;
     }
-    if (format !== "flv") {
+    if (format !== "flv" && !isKeyFormat(format)) {
       const d = s.format!.d;
-      this.warn(d.line, d.name, formatText(s.format!.value, format, title));
+      this.warn(d.line, d.name, formatText(s.format!.value, title));
       return undefined;
     }
     if (!s.feed && !s.file) {
@@ -536,11 +547,15 @@ class Reader {
       );
       return undefined;
     }
+    if (format !== "flv") {
+      this.servedByKey(s, format, feedsByName, taken, transcodes);
+      return undefined;
+    }
     const entry: Record<string, unknown> = { path, format: "flv", acl: s.acl };
     if (s.noAudio) entry.noAudio = true;
     if (s.noVideo) entry.noVideo = true;
     if (s.maxTime) entry.maxTimeMs = s.maxTime.ms;
-    const preroll = s.preroll !== undefined && s.preroll.ms > 0 ? s.preroll : undefined;
+    const preroll = prerollOf(s);
     if (!s.feed) {
       const file = s.file!;
       entry.file = file.path;
@@ -559,39 +574,16 @@ class Reader {
       }
       return entry;
     }
-    const feed = feedsByName.get(s.feed.name);
-    if (feed === undefined) {
-      this.fail(s.feed.d.line, `Feed ${showValue(s.feed.name)} names no <Feed> of this file`);
-    }
-    if (s.file) {
+    const feed = this.feedOf(s, feedsByName);
+    const { key, transcoded } = this.liveKey(s, feed, taken, transcodes);
+    entry.key = key;
+    if (preroll && transcoded) {
       this.warn(
-        s.file.d.line,
-        s.file.d.name,
-        `ignored: ${s.file.d.name} (the stream has a Feed, which it serves)`,
+        preroll.d.line,
+        preroll.d.name,
+        `ignored: ${preroll.d.name} (a transcoded stream has no ring file to start in the past; only a ` +
+          `feed's File does)`,
       );
-    }
-    entry.key = feedKey(feed.name);
-    if (s.encoding.length > 0) {
-      const at = `transcodes[${transcodes.length}]`;
-      const key = freeKey(`${FFSERVER_FEED_APP}/${s.name.replace(/\.[^.]*$/, "")}`, taken);
-      taken.add(key);
-      const job: Record<string, unknown> = { key, from: entry.key, args: [] };
-      this.lines.set(at, s.line);
-      for (const line of s.encoding) {
-        line.apply(job);
-        if (line.field) this.lines.set(`${at}.${line.field}`, line.d.line);
-        if (line.note) this.warn(line.d.line, line.d.name, line.note);
-      }
-      transcodes.push(job);
-      entry.key = key;
-      if (preroll) {
-        this.warn(
-          preroll.d.line,
-          preroll.d.name,
-          `ignored: ${preroll.d.name} (a transcoded stream has no ring file to start in the past; only a ` +
-            `feed's File does)`,
-        );
-      }
     } else if (preroll && feed.file === undefined) {
       this.warn(
         preroll.d.line,
@@ -604,6 +596,109 @@ class Reader {
     }
     return entry;
   }
+
+  /** The `<Feed>` a stream's Feed line names (refused when the file has none); a File beside it is warned. */
+  feedOf(s: StreamBlock, feedsByName: ReadonlyMap<string, FeedBlock>): FeedBlock {
+    const feed = feedsByName.get(s.feed!.name);
+    if (feed === undefined) {
+      this.fail(s.feed!.d.line, `Feed ${showValue(s.feed!.name)} names no <Feed> of this file`);
+    }
+    if (s.file) {
+      this.warn(
+        s.file.d.line,
+        s.file.d.name,
+        `ignored: ${s.file.d.name} (the stream has a Feed, which it serves)`,
+      );
+    }
+    return feed;
+  }
+
+  /**
+   * The live key a stream of `feed` plays: the feed's own, or, with encoding lines, a transcode's made
+   * from them (added to `transcodes`, its key to `taken`).
+   */
+  liveKey(
+    s: StreamBlock,
+    feed: FeedBlock,
+    taken: Set<string>,
+    transcodes: Record<string, unknown>[],
+  ): { key: string; transcoded: boolean } {
+    const from = feedKey(feed.name);
+    if (s.encoding.length === 0) return { key: from, transcoded: false };
+    const at = `transcodes[${transcodes.length}]`;
+    const key = freeKey(`${FFSERVER_FEED_APP}/${s.name.replace(/\.[^.]*$/, "")}`, taken);
+    taken.add(key);
+    const job: Record<string, unknown> = { key, from, args: [] };
+    this.lines.set(at, s.line);
+    for (const line of s.encoding) {
+      line.apply(job);
+      if (line.field) this.lines.set(`${at}.${line.field}`, line.d.line);
+      if (line.note) this.warn(line.d.line, line.d.name, line.note);
+    }
+    transcodes.push(job);
+    return { key, transcoded: true };
+  }
+
+  /**
+   * A `Format rtp` or `Format mpegts` stream: played at a URL of its key (the feed's, or its transcode's)
+   * rather than at the `<Stream>`'s name, which ffserver served it at: no `streams` entry, and a warning on
+   * the Format line with the new URL. The lines that have no meaning for such a play (NoAudio, NoVideo,
+   * MaxTime, Preroll, ACL) are warned. A File-only stream is skipped: files are served as FLV.
+   */
+  servedByKey(
+    s: StreamBlock,
+    format: KeyFormat,
+    feedsByName: ReadonlyMap<string, FeedBlock>,
+    taken: Set<string>,
+    transcodes: Record<string, unknown>[],
+  ): void {
+    const title = `<${s.tag} ${s.name}>`;
+    const { how, player, setting, scheme, suffix } = KEY_FORMATS[format];
+    const d = s.format!.d;
+    const written = `${d.name} ${s.format!.value}`;
+    if (!s.feed) {
+      this.warn(
+        d.line,
+        d.name,
+        `${written}: ${title} serves a File, and Sluice serves files as FLV only: skipped (Format flv ` +
+          `serves it at /${s.name})`,
+      );
+      return;
+    }
+    const feed = this.feedOf(s, feedsByName);
+    const { key, transcoded } = this.liveKey(s, feed, taken, transcodes);
+    const section = this.globals[setting] as Record<string, unknown> | undefined;
+    const base = `${scheme}://${urlHost(section?.host)}:${section?.port ?? makeConfig()[setting].port}`;
+    const url = `${base}/${key}${suffix}`;
+    const what = transcoded ? "the transcode's stream" : `the stream of <${feed.tag} ${feed.name}>`;
+    this.warn(
+      d.line,
+      d.name,
+      `${written}: ${title} plays ${how} at ${url} (${what}), not at ffserver's ${base}/${s.name}`,
+    );
+    const unused: [Directive | undefined, string][] = [
+      [s.noAudio, `${player} plays every track of ${key}`],
+      [s.noVideo, `${player} plays every track of ${key}`],
+      [s.maxTime && s.maxTime.ms > 0 ? s.maxTime.d : undefined, `${player} plays have no time limit`],
+      [prerollOf(s)?.d, `${player} plays start live`],
+    ];
+    for (const [line, why] of unused) {
+      if (line) this.warn(line.line, line.name, `ignored: ${line.name} (${why})`);
+    }
+    if (s.aclLine !== undefined) {
+      this.warn(
+        s.aclLine,
+        "ACL",
+        `ignored: ACL (a stream's ACL guards its own HTTP path, and ${player} plays ${key} by its key: ` +
+          `restrict it with a rules[] entry, match "${key}", action "play", acl ${JSON.stringify(s.acl)})`,
+      );
+    }
+  }
+}
+
+/** A stream's Preroll when it asks for a start in the past (above 0 s). */
+function prerollOf(s: StreamBlock): { ms: number; d: Directive } | undefined {
+  return s.preroll !== undefined && s.preroll.ms > 0 ? s.preroll : undefined;
 }
 
 /** The stream key of a feed: app "feed", the name without ".ffm" (`feed1.ffm` is `feed/feed1`). */
@@ -620,16 +715,32 @@ function freeKey(base: string, taken: ReadonlySet<string>): string {
 }
 
 /** The warning of a stream skipped for its format. */
-function formatText(written: string, format: string, title: string): string {
-  if (format === "mpegts") {
-    return `Format ${written} is not served yet (MPEG-TS over HTTP does not exist yet): ${title} is ` +
-      `skipped; use Format flv`;
-  }
-  if (format === "rtp") {
-    return `Format ${written} is not served yet (RTSP does not exist yet): ${title} is skipped; use Format flv`;
-  }
+function formatText(written: string, title: string): string {
   return `Format ${written} is not served: ${title} is skipped; use Format flv (HTTP-FLV, and ` +
-    `WebSocket-FLV on upgrade)`;
+    `WebSocket-FLV on upgrade), rtp (RTSP) or mpegts (MPEG-TS over HTTP)`;
+}
+
+/**
+ * The formats a feed's stream is played in at a URL of its key rather than at the `<Stream>`'s own
+ * path (ffserver's URL): how the warning says it plays, the player's name, the section of the
+ * listener it plays on (its host and port make the URL), and the URL's scheme and ending after the key.
+ */
+const KEY_FORMATS = {
+  /** ffserver: `rtsp://HOST:RTSPPort/NAME`; Sluice: `rtsp://HOST:PORT/{app}/{stream}` (src/rtsp/). */
+  rtp: { how: "over RTSP", player: "RTSP", setting: "rtsp", scheme: "rtsp", suffix: "" },
+  /** ffserver: `http://HOST:Port/NAME`; Sluice: `http://HOST:PORT/{app}/{stream}.ts` (src/outputs/http_ts.ts). */
+  mpegts: { how: "as MPEG-TS over HTTP", player: "HTTP-TS", setting: "http", scheme: "http", suffix: ".ts" },
+} as const;
+type KeyFormat = keyof typeof KEY_FORMATS;
+
+function isKeyFormat(format: string): format is KeyFormat {
+  return Object.hasOwn(KEY_FORMATS, format);
+}
+
+/** A host as a URL shows it: `HOST` for an address that binds every interface (or none given). */
+function urlHost(host: unknown): string {
+  if (typeof host !== "string" || host === "" || host === "0.0.0.0" || host === "::") return "HOST";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 // ---- value readers (they throw FfserverConfError through the reader)
@@ -748,18 +859,12 @@ const GLOBAL: Table<null> = {
   HTTPBindAddress: textSetting("http.host", "HTTPBindAddress ADDR"),
   RTSPPort: {
     usage: "RTSPPort N",
-    read: (r, _b, d) =>
-      r.warn(
-        d.line,
-        d.name,
-        `RTSP is not served yet; ${d.name} ${whole(r, d)} is ignored (players use HTTP-FLV, WebSocket-FLV ` +
-          `or RTMP)`,
-      ),
+    read: (r, _b, d) => {
+      r.set("rtsp.port", whole(r, d), d);
+      r.set("rtsp.enabled", true, d);
+    },
   },
-  RTSPBindAddress: {
-    usage: "RTSPBindAddress ADDR",
-    read: (r, _b, d) => r.warn(d.line, d.name, `RTSP is not served yet; ${d.name} ${one(r, d)} is ignored`),
-  },
+  RTSPBindAddress: textSetting("rtsp.host", "RTSPBindAddress ADDR"),
   MaxHTTPConnections: wholeSetting("limits.maxHttpConnections", "MaxHTTPConnections N"),
   MaxClients: wholeSetting("limits.maxPlayers", "MaxClients N"),
   MaxBandwidth: wholeSetting("limits.maxBandwidthKbps", "MaxBandwidth KBPS"),
@@ -882,7 +987,7 @@ function avOption(usage: string, stream: "v" | "a", codecs: readonly string[]): 
 }
 
 const NO_SETTING = "a transcode has no such setting; AVOptionVideo NAME VALUE passes an ffmpeg option";
-const NO_RTP = "RTP and RTSP are not served yet";
+const NO_MULTICAST = "Sluice's RTSP sends no multicast: a player gets RTP over TCP or UDP unicast";
 const METADATA = "Sluice passes the publisher's metadata through";
 
 /** The directives of a `<Stream>`. */
@@ -890,7 +995,10 @@ const STREAM: Table<StreamBlock> = {
   Feed: { usage: "Feed NAME.ffm", read: (r, s, d) => void (s.feed = { name: one(r, d), d }) },
   File: { usage: "File PATH", read: (r, s, d) => void (s.file = { path: one(r, d), d }) },
   ReadOnlyFile: { usage: "ReadOnlyFile PATH", read: (r, s, d) => void (s.file = { path: one(r, d), d }) },
-  Format: { usage: "Format flv|status", read: (r, s, d) => void (s.format = { value: one(r, d), d }) },
+  Format: {
+    usage: "Format flv|status|rtp|mpegts",
+    read: (r, s, d) => void (s.format = { value: one(r, d), d }),
+  },
   Preroll: { usage: "Preroll SECONDS", read: (r, s, d) => void (s.preroll = { ms: seconds(r, d), d }) },
   MaxTime: { usage: "MaxTime SECONDS", read: (r, s, d) => void (s.maxTime = { ms: seconds(r, d), d }) },
   StartSendOnKey: { usage: "StartSendOnKey", read: (r, _s, d) => none(r, d) },
@@ -979,11 +1087,11 @@ const STREAM: Table<StreamBlock> = {
   Author: ignored(METADATA),
   Comment: ignored(METADATA),
   Copyright: ignored(METADATA),
-  MulticastAddress: ignored(NO_RTP),
-  MulticastPort: ignored(NO_RTP),
-  MulticastTTL: ignored(NO_RTP),
-  NoLoop: ignored(NO_RTP),
-  RTSPOption: ignored(NO_RTP),
+  MulticastAddress: ignored(NO_MULTICAST),
+  MulticastPort: ignored(NO_MULTICAST),
+  MulticastTTL: ignored(NO_MULTICAST),
+  NoLoop: ignored(NO_MULTICAST),
+  RTSPOption: ignored("Sluice's RTSP has no options per stream"),
   InputFormat: ignored("a File is read as FLV"),
   FaviconURL: ignored("the status page has no favicon setting"),
   DynamicACL: ignored("write ACL lines: the file is read again on SIGHUP"),

@@ -11,6 +11,7 @@
  * Cannot use log.level: "loud" is not one of error, warn, info, debug
  * Cannot use sources[0].key: "cam" is not an app/name key
  * Cannot use admin.token: the secret given is not a token of 16 to 1024 characters: ...
+ * Cannot use rtsp.udpPortFirst: 9001 is above rtsp.udpPortLast 9000
  * ```
  *
  * A `secret` setting's value is never in a message (nor in `ConfigError.value`): "the secret given"
@@ -273,7 +274,7 @@ function broken(path: string, value: unknown, detail: string): ConfigError {
  * The rules between fields and lists: a served stream is one of a live key and a file (a status page
  * neither), a preroll needs a live key, a feed's push path is no served stream's path nor another feed's,
  * a transcode does not read its own output, a rule's sign/signAddress/jwt has what it needs, TLS has both
- * files or neither.
+ * files or neither, the RTSP UDP range is 0..0 or holds an RTP/RTCP pair (`checkUdpRange()`).
  */
 function crossCheck(config: Config): void {
   const pushes = new Map<string, string>();
@@ -327,6 +328,43 @@ function crossCheck(config: Config): void {
       missing,
       null,
       `it is missing while ${given} is set; set both (--tls-cert FILE --tls-key FILE) or neither`,
+    );
+  }
+  checkUdpRange(config.rtsp.udpPortFirst, config.rtsp.udpPortLast);
+}
+
+/**
+ * `rtsp.udpPortFirst`..`rtsp.udpPortLast`, the server's RTP/RTCP pairs for RTSP over UDP: both 0 (the
+ * system picks free ports), or a range that holds at least one pair, RTP on an even port and RTCP on the
+ * next (RFC 3550 11). An odd first port is rounded up to the next even one, as the port pool does
+ * (`src/rtsp/udp_ports.ts`), so 8001..8003 holds the pair 8002/8003; the message of a range too small
+ * says so. Checked whether or not RTSP is on: a range that cannot work is a mistake either way.
+ */
+function checkUdpRange(first: number, last: number): void {
+  const FIRST = "rtsp.udpPortFirst";
+  const LAST = "rtsp.udpPortLast";
+  if (first === 0 && last === 0) return;
+  if (first === 0 || last === 0) {
+    const [zero, other, value] = first === 0 ? [FIRST, LAST, last] : [LAST, FIRST, first];
+    throw broken(
+      zero,
+      0,
+      `0 (any free ports) needs ${other} 0 too, current ${other} ${value}; set both to 0 or both to ports`,
+    );
+  }
+  if (first > last) {
+    throw new ConfigError(FIRST, first, {
+      rule: ConfigRule.Maximum,
+      detail: `${first} is above ${LAST} ${last}`,
+    });
+  }
+  const rtp = first + (first % 2);
+  if (rtp + 1 > last) {
+    const rounded = rtp === first ? "" : `; an odd first port is rounded up to ${rtp}`;
+    throw broken(
+      FIRST,
+      first,
+      `${first}..${last} holds no RTP/RTCP pair (RTP on an even port, RTCP on the next${rounded})`,
     );
   }
 }

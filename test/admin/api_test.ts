@@ -136,6 +136,21 @@ test("serveServer() answers the server's version, start, uptime, memory, connect
   });
 });
 
+test("serveServer() lists the RTSP listener with its UDP range, and no UDP range on the others", async () => {
+  const listeners: AdminListener[] = [
+    ...LISTENERS,
+    { protocol: "rtsp", host: "0.0.0.0", port: 8554, udpPorts: { first: 8000, last: 8999 } },
+  ];
+  await withCtx(async (ctx) => {
+    const body = await serveServer(ctx, get("/api/v1/server")).json();
+    assertEquals(body.listeners, [
+      { protocol: "rtmp", host: "0.0.0.0", port: 1935 },
+      { protocol: "http", host: "0.0.0.0", port: 8000 },
+      { protocol: "rtsp", host: "0.0.0.0", port: 8554, udpPorts: { first: 8000, last: 8999 } },
+    ]);
+  }, listeners);
+});
+
 test("serveServer() takes CPU and bits per second from the sampler's latest tick", async () => {
   await withCtx(async (ctx) => {
     let bytesIn = 0;

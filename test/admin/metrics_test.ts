@@ -185,6 +185,32 @@ Deno.test("MetricsCollector.render() gives a stream's frames by kind, bytes sent
   });
 });
 
+Deno.test("MetricsCollector.render() counts RTSP connections and RTSP viewers under protocol rtsp, and samples their lag", async () => {
+  await withCollector(async ({ hub, collector, log }) => {
+    const stream = hub.publish("live/cam", new FakePublisher());
+    const idle = collector.render();
+    assertEquals(
+      valueOf(idle, "sluice_connections", { protocol: "rtsp" }),
+      0,
+      "shown at 0 like every protocol",
+    );
+    const conn = hub.sessions.open({ protocol: Protocol.Rtsp, role: Role.Player, counters: () => ({}) });
+    hub.attach("live/cam", player(log, Protocol.Rtsp));
+    hub.attach("live/cam", player(log, Protocol.Rtsp));
+    stream.push(Video, 0, avcKeyframe(10));
+    await settle();
+    collector.sample();
+    const text = collector.render();
+    const cam = { app: "live", stream: "cam" };
+    assertEquals(valueOf(text, "sluice_connections", { protocol: "rtsp" }), 1);
+    assertEquals(valueOf(text, "sluice_connections_opened_total", { protocol: "rtsp" }), 1);
+    assertEquals(valueOf(text, "sluice_stream_viewers", { ...cam, protocol: "rtsp" }), 2);
+    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_count", cam), 2, "both RTSP players sampled");
+    conn.end();
+    assertEquals(valueOf(collector.render(), "sluice_connections", { protocol: "rtsp" }), 0);
+  });
+});
+
 Deno.test("MetricsCollector.render() drops a viewer series of an odd protocol once its players leave", async () => {
   await withCollector(({ hub, collector, log }) => {
     hub.publish("live/cam", new FakePublisher());

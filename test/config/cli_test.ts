@@ -63,7 +63,9 @@ Deno.test("parseCliArgs() reads every flag of the schema into its setting", () =
       : setting.path === "tls.key"
       ? { cert: "/c.pem" }
       : {};
-    validateConfig(makeConfig({ ...o, tls: { ...o.tls, ...pair } }));
+    // The RTSP UDP range is cross-checked as a pair too (validate_test.ts): a range that holds one pair.
+    const udp = setting.path.startsWith("rtsp.udpPort") ? { udpPortFirst: 40_000, udpPortLast: 40_001 } : {};
+    validateConfig(makeConfig({ ...o, tls: { ...o.tls, ...pair }, rtsp: { ...o.rtsp, ...udp } }));
   }
 });
 

@@ -66,13 +66,12 @@ function transcode(entry: Partial<TranscodeConfig> & Pick<TranscodeConfig, "key"
 function globals(maxBandwidthKbps: number): ConfigOverrides {
   return {
     http: { port: 10535, host: "0.0.0.0" },
+    rtsp: { port: 5454, enabled: true },
     limits: { maxPlayers: 1000, maxBandwidthKbps },
     log: { access: "-" },
   };
 }
 
-const RTSP_WARNING =
-  "RTSP is not served yet; RTSPPort 5454 is ignored (players use HTTP-FLV, WebSocket-FLV or RTMP)";
 const NO_SETTING = "(a transcode has no such setting; AVOptionVideo NAME VALUE passes an ffmpeg option)";
 
 // ---- the fixtures
@@ -96,16 +95,15 @@ Deno.test("loadFfserverConf() reads the source document's ffserver.conf into the
   validateConfig(makeConfig(overrides));
 });
 
-Deno.test("loadFfserverConf() warns doc.conf's RTSP port, its AVI stream and its unmapped encoding lines, line by line", async () => {
+Deno.test("loadFfserverConf() warns doc.conf's AVI stream and its unmapped encoding lines, line by line", async () => {
   const path = `${FIXTURES}doc.conf`;
   const { warnings } = await loadFfserverConf(path);
   assertEquals(warnings, [
-    { line: 7, directive: "RTSPPort", text: RTSP_WARNING },
     {
       line: 32,
       directive: "Format",
       text: "Format avi is not served: <Stream test.avi> is skipped; use Format flv (HTTP-FLV, and " +
-        "WebSocket-FLV on upgrade)",
+        "WebSocket-FLV on upgrade), rtp (RTSP) or mpegts (MPEG-TS over HTTP)",
     },
     { line: 45, directive: "Bitexact", text: `ignored: Bitexact ${NO_SETTING}` },
     { line: 46, directive: "Dctfastint", text: `ignored: Dctfastint ${NO_SETTING}` },
@@ -131,7 +129,7 @@ Deno.test("loadFfserverConf() maps live.conf to a feed, two streams and one tran
       transcode({ key: "feed/small", from: "feed/feed1", videoSize: "320x240", videoBitrateKbps: 300 }),
     ],
   });
-  assertEquals(warnings, [{ line: 8, directive: "RTSPPort", text: RTSP_WARNING }]);
+  assertEquals(warnings, [], "live.conf maps line for line");
   validateConfig(makeConfig(overrides));
 });
 
@@ -139,6 +137,7 @@ Deno.test("parseFfserverConf() gives exactly what configFromObject() gives for t
   const { overrides } = parseFfserverConf(await Deno.readTextFile(`${FIXTURES}live.conf`), PATH);
   const jsonc = {
     http: { port: 10535, host: "0.0.0.0" },
+    rtsp: { port: 5454, enabled: true },
     limits: { maxPlayers: 1000, maxBandwidthKbps: 100_000 },
     log: { access: "-" },
     feeds: [{
@@ -157,10 +156,10 @@ Deno.test("ffserverWarningLine() prints a warning as ffserver printed its own, F
   assertEquals(
     ffserverWarningLine("/etc/ffserver.conf", {
       line: 7,
-      directive: "RTSPPort",
-      text: "RTSP is not served yet",
+      directive: "Daemon",
+      text: "Sluice never forks",
     }),
-    "/etc/ffserver.conf:7: RTSP is not served yet",
+    "/etc/ffserver.conf:7: Sluice never forks",
   );
 });
 
@@ -466,10 +465,10 @@ Deno.test("parseFfserverConf() warns an unknown directive with the nearest name,
   ]);
 });
 
-Deno.test("parseFfserverConf() warns RTSP, Daemon, Launch, ReadOnlyFile and Truncate, and takes NoDaemon silently", () => {
+Deno.test("parseFfserverConf() maps RTSPPort and RTSPBindAddress, warns Daemon, Launch, ReadOnlyFile and Truncate, and takes NoDaemon silently", () => {
   const { overrides, warnings } = parse(
     "RTSPPort 5454",
-    "RTSPBindAddress 0.0.0.0",
+    "RTSPBindAddress 192.0.2.7",
     "Daemon",
     "NoDaemon",
     "<Feed feed1.ffm>",
@@ -478,10 +477,11 @@ Deno.test("parseFfserverConf() warns RTSP, Daemon, Launch, ReadOnlyFile and Trun
     "Truncate",
     "</Feed>",
   );
-  assertEquals(overrides, { feeds: [feed({ key: "feed/feed1", push: "/feed1.ffm" })] });
+  assertEquals(overrides, {
+    rtsp: { port: 5454, enabled: true, host: "192.0.2.7" },
+    feeds: [feed({ key: "feed/feed1", push: "/feed1.ffm" })],
+  });
   assertEquals(shown(warnings), [
-    RTSP_WARNING.replace(/^/, "1: "),
-    "2: RTSP is not served yet; RTSPBindAddress 0.0.0.0 is ignored",
     "3: Sluice never forks: Daemon is ignored and it runs in the foreground (a service manager runs it in " +
     "the background)",
     "6: Launch is not run: use a transcode, or run ffmpeg yourself (ffmpeg -re -i INPUT -c:v libx264 -c:a aac " +
@@ -608,14 +608,6 @@ Deno.test("parseFfserverConf() skips a stream in a format Sluice does not serve,
   const { overrides, warnings } = parse(
     "<Feed f.ffm>",
     "</Feed>",
-    "<Stream a.ts>",
-    "Feed f.ffm",
-    "Format mpegts",
-    "</Stream>",
-    "<Stream a.sdp>",
-    "Feed f.ffm",
-    "Format rtp",
-    "</Stream>",
     "<Stream a.webm>",
     "Feed f.ffm",
     "Format webm",
@@ -627,6 +619,9 @@ Deno.test("parseFfserverConf() skips a stream in a format Sluice does not serve,
     "<Stream nothing.flv>",
     "NoAudio",
     "</Stream>",
+    "<Stream nothing.sdp>",
+    "Format rtp",
+    "</Stream>",
     "<Stream ok.flv>",
     "Feed f.ffm",
     "</Stream>",
@@ -634,15 +629,187 @@ Deno.test("parseFfserverConf() skips a stream in a format Sluice does not serve,
   assertEquals(overrides.streams, [stream({ path: "/ok.flv", key: "feed/f" })]);
   assertEquals(overrides.transcodes, undefined);
   assertEquals(shown(warnings), [
-    "5: Format mpegts is not served yet (MPEG-TS over HTTP does not exist yet): <Stream a.ts> is skipped; use " +
-    "Format flv",
-    "9: Format rtp is not served yet (RTSP does not exist yet): <Stream a.sdp> is skipped; use Format flv",
-    "13: Format webm is not served: <Stream a.webm> is skipped; use Format flv (HTTP-FLV, and WebSocket-FLV " +
-    "on upgrade)",
-    "16: <Stream test1.mpg> has no Format, and ffserver would serve the format its name says: skipped (add " +
+    "5: Format webm is not served: <Stream a.webm> is skipped; use Format flv (HTTP-FLV, and WebSocket-FLV " +
+    "on upgrade), rtp (RTSP) or mpegts (MPEG-TS over HTTP)",
+    "8: <Stream test1.mpg> has no Format, and ffserver would serve the format its name says: skipped (add " +
     "Format flv to serve it as FLV)",
-    "19: <Stream nothing.flv> has no Feed and no File: skipped (Feed NAME.ffm serves a feed, File PATH.flv a " +
+    "11: <Stream nothing.flv> has no Feed and no File: skipped (Feed NAME.ffm serves a feed, File PATH.flv a " +
     "file)",
+    "14: <Stream nothing.sdp> has no Feed and no File: skipped (Feed NAME.ffm serves a feed, File PATH.flv a " +
+    "file)",
+  ]);
+});
+
+Deno.test("parseFfserverConf() plays a Format rtp stream at rtsp://HOST:RTSPPort/feed/NAME, its feed's key, and says so", () => {
+  const { overrides, warnings } = parse(
+    "RTSPPort 5454",
+    "<Feed feed1.ffm>",
+    "</Feed>",
+    "<Stream test1.sdp>",
+    "Feed feed1.ffm",
+    "Format rtp",
+    "</Stream>",
+  );
+  assertEquals(overrides, {
+    rtsp: { port: 5454, enabled: true },
+    feeds: [feed({ key: "feed/feed1", push: "/feed1.ffm" })],
+  }, "no streams entry: RTSP plays the feed's key");
+  assertEquals(warnings, [{
+    line: 6,
+    directive: "Format",
+    text: "Format rtp: <Stream test1.sdp> plays over RTSP at rtsp://HOST:5454/feed/feed1 (the stream of " +
+      "<Feed feed1.ffm>), not at ffserver's rtsp://HOST:5454/test1.sdp",
+  }]);
+  validateConfig(makeConfig(overrides));
+});
+
+Deno.test("parseFfserverConf() names the RTSP URL with RTSPBindAddress, RTSPPort from anywhere in the file, or the default port", () => {
+  const rtp = ["<Feed f.ffm>", "</Feed>", "<Stream s>", "Feed f.ffm", "Format rtp", "</Stream>"];
+  const url = (...globals: string[]) => {
+    const text = parse(...rtp, ...globals).warnings[0].text;
+    return text.match(/at (rtsp:\/\/\S+) /)?.[1];
+  };
+  assertEquals(url(), "rtsp://HOST:8554/feed/f", "no RTSPPort: Sluice's default port");
+  assertEquals(url("RTSPPort 554"), "rtsp://HOST:554/feed/f", "a global after the blocks counts");
+  assertEquals(url("RTSPPort 554", "RTSPBindAddress 192.0.2.7"), "rtsp://192.0.2.7:554/feed/f");
+  assertEquals(url("RTSPBindAddress ::1"), "rtsp://[::1]:8554/feed/f");
+  assertEquals(url("RTSPBindAddress 0.0.0.0"), "rtsp://HOST:8554/feed/f");
+});
+
+Deno.test("parseFfserverConf() makes the transcode of a Format rtp stream with encoding lines and plays that key over RTSP", () => {
+  const { overrides, warnings } = parse(
+    "RTSPPort 5454",
+    "<Feed feed1.ffm>",
+    "</Feed>",
+    "<Stream small.sdp>",
+    "Feed feed1.ffm",
+    "Format rtp",
+    "VideoSize 320x240",
+    "VideoCodec mpeg4",
+    "</Stream>",
+  );
+  assertEquals(overrides.streams, undefined);
+  assertEquals(overrides.transcodes, [
+    transcode({ key: "feed/small", from: "feed/feed1", videoSize: "320x240" }),
+  ]);
+  assertEquals(shown(warnings), [
+    "6: Format rtp: <Stream small.sdp> plays over RTSP at rtsp://HOST:5454/feed/small (the transcode's " +
+    "stream), not at ffserver's rtsp://HOST:5454/small.sdp",
+    "8: VideoCodec mpeg4: FLV here carries H.264, so the transcode uses libx264",
+  ]);
+});
+
+Deno.test("parseFfserverConf() warns the lines an RTSP play does not apply: NoAudio, NoVideo, MaxTime, Preroll, ACL", () => {
+  const { overrides, warnings } = parse(
+    "<Feed f.ffm>",
+    "File /tmp/f.ffm",
+    "</Feed>",
+    "<Stream cam.sdp>",
+    "Feed f.ffm",
+    "Format rtp",
+    "NoAudio",
+    "NoVideo",
+    "MaxTime 10",
+    "Preroll 5",
+    "ACL allow 127.0.0.1",
+    "ACL allow 192.168.0.0 192.168.255.255",
+    "</Stream>",
+    "<Stream zero.sdp>",
+    "Feed f.ffm",
+    "Format rtp",
+    "MaxTime 0",
+    "Preroll 0",
+    "</Stream>",
+  );
+  assertEquals(overrides.streams, undefined);
+  assertEquals(overrides.rules, undefined, "no rule is made for the ACL: it would apply on every protocol");
+  assertEquals(shown(warnings), [
+    "6: Format rtp: <Stream cam.sdp> plays over RTSP at rtsp://HOST:8554/feed/f (the stream of <Feed f.ffm>), " +
+    "not at ffserver's rtsp://HOST:8554/cam.sdp",
+    "7: ignored: NoAudio (RTSP plays every track of feed/f)",
+    "8: ignored: NoVideo (RTSP plays every track of feed/f)",
+    "9: ignored: MaxTime (RTSP plays have no time limit)",
+    "10: ignored: Preroll (RTSP plays start live)",
+    "11: ignored: ACL (a stream's ACL guards its own HTTP path, and RTSP plays feed/f by its key: restrict " +
+    'it with a rules[] entry, match "feed/f", action "play", acl ["allow 127.0.0.1","allow 192.168.0.0 ' +
+    '192.168.255.255"])',
+    "16: Format rtp: <Stream zero.sdp> plays over RTSP at rtsp://HOST:8554/feed/f (the stream of <Feed " +
+    "f.ffm>), not at ffserver's rtsp://HOST:8554/zero.sdp",
+  ]);
+});
+
+Deno.test("parseFfserverConf() plays a Format mpegts stream at /feed/NAME.ts over HTTP, its feed's key, and says so", () => {
+  const { overrides, warnings } = parse(
+    "Port 8090",
+    "<Feed f.ffm>",
+    "</Feed>",
+    "<Stream a.ts>",
+    "Feed f.ffm",
+    "Format mpegts",
+    "NoAudio",
+    "</Stream>",
+  );
+  assertEquals(overrides.streams, undefined);
+  assertEquals(shown(warnings), [
+    "6: Format mpegts: <Stream a.ts> plays as MPEG-TS over HTTP at http://HOST:8090/feed/f.ts (the stream of " +
+    "<Feed f.ffm>), not at ffserver's http://HOST:8090/a.ts",
+    "7: ignored: NoAudio (HTTP-TS plays every track of feed/f)",
+  ]);
+});
+
+Deno.test("parseFfserverConf() skips a File-only Format rtp or mpegts stream: files are served as FLV", () => {
+  const { overrides, warnings } = parse(
+    "<Stream clip.sdp>",
+    "File /srv/clip.flv",
+    "Format rtp",
+    "VideoSize 320x240",
+    "</Stream>",
+    "<Stream clip.ts>",
+    "File /srv/clip.flv",
+    "Format mpegts",
+    "</Stream>",
+  );
+  assertEquals([overrides.streams, overrides.transcodes], [undefined, undefined]);
+  assertEquals(shown(warnings), [
+    "3: Format rtp: <Stream clip.sdp> serves a File, and Sluice serves files as FLV only: skipped (Format " +
+    "flv serves it at /clip.sdp)",
+    "8: Format mpegts: <Stream clip.ts> serves a File, and Sluice serves files as FLV only: skipped (Format " +
+    "flv serves it at /clip.ts)",
+  ]);
+});
+
+Deno.test("parseFfserverConf() refuses a Format rtp stream whose Feed names no <Feed>, with its line", () => {
+  assertEquals(
+    failure("<Stream s.sdp>", "Feed nope.ffm", "Format rtp", "</Stream>"),
+    {
+      message: `Cannot read ${PATH} line 2: Feed "nope.ffm" names no <Feed> of this file`,
+      line: 2,
+      path: PATH,
+    },
+  );
+});
+
+Deno.test("parseFfserverConf() warns multicast and RTSPOption in a stream: Sluice's RTSP is unicast with no options", () => {
+  const { warnings } = parse(
+    "<Feed f.ffm>",
+    "</Feed>",
+    "<Stream s.sdp>",
+    "Feed f.ffm",
+    "Format rtp",
+    "MulticastAddress 224.124.0.1",
+    "MulticastPort 5000",
+    "MulticastTTL 16",
+    "NoLoop",
+    "RTSPOption tcp",
+    "</Stream>",
+  );
+  const multicast = "(Sluice's RTSP sends no multicast: a player gets RTP over TCP or UDP unicast)";
+  assertEquals(shown(warnings).slice(1), [
+    `6: ignored: MulticastAddress ${multicast}`,
+    `7: ignored: MulticastPort ${multicast}`,
+    `8: ignored: MulticastTTL ${multicast}`,
+    `9: ignored: NoLoop ${multicast}`,
+    "10: ignored: RTSPOption (Sluice's RTSP has no options per stream)",
   ]);
 });
 
@@ -812,7 +979,7 @@ Deno.test("parseFfserverConf() warns the encoding lines of a skipped stream only
     `4: ignored: BitExact ${NO_SETTING}`,
     "5: ignored: AVPresetVideo (preset files are not read; AVOptionVideo NAME VALUE passes an ffmpeg option)",
     "6: ignored: Title (Sluice passes the publisher's metadata through)",
-    "7: ignored: MulticastAddress (RTP and RTSP are not served yet)",
+    "7: ignored: MulticastAddress (Sluice's RTSP sends no multicast: a player gets RTP over TCP or UDP unicast)",
   ]);
 });
 
@@ -870,11 +1037,12 @@ Deno.test("loadFfserverConf() names a missing file, a folder, a file past the bo
       `Cannot read ${path}: it is not UTF-8 text`,
     );
   });
-  await withFile("Port 8090\nRTSPPort 554\n", async (path) => {
+  await withFile("Port 8090\nRTSPPort 554\nDaemon\n", async (path) => {
     const { overrides, warnings } = await loadFfserverConf(path);
-    assertEquals(overrides, { http: { port: 8090 } });
+    assertEquals(overrides, { http: { port: 8090 }, rtsp: { port: 554, enabled: true } });
     assertEquals(warnings.map((w) => ffserverWarningLine(path, w)), [
-      `${path}:2: RTSP is not served yet; RTSPPort 554 is ignored (players use HTTP-FLV, WebSocket-FLV or RTMP)`,
+      `${path}:3: Sluice never forks: Daemon is ignored and it runs in the foreground (a service manager ` +
+      "runs it in the background)",
     ]);
   });
 });

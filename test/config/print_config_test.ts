@@ -112,6 +112,9 @@ function changedConfig(): Config {
     })();
     setValueAt(config, s.path, value);
   }
+  // The UDP range is cross-checked (first <= last, one even/odd pair): both changed, to a range that holds one.
+  setValueAt(config, "rtsp.udpPortFirst", 40_000);
+  setValueAt(config, "rtsp.udpPortLast", 40_001);
   validateConfig(config as unknown as Config);
   return config as unknown as Config;
 }

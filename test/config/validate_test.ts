@@ -298,6 +298,53 @@ const CASES: Case[] = [
     message: "Cannot use admin.historySamples: 86401 is above the maximum 86400",
   },
   {
+    overrides: { rtsp: { udpPortFirst: 9001, udpPortLast: 9000 } },
+    path: "rtsp.udpPortFirst",
+    value: 9001,
+    rule: ConfigRule.Maximum,
+    message: "Cannot use rtsp.udpPortFirst: 9001 is above rtsp.udpPortLast 9000",
+  },
+  {
+    overrides: { rtsp: { udpPortFirst: 9000, udpPortLast: 9000 } },
+    path: "rtsp.udpPortFirst",
+    value: 9000,
+    rule: ConfigRule.Form,
+    message:
+      "Cannot use rtsp.udpPortFirst: 9000..9000 holds no RTP/RTCP pair (RTP on an even port, RTCP on the next)",
+  },
+  {
+    overrides: { rtsp: { udpPortFirst: 9001, udpPortLast: 9002 } },
+    path: "rtsp.udpPortFirst",
+    value: 9001,
+    rule: ConfigRule.Form,
+    message: "Cannot use rtsp.udpPortFirst: 9001..9002 holds no RTP/RTCP pair (RTP on an even port, RTCP " +
+      "on the next; an odd first port is rounded up to 9002)",
+  },
+  {
+    overrides: { rtsp: { udpPortFirst: 0, udpPortLast: 8999 } },
+    path: "rtsp.udpPortFirst",
+    value: 0,
+    rule: ConfigRule.Form,
+    message: "Cannot use rtsp.udpPortFirst: 0 (any free ports) needs rtsp.udpPortLast 0 too, current " +
+      "rtsp.udpPortLast 8999; set both to 0 or both to ports",
+  },
+  {
+    overrides: { rtsp: { udpPortFirst: 8000, udpPortLast: 0 } },
+    path: "rtsp.udpPortLast",
+    value: 0,
+    rule: ConfigRule.Form,
+    message: "Cannot use rtsp.udpPortLast: 0 (any free ports) needs rtsp.udpPortFirst 0 too, current " +
+      "rtsp.udpPortFirst 8000; set both to 0 or both to ports",
+  },
+  {
+    overrides: { rtsp: { udpPortFirst: 65_535, udpPortLast: 65_535 } },
+    path: "rtsp.udpPortFirst",
+    value: 65_535,
+    rule: ConfigRule.Form,
+    message: "Cannot use rtsp.udpPortFirst: 65535..65535 holds no RTP/RTCP pair (RTP on an even port, RTCP " +
+      "on the next; an odd first port is rounded up to 65536)",
+  },
+  {
     overrides: { rtmp: 1935 },
     path: "rtmp",
     value: 1935,
@@ -351,6 +398,13 @@ Deno.test("validateConfig() accepts the edges of every range and a full source",
     ],
   }));
   validateConfig(makeConfig({ rtmp: { chunkSize: 65_536 } }));
+});
+
+Deno.test("validateConfig() takes an RTSP UDP range of 0..0, of one pair, and an odd first port rounded up to a pair", () => {
+  for (const [udpPortFirst, udpPortLast] of [[0, 0], [8000, 8001], [8001, 8003], [8000, 8999], [1, 65_535]]) {
+    validateConfig(makeConfig({ rtsp: { udpPortFirst, udpPortLast } }));
+  }
+  validateConfig(makeConfig({ rtsp: { enabled: false, udpPortFirst: 0, udpPortLast: 0 } }));
 });
 
 Deno.test("validateConfig() never puts a secret's value in its message or its error", () => {

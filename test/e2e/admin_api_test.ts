@@ -1,8 +1,9 @@
 /**
- * The admin API over real sockets: Server-Sent Events read with fetch
- * streaming, `/metrics` counting a running publisher's bytes, the loopback
- * exemption switched off by its setting, a password login with its cookie, and
- * no secret in any log line.
+ * The admin API over real sockets: the listeners `/api/v1/server` lists
+ * (RTSP with its UDP range), Server-Sent Events read with fetch streaming,
+ * `/metrics` counting a running publisher's bytes, the loopback exemption
+ * switched off by its setting, a password login with its cookie, and no secret
+ * in any log line.
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "../_util/assert.ts";
 import { startServer, SyntheticStream, test, waitFor } from "../_util/live.ts";
@@ -39,6 +40,37 @@ async function readEvents(
   }
   return names;
 }
+
+test("GET /api/v1/server lists the bound RTMP, HTTP and RTSP listeners, RTSP with its UDP range", async () => {
+  // The range is only configured: UDP ports are bound at a SETUP, so an odd first port costs no bind here.
+  const server = await startServer({ rtsp: { udpPortFirst: 40_001, udpPortLast: 40_100 } });
+  try {
+    const res = await fetch(`http://127.0.0.1:${server.sluice.httpPort}/api/v1/server`);
+    assertEquals(res.status, 200);
+    const { listeners } = await res.json();
+    assertGreater(server.sluice.rtspPort, 0);
+    assertEquals(listeners, [
+      { protocol: "rtmp", host: "127.0.0.1", port: server.sluice.rtmpPort },
+      { protocol: "http", host: "127.0.0.1", port: server.sluice.httpPort },
+      {
+        protocol: "rtsp",
+        host: "127.0.0.1",
+        port: server.sluice.rtspPort,
+        udpPorts: { first: 40_002, last: 40_100 },
+      },
+    ]);
+  } finally {
+    await server.stop();
+  }
+  const off = await startServer({ rtsp: { enabled: false } });
+  try {
+    const res = await fetch(`http://127.0.0.1:${off.sluice.httpPort}/api/v1/server`);
+    const { listeners } = await res.json();
+    assertEquals(listeners.map((l: { protocol: string }) => l.protocol), ["rtmp", "http"], "RTSP off");
+  } finally {
+    await off.stop();
+  }
+});
 
 test("GET /api/v1/events streams snapshots and a publish event to a fetch client as they happen", async () => {
   const server = await startServer();

@@ -1,9 +1,11 @@
 /**
  * Sluice run from an ffserver.conf, with real clients: the second fixture (`live.conf`: a feed, `live.flv`
  * and a 320x240 `small.flv` made by a transcode), with doc.conf's `<Stream test.flv>` added pointing at a
- * test file. ffmpeg pushes to `/feed1.ffm` as it pushed to ffserver; ffmpeg records `/live.flv` and
- * `/small.flv` (keyframe first, decodes clean, 320x240 for the rendition); `/test.flv` serves the file; `/stat.html` is the status page with the feed;
- * the same file with `ACL deny` on the feed refuses the push with 403.
+ * test file and a `<Stream live.sdp>` of `Format rtp`. ffmpeg pushes to `/feed1.ffm` as it pushed to
+ * ffserver; ffmpeg records `/live.flv`, `/small.flv` and, over RTSP, the URL the import's warning names for
+ * `live.sdp` (keyframe first, decodes clean, 320x240 for the rendition); `/test.flv` serves the file;
+ * `/stat.html` is the status page with the feed; the same file with `ACL deny` on the feed refuses the push
+ * with 403.
  */
 import { assert, assertEquals, assertGreaterOrEqual } from "../_util/assert.ts";
 import { waitFor } from "../_util/live.ts";
@@ -29,13 +31,29 @@ const BOUND_MS = 30_000;
 const RECORD_S = 4;
 const PUBLISH_KEY = "the-feed-publish-key";
 
-/** live.conf with a `<Stream test.flv>` serving `file`, `edit` applied to its text, as overrides. */
-async function liveConf(file: string, edit: (text: string) => string = (t) => t): Promise<ConfigOverrides> {
+/** The `Format rtp` stream added to live.conf, and the path its import warning says it plays at. */
+const RTP_STREAM = "<Stream live.sdp>\nFeed feed1.ffm\nFormat rtp\n</Stream>\n";
+const RTP_PATH = "/feed/feed1";
+
+/**
+ * live.conf with a `<Stream test.flv>` serving `file` and RTP_STREAM, `edit` applied to its text, as
+ * overrides, and the import's warnings.
+ */
+async function liveConf(
+  file: string,
+  edit: (text: string) => string = (t) => t,
+): Promise<ConfigOverrides & { warnings: string[] }> {
   const text = edit(await Deno.readTextFile(LIVE_CONF)) + `\n<Stream test.flv>\nFile "${file}"\n</Stream>\n` +
-    "<Stream stat.html>\nFormat status\nACL allow localhost\n</Stream>\n";
-  const { overrides } = parseFfserverConf(text, "live.conf");
-  // CustomLog - would print the access log among the test's output; the log itself is tested elsewhere.
-  return { ...overrides, log: { ...overrides.log, access: null } };
+    "<Stream stat.html>\nFormat status\nACL allow localhost\n</Stream>\n" + RTP_STREAM;
+  const { overrides, warnings } = parseFfserverConf(text, "live.conf");
+  return {
+    ...overrides,
+    // RTSPPort 5454 is the file's; a test binds a free port (parallel-safe), as --rtsp-port 0 does.
+    rtsp: { ...overrides.rtsp, port: 0 },
+    // CustomLog - would print the access log among the test's output; the log itself is tested elsewhere.
+    log: { ...overrides.log, access: null },
+    warnings: warnings.map((w) => w.text),
+  };
 }
 
 /** The width and height of a file's video stream. */
@@ -81,11 +99,16 @@ function e2e(name: string, fn: (dir: string, src: string) => Promise<void>): voi
 }
 
 e2e(
-  "ffserver live.conf: ffmpeg pushes to /feed1.ffm; /live.flv and the 320x240 /small.flv play; /test.flv serves the file",
+  "ffserver live.conf: ffmpeg pushes to /feed1.ffm; /live.flv, the 320x240 /small.flv and live.sdp over RTSP play; /test.flv serves the file",
   async (dir, src) => {
     await makeSource(src, { seconds: 20, gop: 25, bframes: 0 });
     // With a publish key: ffmpeg's push carries it; the transcode's own ffmpeg gets in with the server's key.
-    const server = await startServer({ ...await liveConf(src), auth: { publishKey: PUBLISH_KEY } });
+    const { warnings, ...overrides } = await liveConf(src);
+    assertEquals(warnings, [
+      "Format rtp: <Stream live.sdp> plays over RTSP at rtsp://HOST:5454/feed/feed1 (the stream of <Feed " +
+      "feed1.ffm>), not at ffserver's rtsp://HOST:5454/live.sdp",
+    ]);
+    const server = await startServer({ ...overrides, auth: { publishKey: PUBLISH_KEY } });
     try {
       const base = `http://127.0.0.1:${server.sluice.httpPort}`;
       const pusher = publish(src, `${base}/feed1.ffm?key=${PUBLISH_KEY}`);
@@ -100,13 +123,23 @@ e2e(
       await waitFor(transcoded, "the transcode's stream", BOUND_MS);
       const small = `${dir}/small.flv`;
       const smallRecorded = record(`${base}/small.flv`, small, RECORD_S);
-      const [r1, r2] = await Promise.all([recorded, smallRecorded]);
+      const rtsp = `${dir}/live_sdp.flv`;
+      const rtspRecorded = record(
+        `rtsp://127.0.0.1:${server.sluice.rtspPort}${RTP_PATH}`,
+        rtsp,
+        RECORD_S,
+        ["-rtsp_transport", "tcp"],
+      );
+      const [r1, r2, r3] = await Promise.all([recorded, smallRecorded, rtspRecorded]);
       assertEquals(r1.code, 0, `live.flv: ${r1.stderr}`);
       assertEquals(r2.code, 0, `small.flv: ${r2.stderr}`);
+      assertEquals(r3.code, 0, `live.sdp over RTSP: ${r3.stderr}`);
       await checkRecording(live, "/live.flv");
       assertEquals(await videoSize(live), "640x360", "/live.flv is the feed as pushed");
       await checkRecording(small, "/small.flv");
       assertEquals(await videoSize(small), "320x240", "/small.flv is the rendition");
+      await checkRecording(rtsp, `live.sdp at rtsp://...${RTP_PATH}`);
+      assertEquals(await videoSize(rtsp), "640x360", "live.sdp plays the feed as pushed");
 
       const res = await fetch(`${base}/test.flv`);
       assertEquals(res.status, 200);
@@ -133,9 +166,11 @@ e2e(
   "ffserver live.conf with ACL deny on the feed: a push to /feed1.ffm is refused with 403",
   async (_dir, src) => {
     await makeSource(src, { seconds: 3, gop: 25, bframes: 0 });
-    const server = await startServer(
-      await liveConf(src, (t) => t.replace("ACL allow localhost", "ACL deny localhost")),
+    const { warnings: _, ...overrides } = await liveConf(
+      src,
+      (t) => t.replace("ACL allow localhost", "ACL deny localhost"),
     );
+    const server = await startServer(overrides);
     try {
       const base = `http://127.0.0.1:${server.sluice.httpPort}`;
       const body = await Deno.readFile(src);

@@ -231,8 +231,11 @@ tlsTest(
       client.close();
     }
     const listeners = server.sluice.listeners();
-    assertEquals(listeners.map((l) => l.protocol), ["rtmp", "http", "rtmps", "https"]);
-    assertEquals(listeners.slice(2).map((l) => l.port), [server.sluice.rtmpsPort, server.sluice.httpsPort]);
+    assertEquals(listeners.map((l) => l.protocol), ["rtmp", "http", "rtmps", "https", "rtsp"]);
+    assertEquals(listeners.slice(2, 4).map((l) => l.port), [
+      server.sluice.rtmpsPort,
+      server.sluice.httpsPort,
+    ]);
     assert(server.sluice.rtmpsPort > 0 && server.sluice.httpsPort > 0, "both bound");
   },
 );
