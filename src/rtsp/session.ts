@@ -38,6 +38,10 @@
  * - **PAUSE** leaves the hub (a later PLAY joins again at a keyframe);
  *   **TEARDOWN** releases the UDP pairs, answers, then closes; a close
  *   releases them too (`released` resolves when their ports are free).
+ * - **VOD**: a URL under `vod.app` (with `vod.root` set) names an FLV file;
+ *   DESCRIBE (after the gate), SETUP's track lookup, PLAY (Range seeks,
+ *   resume after PAUSE) and PAUSE go to `session_vod.ts`, the packets through
+ *   the same transports; the registry role is vod, the stream the file.
  * - Every write (answers, packets, reports) goes through one write chain, so
  *   nothing interleaves with part of another write.
  * - A connection that sends nothing (no request, no RTCP on it or on a UDP
@@ -53,7 +57,7 @@
  */
 import { TOKEN_PARAM } from "../auth/jwt.ts";
 import type { Config } from "../config/config.ts";
-import { closeReasonOf, ProtocolError } from "../errors.ts";
+import { closeReasonOf, ProtocolError, StreamBusyError } from "../errors.ts";
 import {
   AdmissionAction,
   type AdmissionDecision,
@@ -68,10 +72,20 @@ import type { StreamHub } from "../hub/stream_hub.ts";
 import { Subscriber } from "../hub/subscriber.ts";
 import type { Logger } from "../log.ts";
 import { INTERLEAVED_HEADER_SIZE, INTERLEAVED_MAGIC } from "../media/rtp/interleaved.ts";
-import { type PlayTracks, RtpChannel, rtpOf, RtpPacker, type TrackChannels } from "../outputs/rtsp_play.ts";
+import { readRtcp } from "../media/rtp/rtcp.ts";
+import { randomSsrc } from "../media/rtp/clock.ts";
+import {
+  type PlayTracks,
+  RTCP_CNAME,
+  RtpChannel,
+  rtpOf,
+  RtpPacker,
+  type TrackChannels,
+} from "../outputs/rtsp_play.ts";
 import { VERSION } from "../version.ts";
 import {
   HeaderName,
+  type NptRange,
   parseRange,
   parseSession,
   quote,
@@ -94,7 +108,9 @@ import {
   type TransportSpec,
 } from "./transport.ts";
 import { type UdpPortPool, UdpPortsExhaustedError } from "./udp_ports.ts";
-import { UdpTrackTransport } from "./udp_transport.ts";
+import { UdpTrackMode, UdpTrackTransport } from "./udp_transport.ts";
+import { type RecordKind, recordTracks, RtspRecord } from "./session_record.ts";
+import { RtspVod, rtspVodPath } from "./session_vod.ts";
 import { parseRtspUrl, type RtspUrl } from "./url.ts";
 
 /** What a session needs from the server (STYLE 10: the consumer declares it). */
@@ -117,6 +133,8 @@ export const PUBLIC_METHODS: readonly string[] = [
   RtspMethod.Pause,
   RtspMethod.Teardown,
   RtspMethod.GetParameter,
+  RtspMethod.Announce,
+  RtspMethod.Record,
 ];
 
 /** How often a playing session sends RTCP sender reports (RFC 3550 6.2: about every 5 s). */
@@ -145,7 +163,10 @@ const DENY_RTSP_STATUS: Readonly<Record<DenyKind, RtspStatus>> = {
 /** The challenge a 401 carries (RFC 2326 12.44): a token in the URL's query, as over HTTP. */
 const CHALLENGE = 'Bearer realm="sluice"';
 
-type State = "init" | "ready" | "playing";
+type State = "init" | "ready" | "playing" | "recording";
+
+/** The SDP media type an ANNOUNCE body must have (RFC 2326 10.3, RFC 4566 5). */
+const SDP_TYPE = "application/sdp";
 
 /** One set-up track. */
 interface SetupTrack {
@@ -198,6 +219,10 @@ export class RtspSession {
   #lower: LowerTransport | undefined;
   /** The UDP pairs' release (TEARDOWN, close). */
   #released: Promise<void> = Promise.resolve();
+  /** After ANNOUNCE: the publishing side (session_record.ts). */
+  #record: RtspRecord | undefined;
+  /** A VOD file the session SETUP (session_vod.ts): PLAY and PAUSE go to it. */
+  #vod: RtspVod | undefined;
 
   constructor(conn: Deno.Conn, ctx: RtspContext) {
     this.#conn = conn;
@@ -211,7 +236,7 @@ export class RtspSession {
       counters: () => {
         const s = this.#lastSubscriber;
         return {
-          bytesIn: this.#bytesIn,
+          bytesIn: this.#bytesIn + this.#udpBytesIn(),
           bytesOut: this.#bytesOut,
           framesSent: s?.stats.framesSent ?? 0,
           framesDropped: s?.stats.framesDropped ?? 0,
@@ -221,6 +246,13 @@ export class RtspSession {
       },
       close: (reason) => this.close(reason),
     });
+  }
+
+  /** RTP bytes a RECORD session took over UDP (the connection's own are counted as read). */
+  #udpBytesIn(): number {
+    let n = 0;
+    for (const t of this.#tracks.values()) if (t.udp) n += t.udp.counts.rtpBytesReceived;
+    return n;
   }
 
   /** This connection's id in the hub's session registry. */
@@ -289,6 +321,8 @@ export class RtspSession {
     this.#closed = true;
     clearTimeout(this.#idleTimer);
     this.#stopPlay();
+    this.#record?.stop();
+    this.#vod?.stop();
     this.#release();
     try {
       this.#conn.close();
@@ -296,7 +330,11 @@ export class RtspSession {
       // already closed
     }
     this.#entry.end(reason);
-    const what = this.#state === "playing" || this.#lastSubscriber ? `player ${this.#key}` : "no stream";
+    const what = this.#record
+      ? `publisher ${this.#key} (${this.#record.dropSummary()})`
+      : this.#state === "playing" || this.#lastSubscriber
+      ? `player ${this.#key}`
+      : "no stream";
     const secs = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     this.#log.info(`closed: ${what}, in ${this.#bytesIn} B, out ${this.#bytesOut} B, ${secs} s: ${reason}`);
   }
@@ -392,10 +430,20 @@ export class RtspSession {
     }
   }
 
-  /** Interleaved data from the client: RTCP receiver reports on a set-up track's odd channel. */
+  /**
+   * Interleaved data from the client: RTCP receiver reports on a set-up track's odd channel; in a RECORD
+   * session the media, RTP on the even one and the publisher's sender reports on the odd one.
+   */
   #interleaved(frame: InterleavedFrame): void {
     for (const t of this.#tracks.values()) {
-      if (frame.channel === t.channels.rtp || frame.channel === t.channels.rtcp) return;
+      if (frame.channel === t.channels.rtp) {
+        if (this.#state === "recording") this.#record!.rtp(t.kind, frame.payload);
+        return;
+      }
+      if (frame.channel === t.channels.rtcp) {
+        if (this.#record) this.#recordRtcp(t.kind, frame.payload);
+        return;
+      }
     }
     this.close(`protocol error: interleaved data on channel ${frame.channel}, which no SETUP chose`);
   }
@@ -427,6 +475,10 @@ export class RtspSession {
           return await this.#pause(req);
         case RtspMethod.Teardown:
           return await this.#teardown(req);
+        case RtspMethod.Announce:
+          return await this.#announce(req);
+        case RtspMethod.Record:
+          return await this.#startRecord(req);
         default:
           return await this.#send({ ...base, status: RtspStatus.NotImplemented });
       }
@@ -474,8 +526,13 @@ export class RtspSession {
   }
 
   /** Asks the gate once per key and connection; a refusal is answered here and gives false. */
-  async #admit(req: RtspRequest, url: RtspUrl, key: string): Promise<boolean> {
-    if (this.#admitted.has(key)) return true;
+  async #admit(
+    req: RtspRequest,
+    url: RtspUrl,
+    key: string,
+    action: AdmissionAction = AdmissionAction.Play,
+  ): Promise<boolean> {
+    if (this.#admitted.has(`${action} ${key}`)) return true;
     this.#entry.setRequest({
       method: req.method,
       url: req.uri.split("?")[0],
@@ -494,7 +551,7 @@ export class RtspSession {
     if (bearer !== undefined && !Object.hasOwn(query, TOKEN_PARAM)) query[TOKEN_PARAM] = bearer;
     const a = this.#conn.remoteAddr as Deno.NetAddr;
     const decision: AdmissionDecision = await this.#ctx.hub.decide({
-      action: AdmissionAction.Play,
+      action,
       protocol: Protocol.Rtsp,
       app: url.app,
       name: url.stream,
@@ -505,11 +562,11 @@ export class RtspSession {
     });
     if (this.#closed) return false;
     if (decision.kind === DecisionKind.Allow) {
-      this.#admitted.add(key);
+      this.#admitted.add(`${action} ${key}`);
       return true;
     }
     const why = refusalText(decision);
-    this.#log.info(`play of ${key} refused: ${why}`);
+    this.#log.info(`${action} of ${key} refused: ${why}`);
     if (decision.kind === DecisionKind.Redirect) {
       this.#entry.setStatus(RtspStatus.MovedTemporarily);
       await this.#send({
@@ -544,20 +601,25 @@ export class RtspSession {
   async #describe(req: RtspRequest): Promise<void> {
     const { url, key } = this.#target(req);
     if (!(await this.#admit(req, url, key))) return;
+    const vodPath = rtspVodPath(this.#ctx.config.vod, url);
+    const vod = vodPath === undefined ? undefined : await this.#openVod(vodPath);
     let live;
     try {
-      live = this.#live(key);
+      live = vod ? undefined : this.#live(key);
     } catch (e) {
       if (e instanceof RtspError) this.#entry.setStatus(e.status);
       throw e;
     }
-    const sdp = describeStream({
-      ...(live.video && { video: live.video.payload }),
-      ...(live.audio && { audio: live.audio.payload }),
-      sessionId: String(live.stream.stats.publishedAt),
-      sessionName: key,
-      tool: `Sluice ${VERSION}`,
-    });
+    const sdp = live
+      ? describeStream({
+        ...(live.video && { video: live.video.payload }),
+        ...(live.audio && { audio: live.audio.payload }),
+        sessionId: String(live.stream.stats.publishedAt),
+        sessionName: key,
+        tool: `Sluice ${VERSION}`,
+      })
+      : vod!.describe(`Sluice ${VERSION}`);
+    vod?.stop(); // DESCRIBE only reads it; SETUP opens its own
     const path = req.uri.split("?")[0];
     await this.#send({
       cseq: req.cseq,
@@ -569,6 +631,7 @@ export class RtspSession {
   }
 
   async #setup(req: RtspRequest): Promise<void> {
+    if (this.#record) return await this.#setupRecord(req);
     const { url, key } = this.#target(req);
     if (this.#sessionId !== undefined) this.#checkSession(req, false);
     if (this.#state === "playing") {
@@ -581,7 +644,7 @@ export class RtspSession {
       throw fail(RtspStatus.AggregateOperationNotAllowed, `SETUP of ${key} in a session of ${this.#key}`);
     }
     if (!(await this.#admit(req, url, key))) return;
-    const live = this.#live(key);
+    const live = (await this.#vodOf(url)) ?? this.#live(key);
     const kind = url.track === SdpTrack.Video.id && live.video
       ? "video"
       : url.track === SdpTrack.Audio.id && live.audio
@@ -600,7 +663,7 @@ export class RtspSession {
       this.#log.info(`SETUP of ${key} track ${url.track}: no transport taken: ${choice.reason}`);
       throw fail(choice.status, choice.reason);
     }
-    const rtp = rtpOf(live.stream, this.#ctx.config.rtsp.mtu);
+    const rtp = live instanceof RtspVod ? live.rtp : rtpOf(live.stream, this.#ctx.config.rtsp.mtu);
     const ssrc = kind === "video" ? rtp.video.sender.ssrc : rtp.audio.sender.ssrc;
     const trackUrl = /[\s,;]/.test(req.uri) ? `trackID=${url.track}` : req.uri;
     let transport: TransportSpec;
@@ -652,6 +715,7 @@ export class RtspSession {
     key: string,
     kind: "video" | "audio",
     clientPort: PortPair,
+    record?: RecordKind,
   ): Promise<UdpTrackTransport | undefined> {
     const old = this.#tracks.get(kind);
     if (old?.udp) {
@@ -679,9 +743,20 @@ export class RtspSession {
         clientPort,
         timeoutMs: this.#ctx.config.rtsp.sessionTimeoutMs,
         onFailure: (reason, detail) => this.close(`${reason}: ${detail}`),
-        onRtcp: () => {
+        onRtcp: (packets) => {
           this.#lastHeard = Date.now();
+          if (record !== undefined) this.#record?.rtcp(record, packets);
         },
+        ...(record !== undefined && {
+          mode: UdpTrackMode.Record,
+          onRtp: (packet: Uint8Array) => {
+            this.#lastHeard = Date.now();
+            if (this.#state === "recording") this.#record!.rtp(record, packet);
+          },
+          receiver: this.#record!.receiver(record),
+          reporterSsrc: randomSsrc(),
+          cname: RTCP_CNAME,
+        }),
       });
     } catch (e) {
       await pair.close();
@@ -709,6 +784,7 @@ export class RtspSession {
   }
 
   async #play(req: RtspRequest): Promise<void> {
+    if (this.#record) throw fail(RtspStatus.MethodNotValidInThisState, "PLAY in a session that ANNOUNCEd");
     if (this.#state === "init") throw fail(RtspStatus.MethodNotValidInThisState, "PLAY before SETUP");
     this.#checkSession(req, true);
     const url = parseRtspUrl(req.uri);
@@ -716,7 +792,8 @@ export class RtspSession {
       throw fail(RtspStatus.OnlyAggregateOperationAllowed, `PLAY of one track of ${this.#key}`);
     }
     const range = req.headers.get(HeaderName.Range);
-    if (range !== undefined) parseRange(range); // read (457 when unreadable); live plays from now
+    const asked = range === undefined ? undefined : parseRange(range); // 457 when unreadable; live plays from now
+    if (this.#vod) return await this.#playVod(req, this.#vod, asked);
     if (this.#state === "playing") {
       return await this.#send({
         cseq: req.cseq,
@@ -779,11 +856,60 @@ export class RtspSession {
   }
 
   async #pause(req: RtspRequest): Promise<void> {
+    if (this.#record) throw fail(RtspStatus.MethodNotValidInThisState, "PAUSE of a RECORD session");
     if (this.#state === "init") throw fail(RtspStatus.MethodNotValidInThisState, "PAUSE before SETUP");
     this.#checkSession(req, true);
     this.#stopPlay();
     this.#state = "ready";
     await this.#send({ cseq: req.cseq, status: RtspStatus.Ok, session: this.#sessionHeader() });
+  }
+
+  // ---- VOD (session_vod.ts): files from vod.root, with Range seeks and PAUSE/resume
+
+  /** Opens the VOD file `path` for this session; a refusal (RtspError) also goes to the registry. */
+  async #openVod(path: string): Promise<RtspVod> {
+    const { config, rtcpIntervalMs } = this.#ctx;
+    try {
+      return await RtspVod.open(path, {
+        root: config.vod.root!,
+        app: config.vod.app,
+        mtu: config.rtsp.mtu,
+        log: this.#log,
+        ...(rtcpIntervalMs !== undefined && { rtcpIntervalMs }),
+      }, { deliver: (bytes) => this.#deliver(bytes), close: (reason) => this.close(reason) });
+    } catch (e) {
+      if (e instanceof RtspError) this.#entry.setStatus(e.status);
+      throw e;
+    }
+  }
+
+  /** SETUP's file: the VOD file `url` names, opened once for PLAY and PAUSE; undefined (none kept) for a live URL. */
+  async #vodOf(url: RtspUrl): Promise<RtspVod | undefined> {
+    const path = rtspVodPath(this.#ctx.config.vod, url);
+    if (path !== undefined && this.#vod?.path === path) return this.#vod;
+    const vod = path === undefined ? undefined : await this.#openVod(path);
+    this.#vod?.stop();
+    this.#vod = vod;
+    if (this.#closed) vod?.stop();
+    return vod;
+  }
+
+  /** PLAY of the VOD file: seek or resume, the answer with Range and RTP-Info, then the packets. */
+  async #playVod(req: RtspRequest, vod: RtspVod, range: NptRange | undefined): Promise<void> {
+    const answer = await vod.play(range, this.#tracks.values());
+    if (this.#closed) return;
+    this.#state = "playing";
+    this.#entry.setStream(Role.Vod, vod.name);
+    this.#entry.setRequest({ method: RtspMethod.Play, url: req.uri.split("?")[0] });
+    this.#entry.setStatus(RtspStatus.Ok);
+    await this.#send({
+      cseq: req.cseq,
+      status: RtspStatus.Ok,
+      session: this.#sessionHeader(),
+      range: answer.range,
+      rtpInfo: answer.rtpInfo,
+    });
+    if (!this.#closed && this.#state === "playing") vod.resume();
   }
 
   async #teardown(req: RtspRequest): Promise<void> {
@@ -795,8 +921,165 @@ export class RtspSession {
     this.close("teardown");
   }
 
+  // ---- publishing in (ANNOUNCE, SETUP mode=record, RECORD)
+
+  /**
+   * ANNOUNCE: the gate (action publish), then the SDP's tracks (415 for
+   * another body type or no H.264/AAC track, 400 for SDP that does not read);
+   * a name with a live publisher is 403. Answers 200 with no session yet (the
+   * first SETUP makes it).
+   */
+  async #announce(req: RtspRequest): Promise<void> {
+    const { url, key } = this.#target(req);
+    if (this.#state !== "init" || this.#record || this.#tracks.size > 0) {
+      throw fail(RtspStatus.MethodNotValidInThisState, "ANNOUNCE after a SETUP or another ANNOUNCE");
+    }
+    const type = req.headers.get(HeaderName.ContentType)?.split(";")[0].trim().toLowerCase() ?? "";
+    if (type !== SDP_TYPE) {
+      throw fail(
+        RtspStatus.UnsupportedMediaType,
+        `ANNOUNCE body of type ${quote(type)}, expected ${SDP_TYPE}`,
+      );
+    }
+    if (rtspVodPath(this.#ctx.config.vod, url) !== undefined) {
+      this.#log.info(`ANNOUNCE of ${key} refused: ${this.#ctx.config.vod.app} is the VOD app (files)`);
+      throw fail(RtspStatus.Forbidden, `ANNOUNCE of ${key}: ${this.#ctx.config.vod.app} serves files`);
+    }
+    if (!(await this.#admit(req, url, key, AdmissionAction.Publish))) return;
+    let tracks;
+    try {
+      tracks = recordTracks(req.body, req.uri.split("?")[0]);
+    } catch (e) {
+      if (e instanceof RtspError) this.#log.info(`ANNOUNCE of ${key} refused: ${e.message}`);
+      throw e;
+    }
+    if (this.#ctx.hub.get(key)?.state === "live") {
+      this.#log.info(`ANNOUNCE of ${key} refused: it already has a publisher`);
+      throw fail(RtspStatus.Forbidden, `ANNOUNCE of ${key}, which already has a publisher`);
+    }
+    if (tracks.skipped.length > 0) {
+      this.#log.info(
+        `ANNOUNCE of ${key}: not taken: ${tracks.skipped.join(", ")} (Sluice takes H.264 and AAC)`,
+      );
+    }
+    this.#record = new RtspRecord(tracks.tracks, {
+      key,
+      id: `rtsp ${this.remote}`,
+      remote: this.remote,
+      hub: this.#ctx.hub,
+      log: this.#log,
+      maxFrameBytes: this.#ctx.config.ingest.maxTagBytes,
+    });
+    this.#record.publisher.onClose = (reason) => this.close(`closed by the server: ${reason}`);
+    this.#key = key;
+    this.#entry.setRequest({ method: RtspMethod.Announce, url: req.uri.split("?")[0] });
+    await this.#send({ cseq: req.cseq, status: RtspStatus.Ok });
+  }
+
+  /** SETUP of an announced track, mode=record: interleaved channels or a UDP pair to receive on. */
+  async #setupRecord(req: RtspRequest): Promise<void> {
+    const record = this.#record!;
+    if (this.#sessionId !== undefined) this.#checkSession(req, false);
+    if (this.#state === "recording") {
+      throw fail(RtspStatus.MethodNotValidInThisState, "SETUP while recording");
+    }
+    const track = record.find(req.uri);
+    if (!track) {
+      throw fail(RtspStatus.NotFound, `SETUP of ${quote(req.uri)}, which the ANNOUNCE did not offer`);
+    }
+    const value = req.headers.get(HeaderName.Transport);
+    if (value === undefined) throw fail(RtspStatus.UnsupportedTransport, "SETUP without a Transport header");
+    const offered = this.#lower !== undefined
+      ? [this.#lower]
+      : this.#ctx.udpPorts
+      ? [LowerTransport.Tcp, LowerTransport.Udp]
+      : [LowerTransport.Tcp];
+    const choice = chooseTransport(value, { lower: offered, mode: TransportMode.Record });
+    if (!choice.ok) {
+      this.#log.info(`SETUP of ${record.key} ${track.kind} to record: no transport taken: ${choice.reason}`);
+      throw fail(choice.status, choice.reason);
+    }
+    let transport: TransportSpec;
+    if (choice.spec.lower === LowerTransport.Udp) {
+      const udp = await this.#udpTrack(record.key, track.kind, choice.spec.clientPort!, track.kind);
+      if (udp === undefined) return;
+      const base = track.kind === "video" ? RtpChannel.Video : RtpChannel.Audio;
+      this.#tracks.set(track.kind, {
+        kind: track.kind,
+        channels: { rtp: base, rtcp: base + 1 },
+        url: req.uri,
+        udp,
+      });
+      transport = {
+        protocol: "RTP",
+        profile: "AVP",
+        lower: LowerTransport.Udp,
+        delivery: Delivery.Unicast,
+        clientPort: udp.clientPort,
+        serverPort: [udp.pair.rtpPort, udp.pair.rtcpPort],
+        modes: [TransportMode.Record],
+      };
+    } else {
+      const channels = this.#channels(track.kind, choice.spec.interleaved);
+      this.#tracks.set(track.kind, { kind: track.kind, channels, url: req.uri });
+      transport = {
+        protocol: "RTP",
+        profile: "AVP",
+        lower: LowerTransport.Tcp,
+        interleaved: [channels.rtp, channels.rtcp],
+        modes: [TransportMode.Record],
+      };
+    }
+    this.#lower = choice.spec.lower;
+    this.#sessionId ??= newSessionId();
+    this.#state = "ready";
+    await this.#send({
+      cseq: req.cseq,
+      status: RtspStatus.Ok,
+      session: this.#sessionHeader(),
+      transport: formatTransport(transport),
+    });
+  }
+
+  /** RECORD: publishes into the hub (403 when the name got a publisher meanwhile); the media follows. */
+  async #startRecord(req: RtspRequest): Promise<void> {
+    const record = this.#record;
+    if (!record || this.#state === "init") {
+      throw fail(RtspStatus.MethodNotValidInThisState, "RECORD before ANNOUNCE and SETUP");
+    }
+    this.#checkSession(req, true);
+    if (this.#state !== "recording") {
+      try {
+        record.start();
+      } catch (e) {
+        if (!(e instanceof StreamBusyError)) throw e;
+        this.#log.info(`RECORD of ${record.key} refused: it already has a publisher`);
+        throw fail(RtspStatus.Forbidden, `RECORD of ${record.key}, which already has a publisher`);
+      }
+      this.#state = "recording";
+      this.#entry.setStream(Role.Publisher, record.key);
+      this.#entry.setRequest({ method: RtspMethod.Record, url: req.uri.split("?")[0] });
+      this.#entry.setStatus(RtspStatus.Ok);
+      this.#log.info(
+        `publishing ${record.key} (${[...this.#tracks.keys()].join(" and ")} over ${this.#lower})`,
+      );
+    }
+    await this.#send({ cseq: req.cseq, status: RtspStatus.Ok, session: this.#sessionHeader() });
+  }
+
+  /** RTCP from a publisher (interleaved or UDP): its sender reports time the track; any RTCP keeps it alive. */
+  #recordRtcp(kind: RecordKind, bytes: Uint8Array): void {
+    try {
+      this.#record!.rtcp(kind, readRtcp(bytes));
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      // Malformed RTCP is dropped: it carries no media.
+    }
+  }
+
   /** Leaves the hub (PAUSE, TEARDOWN, close); the session itself stays. */
   #stopPlay(): void {
+    this.#vod?.pause();
     clearInterval(this.#rtcpTimer);
     this.#rtcpTimer = undefined;
     const sub = this.#subscriber;

@@ -521,7 +521,7 @@ export class VodPlay {
 }
 
 /** A ByteSource over an open file; reads are serialized (each is a seek and a read). */
-function fileSource(file: Deno.FsFile, size: number): ByteSource {
+export function fileSource(file: Deno.FsFile, size: number): ByteSource {
   let tail: Promise<unknown> = Promise.resolve();
   return {
     size,
@@ -545,8 +545,11 @@ function fileSource(file: Deno.FsFile, size: number): ByteSource {
 /** Indexes of recently played files, by real path, size and time: players of one file share one. */
 const indexCache = new Map<string, Promise<FlvIndex>>();
 
-/** The index of `file`, built once per version of the file with its own handle. */
-function indexOf(file: VodFile): Promise<FlvIndex> {
+/**
+ * The index of `file`, built once per version of the file with its own handle; shared by every VOD
+ * play (RTMP and RTSP, `src/rtsp/session_vod.ts`) of the same unchanged file.
+ */
+export function indexOf(file: VodFile): Promise<FlvIndex> {
   const key = `${file.path}\u0000${file.size}\u0000${file.mtime?.getTime() ?? 0}`;
   const hit = indexCache.get(key);
   if (hit) {

@@ -147,7 +147,7 @@ async function setupBoth(c: RtspTestClient, url: string): Promise<string> {
   return id;
 }
 
-Deno.test("RtspSession.run() answers OPTIONS with Public and the request's CSeq, and 501 to other methods", async () => {
+Deno.test("RtspSession.run() answers OPTIONS with Public and the request's CSeq, 501 to other methods, 455 to RECORD first", async () => {
   await withSessions(async (f) => {
     const c = await RtspTestClient.connect(f.port);
     try {
@@ -163,10 +163,17 @@ Deno.test("RtspSession.run() answers OPTIONS with Public and the request's CSeq,
         "PAUSE",
         "TEARDOWN",
         "GET_PARAMETER",
+        "ANNOUNCE",
+        "RECORD",
       ]);
-      const rec = await c.request({ method: "RECORD", uri: f.url() });
-      assertEquals([rec.status, rec.cseq], [501, 2]);
-      assertEquals((await c.request({ method: "ANNOUNCE", uri: f.url() })).status, 501);
+      const redirect = await c.request({ method: "REDIRECT", uri: f.url() });
+      assertEquals([redirect.status, redirect.cseq], [501, 2]);
+      assertEquals((await c.request({ method: "SET_PARAMETER", uri: f.url() })).status, 501);
+      assertEquals(
+        (await c.request({ method: "RECORD", uri: f.url() })).status,
+        455,
+        "RECORD before ANNOUNCE",
+      );
     } finally {
       c.close();
     }
