@@ -1,13 +1,24 @@
 /**
  * The live fan-out benchmark: one ffmpeg publisher (-re, looping ~1 Mbit/s
  * H.264 + AAC, 2 s GOP, over RTMP) and N players on loopback: RTMP players,
- * or with `--proto http` HTTP-FLV players, `--proto ws` WebSocket-FLV players
- * (`--proto rtmp,http,ws` runs each and compares them with RTMP). The server runs in its own
+ * or with `--proto http` HTTP-FLV players, `--proto ws` WebSocket-FLV players,
+ * `--proto rtsp` RTSP players (RTP over the RTSP connection, rtsp_player.ts)
+ * (`--proto rtmp,http,ws,rtsp` runs each and compares them with RTMP). The server runs in its own
  * process pinned to core 0 with taskset (when there is taskset); publisher and
  * players run on core 1. For each N it prints players that kept up, delivered
  * Mbit/s, server CPU per delivered Mbit (and seconds per Gbit), lag and time to
- * first frame p50/p99, and server RSS. When nginx with the RTMP module is
- * installed, nginx-rtmp (one worker) is measured the same way in the same run.
+ * first frame p50/p99, server RSS, and the players' process's share of its
+ * core (past 85 % the load generator may be what holds delivery back). When
+ * nginx with the RTMP module is installed, nginx-rtmp (one worker) is
+ * measured the same way in the same run; it has no RTSP, so an RTSP run gets
+ * an "n/a" row for it.
+ *
+ * The window: the players join 2.5 s after the publisher starts (a GOP is
+ * cached); once every player has its first frame (or failed) and SETTLE_MS
+ * more have passed, the window opens for `--seconds`: the server's CPU time
+ * from /proc and the media bytes the players received between the same two
+ * instants, so a server whose players join slower is not charged for the
+ * join, nor credited with a GOP burst.
  *
  * `--proto hls` runs light HLS players (hls_players.ts, as hls.js loads
  * without LL-HLS) against Sluice's HLS from memory, fMP4 and MPEG-TS, and
@@ -23,40 +34,71 @@ import type { PlayerResult } from "./players.ts";
 import { measureHls } from "./hls_live.ts";
 import { benchFlv } from "./media.ts";
 import { hasNginxRtmp, NginxHls, startNginx } from "./nginx.ts";
-import { cpuMs, freePort, has, pct, rssMb, sleep, spawn, waitPort } from "./proc.ts";
-import { printRows, ratioLine, type Row } from "./row.ts";
+import { cpuMs, freePort, has, pct, readUntil, rssMb, sleep, spawn, waitPort } from "./proc.ts";
+import { notMeasured, printRows, ratioLine, type Row } from "./row.ts";
+import { SWEEP_MS } from "./tally.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+/** A started Sluice: its pid and ports (RTMP, HTTP, RTSP). */
+interface Sluice {
+  pid: number;
+  rtspPort: number;
+  stop: () => Promise<void>;
+}
+
+/** Starts Sluice; resolves once RTMP listens, and RTSP too with `rtsp` (RTSP players will come). */
 async function startSluice(
   port: number,
   httpPort: number,
   pin?: string,
   extra = "",
-): Promise<{ pid: number; stop: () => Promise<void> }> {
+  rtsp = false,
+): Promise<Sluice> {
+  // RTSP on its own free port (not 8554, which another server may hold), UDP pairs from any free ports.
+  const rtspPort = freePort();
   const child = spawn(
-    `deno run --allow-net ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} --log-level warn ${extra}`,
+    `deno run --allow-net ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
+      `--rtsp-host 127.0.0.1 --rtsp-port ${rtspPort} --rtsp-udp-port-first 0 --rtsp-udp-port-last 0 ` +
+      `--log-level warn ${extra}`,
     pin,
   );
-  await waitPort(port);
   child.stdout.cancel();
   const drain = child.stderr.pipeTo(new WritableStream());
-  return {
-    pid: child.pid,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await child.status;
-      await drain.catch(() => {});
-    },
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await child.status;
+    await drain.catch(() => {});
   };
+  try {
+    await waitPort(port);
+    if (rtsp) await waitPort(rtspPort);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { pid: child.pid, rtspPort, stop };
 }
 
-/** The FLV players' protocol. */
-type FlvProto = "rtmp" | "http" | "ws";
-/** The players' protocol: FLV players, or HLS players (hls_players.ts). */
-type Proto = FlvProto | "hls";
+/** The FLV players' protocol, and RTSP (rtsp_player.ts). */
+type PlayProto = "rtmp" | "http" | "ws" | "rtsp";
+/** The players' protocol: FLV and RTSP players, or HLS players (hls_players.ts). */
+type Proto = PlayProto | "hls";
+/** Every --proto value. */
+const PROTOS: readonly Proto[] = ["rtmp", "http", "ws", "rtsp", "hls"];
 
-/** One measurement: a server already listening on `port` (RTMP) and `httpPort` (HTTP-FLV players). */
+/** How long the probe may take to be ready, and the players' results past their run, ms. */
+const PLAYERS_WAIT_MS = 30_000;
+/** How long every player may take to its first frame after "go"; the window opens then, or after it, ms. */
+const JOIN_WAIT_MS = 20_000;
+/** From "every player has its first frame" to the window: the join's bursts are over, ms. */
+const SETTLE_MS = 500;
+/** The players' whole run may not pass this, s beyond the window and the join (a bound; "stop" ends it). */
+const PLAYERS_SPARE_S = 10;
+/** Past this share of a core (%) the players' process may be what holds delivery back. */
+const CLIENT_BUSY_PCT = 85;
+
+/** One measurement: a server already listening on `port` (RTMP) and `play`'s port for the players. */
 async function measure(
   label: string,
   pid: number,
@@ -65,73 +107,140 @@ async function measure(
   seconds: number,
   flv: string,
   pin: string | undefined,
-  play: { proto: FlvProto; httpPort?: number } = { proto: "rtmp" },
+  play: { proto: PlayProto; httpPort?: number; rtspPort?: number } = { proto: "rtmp" },
 ): Promise<Row> {
   const url = `rtmp://127.0.0.1:${port}/live/bench`;
-  const playUrl = play.proto === "rtmp" ? url : `${play.proto}://127.0.0.1:${play.httpPort}/live/bench.flv`;
-  const warm = 3; // the stream is live and players have joined before the window opens
-  const players = spawn(`deno run -A ${ROOT}bench/players.ts ${playUrl} ${n} ${warm + seconds + 2}`, pin, {
+  const playUrl = play.proto === "rtmp"
+    ? url
+    : play.proto === "rtsp"
+    ? `rtsp://127.0.0.1:${play.rtspPort}/live/bench`
+    : `${play.proto}://127.0.0.1:${play.httpPort}/live/bench.flv`;
+  const bound = PLAYERS_SPARE_S + JOIN_WAIT_MS / 1000 + seconds;
+  const players = spawn(`deno run -A ${ROOT}bench/players.ts ${playUrl} ${n} ${bound}`, pin, {
     stdin: "piped",
   });
+  const playersErr = players.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let errText = "";
+  const errDone = (async () => {
+    for (;;) {
+      const { value, done } = await playersErr.read();
+      if (done) return;
+      if (errText.length < 4000) errText += value;
+    }
+  })();
   const out = players.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("probe ready")) {
-    const { value, done } = await out.read();
-    if (done) throw new Error("players exited early");
-    text += value;
-  }
-  await sleep(200);
-  const pub = spawn(`ffmpeg -hide_banner -v error -re -stream_loop -1 -i ${flv} -c copy -f flv ${url}`, pin);
-  const pubErr = pub.stderr.pipeTo(new WritableStream());
-  pub.stdout.cancel();
-  await sleep(2500); // a GOP is cached: joiners start at a keyframe
-  const w = players.stdin.getWriter();
-  await w.write(new TextEncoder().encode("go\n"));
-  await w.close();
-  await sleep(warm * 1000 - 2500 + 500);
-  const cpu0 = await cpuMs(pid);
-  const t0 = performance.now();
-  await sleep(seconds * 1000);
-  const cpu1 = await cpuMs(pid);
-  const t1 = performance.now();
-  const rss = await rssMb(pid);
-  while (true) {
-    const { value, done } = await out.read();
-    if (done) break;
-    text += value;
-  }
-  await players.status;
-  players.stderr.cancel();
-  pub.kill("SIGTERM");
-  await pub.status;
-  await pubErr.catch(() => {});
-  const line = text.split("\n").find((l) => l.startsWith("{"));
-  if (!line) throw new Error(`players printed no results: ${text.slice(0, 500)}`);
-  const { probe, players: results } = JSON.parse(line) as { probe: PlayerResult; players: PlayerResult[] };
-  const totalBytes = results.reduce((s, r) => s + r.bytes, 0);
-  const elapsedAll = warm + seconds + 2;
-  // Delivered rate over the players' whole run; CPU over the measured window.
-  const mbps = (totalBytes * 8) / 1e6 / elapsedAll;
-  const windowMbit = mbps * ((t1 - t0) / 1000);
-  const probeRate = probe.videoFrames / Math.max(1, (probe.lastTs - probe.firstTs) / 1000);
-  const keptUp =
-    results.filter((r) =>
+  let pub: Deno.ChildProcess | undefined;
+  let pubErr: Promise<void> | undefined;
+  try {
+    let text = await readUntil(
+      out,
+      "",
+      (t) => t.includes("probe ready") || t.includes("probe failed"),
+      PLAYERS_WAIT_MS,
+      `"probe ready" from the ${play.proto} players`,
+    );
+    if (!text.includes("probe ready")) {
+      throw new Error(`Cannot start the ${play.proto} players: ${text.trim()}`);
+    }
+    await sleep(200);
+    pub = spawn(`ffmpeg -hide_banner -v error -re -stream_loop -1 -i ${flv} -c copy -f flv ${url}`, pin);
+    pubErr = pub.stderr.pipeTo(new WritableStream());
+    pub.stdout.cancel();
+    await sleep(2500); // a GOP is cached: joiners start at a keyframe
+    const w = players.stdin.getWriter();
+    const say = (line: string) => w.write(new TextEncoder().encode(`${line}\n`));
+    await say("go");
+    // The window opens once every player plays (and the join's bursts are over), so it measures the
+    // steady state, however long a server takes to its players' first frames.
+    try {
+      text = await readUntil(out, text, (t) => t.includes("\nplaying"), JOIN_WAIT_MS, "playing");
+    } catch {
+      console.error(`${label} N=${n}: not every player had its first frame ${JOIN_WAIT_MS} ms after go`);
+    }
+    await sleep(SETTLE_MS);
+    // The window: server CPU and the players' bytes between the same two instants ("mark").
+    const cpu0 = await cpuMs(pid);
+    const client0 = await cpuMs(players.pid);
+    await say("mark");
+    const t0 = performance.now();
+    await sleep(seconds * 1000);
+    const cpu1 = await cpuMs(pid);
+    const client1 = await cpuMs(players.pid);
+    await say("mark");
+    const t1 = performance.now();
+    await say("stop");
+    await w.close();
+    const rss = await rssMb(pid);
+    text = await readUntil(
+      out,
+      text,
+      // The results are one JSON line, read in pieces: wait for its end.
+      (t) => t.split("\n").slice(0, -1).some((l) => l.startsWith("{")),
+      PLAYERS_WAIT_MS,
+      `the ${play.proto} players' results`,
+    );
+    const line = text.split("\n").find((l) => l.startsWith("{"))!;
+    const { probe, players: results, windowBytes } = JSON.parse(line) as {
+      probe: PlayerResult;
+      players: PlayerResult[];
+      windowBytes: number;
+    };
+    if (!(windowBytes >= 0)) throw new Error("Cannot read the window's bytes: the players saw no marks");
+    // Delivered rate and CPU over the same window (not the players' whole run, whose join and GOP burst
+    // differ between servers).
+    const windowMbit = (windowBytes * 8) / 1e6;
+    const mbps = windowMbit / ((t1 - t0) / 1000);
+    const probeRate = probe.videoFrames / Math.max(1, (probe.lastTs - probe.firstTs) / 1000);
+    const keptUp = results.filter((r) =>
       !r.error && r.videoFrames >= 0.99 * probeRate * ((r.lastTs - r.firstTs) / 1000) && r.lagMs < 1000
     ).length;
-  return {
-    server: label,
-    n,
-    keptUp,
-    mbps,
-    cpuMsPerMbit: (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / windowMbit,
-    sysPct: (100 * (cpu1.sys - cpu0.sys)) / Math.max(1, cpu1.user + cpu1.sys - cpu0.user - cpu0.sys),
-    ttffP50: pct(results.map((r) => r.firstFrameMs).filter((x) => x >= 0), 50),
-    ttffP99: pct(results.map((r) => r.firstFrameMs).filter((x) => x >= 0), 99),
-    lagP50: pct(results.map((r) => r.lagMs), 50),
-    lagP99: pct(results.map((r) => r.lagMs), 99),
-    rssMb: rss,
-    errors: results.filter((r) => r.error).length,
-  };
+    const errors = results.filter((r) =>
+      r.error
+    );
+    if (errors.length > 0) {
+      console.error(`${label} N=${n}: ${errors.length} players failed, first: ${errors[0].error}`);
+    }
+    if (probe.error) console.error(`${label} N=${n}: the probe failed: ${probe.error}`);
+    const clientPct = (100 * (client1.user + client1.sys - client0.user - client0.sys)) / (t1 - t0);
+    if (clientPct > CLIENT_BUSY_PCT) {
+      console.error(
+        `${label} N=${n}: the players' process used ${clientPct.toFixed(0)} % of its core: ` +
+          "delivery may be held back by the load generator, not the server",
+      );
+    }
+    return {
+      server: label,
+      n,
+      keptUp,
+      mbps,
+      cpuMsPerMbit: (cpu1.user + cpu1.sys - cpu0.user - cpu0.sys) / windowMbit,
+      sysPct: (100 * (cpu1.sys - cpu0.sys)) / Math.max(1, cpu1.user + cpu1.sys - cpu0.user - cpu0.sys),
+      ttffP50: pct(results.map((r) => r.firstFrameMs).filter((x) => x >= 0), 50),
+      ttffP99: pct(results.map((r) => r.firstFrameMs).filter((x) => x >= 0), 99),
+      lagP50: pct(results.map((r) => r.lagMs), 50),
+      lagP99: pct(results.map((r) => r.lagMs), 99),
+      rssMb: rss,
+      errors: errors.length,
+      clientPct,
+    };
+  } catch (e) {
+    throw new Error(
+      `Cannot measure ${label} at N=${n}: ${e instanceof Error ? e.message : e}: ${errText.slice(0, 1000)}`,
+    );
+  } finally {
+    try {
+      players.kill("SIGTERM");
+    } catch {
+      // exited
+    }
+    await players.status;
+    await errDone.catch(() => {});
+    if (pub) {
+      pub.kill("SIGTERM");
+      await pub.status;
+      await pubErr?.catch(() => {});
+    }
+  }
 }
 
 /** Sluice's HLS runs: each container, with the server flag that picks it. */
@@ -140,7 +249,7 @@ const SLUICE_HLS = [
   { label: "sluice hls-ts", flags: "--hls-container ts" },
 ] as const;
 
-/** `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|hls|rtmp,http,ws,hls] [--no-nginx]` */
+/** `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|rtsp|hls|rtmp,rtsp,...] [--no-nginx]` */
 export async function runLive(args: string[]): Promise<void> {
   const get = (flag: string) => {
     const i = args.indexOf(flag);
@@ -151,9 +260,9 @@ export async function runLive(args: string[]): Promise<void> {
   const sluiceFlags = get("--sluice-flags") ?? "";
   const protos = (get("--proto") ?? "rtmp").split(",") as Proto[];
   for (const p of protos) {
-    if (p !== "rtmp" && p !== "http" && p !== "ws" && p !== "hls") {
+    if (!PROTOS.includes(p)) {
       console.error(
-        `Cannot run bench with --proto ${p}: use rtmp, http, ws, hls or a list such as rtmp,http`,
+        `Cannot run bench with --proto ${p}: use ${PROTOS.join(", ")} or a list such as rtmp,rtsp`,
       );
       Deno.exit(2);
     }
@@ -166,15 +275,20 @@ export async function runLive(args: string[]): Promise<void> {
   const nginx = protos.includes("rtmp") && nginxOk;
   const nginxHls = protos.includes("hls") && nginxOk;
   const flv = await benchFlv(20);
-  const flvProtos = protos.filter((p) => p !== "hls");
+  const playProtos = protos.filter((p) => p !== "hls");
   const players = [
-    ...(flvProtos.length > 0 ? [`${flvProtos.join(" and ")} players read every 20 ms`] : []),
+    ...(playProtos.length > 0 ? [`${playProtos.join(" and ")} players read every ${SWEEP_MS} ms`] : []),
     ...(protos.includes("hls") ? ["HLS players load as hls.js does without LL-HLS"] : []),
   ].join(", ");
+  const peer = nginx || nginxHls
+    ? ", nginx-rtmp alongside"
+    : nginxOk
+    ? ", nginx-rtmp not measured (it plays RTMP and HLS only)"
+    : ", nginx-rtmp not installed";
   console.log(
     `live bench: ${seconds} s window per run, ${players}, server ${
       pinned ? "pinned to core 0, clients to core 1" : "not pinned (no taskset)"
-    }${nginx || nginxHls ? ", nginx-rtmp alongside" : ", nginx-rtmp not installed"}`,
+    }${peer}`,
   );
   const rows: Row[] = [];
   for (const n of ns) {
@@ -187,6 +301,7 @@ export async function runLive(args: string[]): Promise<void> {
           httpPort,
           serverPin,
           run ? `${run.flags} ${sluiceFlags}` : sluiceFlags,
+          proto === "rtsp",
         );
         const label = proto === "rtmp" ? "sluice" : `sluice ${proto}`;
         try {
@@ -202,7 +317,11 @@ export async function runLive(args: string[]): Promise<void> {
                 flv,
                 clientPin,
               )
-              : await measure(label, s.pid, port, n, seconds, flv, clientPin, { proto, httpPort }),
+              : await measure(label, s.pid, port, n, seconds, flv, clientPin, {
+                proto,
+                httpPort,
+                rtspPort: s.rtspPort,
+              }),
           );
         } finally {
           await s.stop();
@@ -218,6 +337,7 @@ export async function runLive(args: string[]): Promise<void> {
         await ng.stop();
       }
     }
+    if (protos.includes("rtsp") && nginxOk) rows.push(notMeasured("nginx-rtmp rtsp", n, NO_NGINX_RTSP));
     if (nginxHls) {
       const nport = freePort();
       const nhttp = freePort();
@@ -235,6 +355,7 @@ export async function runLive(args: string[]): Promise<void> {
     rtmp: "RTMP",
     http: "HTTP-FLV",
     ws: "WebSocket-FLV",
+    rtsp: "RTSP",
     hls: "HLS (fMP4)",
   };
   for (const n of ns) {
@@ -249,6 +370,7 @@ export async function runLive(args: string[]): Promise<void> {
       const a = rows.find((r) => r.server === "sluice" && r.n === n);
       const b = rows.find((r) => r.server === "nginx-rtmp" && r.n === n);
       if (a && b) console.log(ratioLine(n, "sluice/nginx-rtmp", a, b));
+      if (protos.includes("rtsp")) console.log(`N=${n}: sluice rtsp/nginx-rtmp n/a (${NO_NGINX_RTSP})`);
     }
   }
   if (nginxHls) {
@@ -263,6 +385,9 @@ export async function runLive(args: string[]): Promise<void> {
     }
   }
 }
+
+/** Why nginx-rtmp has no RTSP row. */
+const NO_NGINX_RTSP = "nginx-rtmp has no RTSP server";
 
 /** What the nginx-rtmp HLS ratio compares against. */
 const NGINX_HLS_NOTE =

@@ -9,10 +9,16 @@
  * a real player with a buffer does; eager readers triple the server's measured
  * CPU on loopback) and count frames.
  *
+ * rtsp:// URLs get RTSP players (rtsp_player.ts: RTP over the connection).
+ *
  * A probe player joins before the publisher starts; its arrival time for each
  * timestamp is the live edge, against which every player's lag is measured.
  *
- * Usage: deno run -A bench/players.ts URL N SECONDS  -> prints one JSON line of results.
+ * Usage: deno run -A bench/players.ts URL N SECONDS  -> prints one JSON line of results. SECONDS
+ * bounds the run. On stdin, a line each: "go" (the players join; "playing" is printed once each has
+ * its first frame or failed), "mark" at the start and at the end of the measured window, "stop" (the
+ * players end after their next read); `windowBytes` in the results is the media bytes the players
+ * received between the two marks (-1 without them).
  *
  * @module
  */
@@ -21,25 +27,15 @@ import { setChunkSize } from "../src/rtmp/control.ts";
 import { ClientHandshake } from "../src/rtmp/handshake.ts";
 import { ChunkStreamId, MessageType } from "../src/rtmp/message.ts";
 import { FlvReader } from "../src/media/flv.ts";
-import { classify } from "../src/media/frame.ts";
 import { ChunkReader } from "../src/wasm/chunk_reader.ts";
 import { encodeMessage } from "../src/wasm/chunk_writer.ts";
+import { rtspPlayer } from "./rtsp_player.ts";
+import { allPlaying, deliveredBytes, type PlayerResult, type PlayRun, Tally } from "./tally.ts";
 
-const SWEEP_MS = Number(Deno.env.get("SWEEP_MS") ?? 20);
+export type { PlayerResult };
+
 /** Bytes per read: the RTMP reader's input region (96 KiB), and the same for HTTP. */
 const READ_BYTES = 96 * 1024;
-
-export interface PlayerResult {
-  frames: number;
-  videoFrames: number;
-  bytes: number;
-  /** ms from connect to the first video keyframe. */
-  firstFrameMs: number;
-  firstTs: number;
-  lastTs: number;
-  lagMs: number;
-  error?: string;
-}
 
 function cmd(streamId: number, payload: Uint8Array): Uint8Array {
   return encodeMessage(
@@ -54,68 +50,11 @@ async function writeAll(conn: Deno.Conn, b: Uint8Array): Promise<void> {
   while (o < b.length) o += await conn.write(b.subarray(o));
 }
 
-/** Live edge: wall time at which the probe saw each video timestamp. */
-const edge: { ts: number; at: number }[] = [];
-
-function edgeAt(ts: number): number | undefined {
-  let lo = 0, hi = edge.length - 1, found: number | undefined;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (edge[mid].ts <= ts) {
-      found = edge[mid].at;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
-}
-
-/** Counts one player's frames and tracks its first frame and lag. */
-class Tally {
-  readonly r: PlayerResult = {
-    frames: 0,
-    videoFrames: 0,
-    bytes: 0,
-    firstFrameMs: -1,
-    firstTs: -1,
-    lastTs: -1,
-    lagMs: 0,
-  };
-  readonly t0 = performance.now();
-  readonly probe: boolean;
-
-  constructor(probe: boolean) {
-    this.probe = probe;
-  }
-
-  /** One audio or video message (RTMP type id = FLV tag type) that arrived at `now`. */
-  frame(type: number, timestamp: number, payload: Uint8Array, now: number): void {
-    const r = this.r;
-    r.frames++;
-    r.bytes += payload.length;
-    if (type !== MessageType.Video) return;
-    const { keyframe, sequenceHeader } = classify(type, payload);
-    if (sequenceHeader || (r.firstTs < 0 && !keyframe)) return;
-    r.videoFrames++;
-    if (r.firstFrameMs < 0) r.firstFrameMs = now - this.t0;
-    if (r.firstTs < 0) r.firstTs = timestamp;
-    r.lastTs = timestamp;
-    if (this.probe) edge.push({ ts: timestamp, at: now });
-  }
-
-  /** After a read's frames: the lag behind the probe's arrival of the same timestamp. */
-  swept(now: number): void {
-    if (!this.probe && this.r.lastTs >= 0) {
-      const at = edgeAt(this.r.lastTs);
-      if (at !== undefined) this.r.lagMs = now - at;
-    }
-  }
-}
-
 async function rtmpPlayer(
   host: string,
   port: number,
   path: string,
-  stopAt: number,
+  run: PlayRun,
   probe: boolean,
   ready?: () => void,
 ): Promise<PlayerResult> {
@@ -152,12 +91,11 @@ async function rtmpPlayer(
       tally.swept(now);
     };
     if (rest) handle(reader.push(rest));
-    while (performance.now() < stopAt) {
+    while (performance.now() < run.stopAt) {
       const n = await conn.read(reader.readable());
       if (n === null) throw new Error("server closed the connection");
       handle(reader.commit(n));
-      // A real player reads eagerly while it sets up, and in sweeps once frames flow.
-      if (!probe && tally.r.firstFrameMs >= 0) await new Promise((res) => setTimeout(res, SWEEP_MS));
+      await tally.pace();
     }
   } catch (e) {
     tally.r.error = e instanceof Error ? e.message : String(e);
@@ -295,7 +233,7 @@ async function httpFlvPlayer(
   host: string,
   port: number,
   path: string,
-  stopAt: number,
+  run: PlayRun,
   probe: boolean,
   ready?: () => void,
   ws = false,
@@ -320,7 +258,7 @@ async function httpFlvPlayer(
     const frames = ws ? new WsFrameReader() : undefined;
     const flv = new FlvReader();
     const buf = new Uint8Array(READ_BYTES);
-    while (performance.now() < stopAt) {
+    while (performance.now() < run.stopAt) {
       const n = await conn.read(buf);
       if (n === null) throw new Error("server closed the connection");
       const now = performance.now();
@@ -334,8 +272,7 @@ async function httpFlvPlayer(
       }
       tally.swept(now);
       if (http.ended || frames?.ended) throw new Error("the response ended");
-      // A real player reads eagerly while it sets up, and in sweeps once frames flow.
-      if (!probe && tally.r.firstFrameMs >= 0) await new Promise((res) => setTimeout(res, SWEEP_MS));
+      await tally.pace();
     }
   } catch (e) {
     tally.r.error = e instanceof Error ? e.message : String(e);
@@ -349,29 +286,82 @@ async function httpFlvPlayer(
   return tally.r;
 }
 
+/** Default ports by scheme (RFC 2326 3.2: 554 for rtsp). */
+const DEFAULT_PORT: Readonly<Record<string, number>> = { rtmp: 1935, rtsp: 554, http: 80, ws: 80 };
+
 if (import.meta.main) {
   const [url, nArg, secArg] = Deno.args;
   const scheme = url.slice(0, url.indexOf(":"));
   const player: typeof rtmpPlayer = scheme === "rtmp"
     ? rtmpPlayer
-    : (host, port, path, stopAt, probe, ready) =>
-      httpFlvPlayer(host, port, path, stopAt, probe, ready, scheme === "ws");
-  const u = new URL(url.replace(/^(rtmp|ws):/, "http:"));
+    : scheme === "rtsp"
+    ? rtspPlayer
+    : (host, port, path, run, probe, ready) =>
+      httpFlvPlayer(host, port, path, run, probe, ready, scheme === "ws");
+  const u = new URL(url.replace(/^(rtmp|rtsp|ws):/, "http:"));
   const n = Number(nArg), seconds = Number(secArg);
-  const host = u.hostname, port = Number(u.port || (scheme === "rtmp" ? 1935 : 80));
-  const stopAt = performance.now() + seconds * 1000;
+  const host = u.hostname, port = Number(u.port || DEFAULT_PORT[scheme]);
+  // SECONDS bounds the run; "stop" on stdin ends it sooner.
+  const run: PlayRun = { stopAt: performance.now() + seconds * 1000 };
+  const probeRun: PlayRun = { stopAt: run.stopAt + 500 };
   // The probe joins first; the bench starts the publisher when it sees "probe ready".
-  const probe = player(host, port, u.pathname, stopAt + 500, true, () => console.log("probe ready"));
+  let ready = false;
+  const probe = player(host, port, u.pathname, probeRun, true, () => {
+    ready = true;
+    console.log("probe ready");
+  });
+  // A probe that fails before it is ready says so, or the bench would wait for "probe ready" for nothing.
+  probe.then((p) => {
+    if (!ready) {
+      console.log(`probe failed: ${p.error ?? "it ended before it was ready"}`);
+      Deno.exit(1);
+    }
+  });
   const results: Promise<PlayerResult>[] = [];
+  // Commands on stdin, a line each: "go" (players join), "mark" at the window's start and end, "stop".
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).getReader();
+  let pending = "";
+  const nextLine = async (): Promise<string | undefined> => {
+    while (!pending.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) return undefined;
+      pending += value;
+    }
+    const i = pending.indexOf("\n");
+    const line = pending.slice(0, i);
+    pending = pending.slice(i + 1);
+    return line;
+  };
   // Players join in batches, after the stream is live (the bench waits before it sends "go").
-  const go = new TextDecoder().decode((await Deno.stdin.readable.getReader().read()).value);
-  if (!go.startsWith("go")) Deno.exit(1);
+  if ((await nextLine()) !== "go") Deno.exit(1);
+  // The players' media bytes at each mark: the window's delivered bytes.
+  const marks: number[] = [];
+  const commands = (async () => {
+    for (let line = await nextLine(); line !== undefined; line = await nextLine()) {
+      if (line === "mark") marks.push(deliveredBytes());
+      if (line === "stop") {
+        run.stopAt = Math.min(run.stopAt, performance.now());
+        probeRun.stopAt = Math.min(probeRun.stopAt, performance.now() + 500);
+      }
+    }
+  })();
   const joinStarted = performance.now();
   for (let i = 0; i < n; i++) {
-    results.push(player(host, port, u.pathname, stopAt, false));
+    results.push(player(host, port, u.pathname, run, false));
     if (i % 25 === 24) await new Promise((res) => setTimeout(res, 20));
   }
+  // "playing" once every player has its first frame (or failed): the bench opens its window after it.
+  const playing = setInterval(() => {
+    if (!allPlaying(n)) return;
+    clearInterval(playing);
+    console.log(`playing ${(performance.now() - joinStarted).toFixed(0)} ms after go`);
+  }, 50);
   const all = await Promise.all(results);
+  clearInterval(playing);
   const p = await probe;
-  console.log(JSON.stringify({ probe: p, players: all, joinMs: performance.now() - joinStarted }));
+  await commands;
+  const windowBytes = marks.length >= 2 ? marks[1] - marks[0] : -1;
+  console.log(
+    JSON.stringify({ probe: p, players: all, joinMs: performance.now() - joinStarted, windowBytes }),
+  );
 }

@@ -59,6 +59,34 @@ export function freePort(): number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Reads `out` onto `text` until `done(text)`; returns all that was read. Throws when `out` ends first or
+ * after `ms` (the caller then ends the process), naming `what` it waited for.
+ */
+export async function readUntil(
+  out: ReadableStreamDefaultReader<string>,
+  text: string,
+  done: (text: string) => boolean,
+  ms: number,
+  what: string,
+): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((res) => timer = setTimeout(() => res("late"), ms));
+  try {
+    while (!done(text)) {
+      const next = await Promise.race([out.read(), late]);
+      if (next === "late") {
+        throw new Error(`Cannot read ${what}: nothing within ${ms} ms: ${text.slice(-500)}`);
+      }
+      if (next.done) throw new Error(`Cannot read ${what}: the process exited: ${text.slice(-500)}`);
+      text += next.value;
+    }
+    return text;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Resolves once something accepts connections on the loopback `port`. */
 export async function waitPort(port: number, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
