@@ -201,9 +201,16 @@ e2e(
   "rtmp://host/vod/sub/clip.flv: ffmpeg plays a file in a subfolder (app vod/sub, name clip)",
   async (vod) => {
     const out = `${vod.dir}/sub.flv`;
+    const keys: (string | undefined)[] = [];
+    const off = vod.server.sluice.hub.sessions.on((ev) => {
+      if (ev.type === "close" && ev.session.role === "vod") keys.push(ev.session.key);
+    });
     await recordRtmp(`${vod.rtmp}sub/clip.flv`, out, 1);
     const played = ofType(await probePackets(out), "video");
     assertEquals(played[0].hash, ofType(vod.packets, "video")[0].hash);
+    for (let i = 0; i < 50 && keys.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    off();
+    assertEquals(keys, ["vod/sub/clip.flv"], "the registry names the file once (app vod, path sub/clip.flv)");
   },
 );
 

@@ -761,7 +761,7 @@ export class RtmpSession {
     this.role = "player";
     this.streamName = name.split("?")[0];
     this.#playStreamId = streamId;
-    this.#entry.setStream(SessionRole.Vod, `${this.app}/${path}`);
+    this.#entry.setStream(SessionRole.Vod, `${this.#ctx.config.vod.app}/${path}`);
     this.#entry.setStatus(SessionStatus.Ok);
     this.#vod = new VodPlay(
       { send: (msgs) => this.#conn.send(msgs, DeltaHeaders.Media), close: (r) => this.#closeAfterWrites(r) },
