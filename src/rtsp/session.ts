@@ -651,6 +651,18 @@ export class RtspSession {
       ? "audio"
       : undefined;
     if (kind === undefined) throw fail(RtspStatus.NotFound, `${key} has no track ${url.track}`);
+    const spec = this.#takeTransport(req, TransportMode.Play, `${key} track ${url.track}`);
+    const rtp = live instanceof RtspVod ? live.rtp : rtpOf(live.stream, this.#ctx.config.rtsp.mtu);
+    const ssrc = kind === "video" ? rtp.video.sender.ssrc : rtp.audio.sender.ssrc;
+    const trackUrl = /[\s,;]/.test(req.uri) ? `trackID=${url.track}` : req.uri;
+    const transport = await this.#bindTrack(key, kind, spec, trackUrl, { ssrc });
+    if (transport === undefined) return; // the session closed meanwhile
+    this.#key = key;
+    await this.#answerSetup(req, transport);
+  }
+
+  /** The Transport header's spec this server takes for `mode` (461 with the reasons logged, else). */
+  #takeTransport(req: RtspRequest, mode: TransportMode, what: string): TransportSpec {
     const value = req.headers.get(HeaderName.Transport);
     if (value === undefined) throw fail(RtspStatus.UnsupportedTransport, "SETUP without a Transport header");
     const offered = this.#lower !== undefined
@@ -658,21 +670,35 @@ export class RtspSession {
       : this.#ctx.udpPorts
       ? [LowerTransport.Tcp, LowerTransport.Udp]
       : [LowerTransport.Tcp];
-    const choice = chooseTransport(value, { lower: offered, mode: TransportMode.Play });
+    const choice = chooseTransport(value, { lower: offered, mode });
     if (!choice.ok) {
-      this.#log.info(`SETUP of ${key} track ${url.track}: no transport taken: ${choice.reason}`);
+      this.#log.info(`SETUP of ${what}: no transport taken: ${choice.reason}`);
       throw fail(choice.status, choice.reason);
     }
-    const rtp = live instanceof RtspVod ? live.rtp : rtpOf(live.stream, this.#ctx.config.rtsp.mtu);
-    const ssrc = kind === "video" ? rtp.video.sender.ssrc : rtp.audio.sender.ssrc;
-    const trackUrl = /[\s,;]/.test(req.uri) ? `trackID=${url.track}` : req.uri;
+    return choice.spec;
+  }
+
+  /**
+   * Sets up `kind` on the chosen transport: a UDP pair (its RTP and RTCP routed by the default channels), or
+   * interleaved channels; gives the answer's Transport, undefined when the session closed while binding.
+   * `record`: the track receives (mode=record) instead of sending.
+   */
+  async #bindTrack(
+    key: string,
+    kind: "video" | "audio",
+    spec: TransportSpec,
+    url: string,
+    opts: { ssrc?: number; record?: boolean },
+  ): Promise<TransportSpec | undefined> {
+    const modes = opts.record ? { modes: [TransportMode.Record] } : {};
+    const ssrc = opts.ssrc !== undefined ? { ssrc: opts.ssrc } : {};
     let transport: TransportSpec;
-    if (choice.spec.lower === LowerTransport.Udp) {
-      const udp = await this.#udpTrack(key, kind, choice.spec.clientPort!);
-      if (udp === undefined) return; // the session closed meanwhile
+    if (spec.lower === LowerTransport.Udp) {
+      const udp = await this.#udpTrack(key, kind, spec.clientPort!, opts.record ? kind : undefined);
+      if (udp === undefined) return undefined;
       // The packer's bytes are framed on the default channels; they only route to the track here.
       const base = kind === "video" ? RtpChannel.Video : RtpChannel.Audio;
-      this.#tracks.set(kind, { kind, channels: { rtp: base, rtcp: base + 1 }, url: trackUrl, udp });
+      this.#tracks.set(kind, { kind, channels: { rtp: base, rtcp: base + 1 }, url, udp });
       transport = {
         protocol: "RTP",
         profile: "AVP",
@@ -680,22 +706,28 @@ export class RtspSession {
         delivery: Delivery.Unicast,
         clientPort: udp.clientPort,
         serverPort: [udp.pair.rtpPort, udp.pair.rtcpPort],
-        ssrc,
+        ...ssrc,
+        ...modes,
       };
     } else {
-      const channels = this.#channels(kind, choice.spec.interleaved);
-      this.#tracks.set(kind, { kind, channels, url: trackUrl });
+      const channels = this.#channels(kind, spec.interleaved);
+      this.#tracks.set(kind, { kind, channels, url });
       transport = {
         protocol: "RTP",
         profile: "AVP",
         lower: LowerTransport.Tcp,
         interleaved: [channels.rtp, channels.rtcp],
-        ssrc,
+        ...ssrc,
+        ...modes,
       };
     }
-    this.#lower = choice.spec.lower;
+    this.#lower = spec.lower;
+    return transport;
+  }
+
+  /** A SETUP's answer: the session (made by the first SETUP) and the transport taken. */
+  async #answerSetup(req: RtspRequest, transport: TransportSpec): Promise<void> {
     this.#sessionId ??= newSessionId();
-    this.#key = key;
     this.#state = "ready";
     await this.#send({
       cseq: req.cseq,
@@ -987,58 +1019,10 @@ export class RtspSession {
     if (!track) {
       throw fail(RtspStatus.NotFound, `SETUP of ${quote(req.uri)}, which the ANNOUNCE did not offer`);
     }
-    const value = req.headers.get(HeaderName.Transport);
-    if (value === undefined) throw fail(RtspStatus.UnsupportedTransport, "SETUP without a Transport header");
-    const offered = this.#lower !== undefined
-      ? [this.#lower]
-      : this.#ctx.udpPorts
-      ? [LowerTransport.Tcp, LowerTransport.Udp]
-      : [LowerTransport.Tcp];
-    const choice = chooseTransport(value, { lower: offered, mode: TransportMode.Record });
-    if (!choice.ok) {
-      this.#log.info(`SETUP of ${record.key} ${track.kind} to record: no transport taken: ${choice.reason}`);
-      throw fail(choice.status, choice.reason);
-    }
-    let transport: TransportSpec;
-    if (choice.spec.lower === LowerTransport.Udp) {
-      const udp = await this.#udpTrack(record.key, track.kind, choice.spec.clientPort!, track.kind);
-      if (udp === undefined) return;
-      const base = track.kind === "video" ? RtpChannel.Video : RtpChannel.Audio;
-      this.#tracks.set(track.kind, {
-        kind: track.kind,
-        channels: { rtp: base, rtcp: base + 1 },
-        url: req.uri,
-        udp,
-      });
-      transport = {
-        protocol: "RTP",
-        profile: "AVP",
-        lower: LowerTransport.Udp,
-        delivery: Delivery.Unicast,
-        clientPort: udp.clientPort,
-        serverPort: [udp.pair.rtpPort, udp.pair.rtcpPort],
-        modes: [TransportMode.Record],
-      };
-    } else {
-      const channels = this.#channels(track.kind, choice.spec.interleaved);
-      this.#tracks.set(track.kind, { kind: track.kind, channels, url: req.uri });
-      transport = {
-        protocol: "RTP",
-        profile: "AVP",
-        lower: LowerTransport.Tcp,
-        interleaved: [channels.rtp, channels.rtcp],
-        modes: [TransportMode.Record],
-      };
-    }
-    this.#lower = choice.spec.lower;
-    this.#sessionId ??= newSessionId();
-    this.#state = "ready";
-    await this.#send({
-      cseq: req.cseq,
-      status: RtspStatus.Ok,
-      session: this.#sessionHeader(),
-      transport: formatTransport(transport),
-    });
+    const spec = this.#takeTransport(req, TransportMode.Record, `${record.key} ${track.kind} to record`);
+    const transport = await this.#bindTrack(record.key, track.kind, spec, req.uri, { record: true });
+    if (transport === undefined) return;
+    await this.#answerSetup(req, transport);
   }
 
   /** RECORD: publishes into the hub (403 when the name got a publisher meanwhile); the media follows. */
