@@ -1,6 +1,7 @@
 /**
- * The live fan-out benchmark: one ffmpeg publisher (-re, looping ~1 Mbit/s
- * H.264 + AAC, 2 s GOP, over RTMP) and N players on loopback: RTMP players,
+ * The live fan-out benchmark: one ffmpeg publisher (-re, looping the fixed
+ * 1.1 Mbit/s H.264 + AAC stream of media.ts, 2 s GOP, over RTMP) and N
+ * players on loopback, reading in 20 ms sweeps (tally.ts): RTMP players,
  * or with `--proto http` HTTP-FLV players, `--proto ws` WebSocket-FLV players,
  * `--proto rtsp` RTSP players (RTP over the RTSP connection, rtsp_player.ts)
  * (`--proto rtmp,http,ws,rtsp` runs each and compares them with RTMP). The server runs in its own
@@ -12,6 +13,14 @@
  * nginx with the RTMP module is installed, nginx-rtmp (one worker) is
  * measured the same way in the same run; it has no RTSP, so an RTSP run gets
  * an "n/a" row for it.
+ *
+ * `--compare` (issue 13) measures RTMP and HTTP-FLV players (unless `--proto`
+ * says otherwise) and node-media-server (`--nms` alone adds it too): the bench
+ * installs it from npm into bench/out/nms (nms.ts) and measures its HTTP-FLV
+ * with the same publisher and players, on the same core; without node or npm
+ * its row says why. At the end one line per N gives the ratios of CPU per
+ * delivered Mbit, with lag and first-frame p99 beside each (compare.ts).
+ * `deno task bench memory` (or `--memory`) is the memory mode (memory.ts).
  *
  * The window: the players join 2.5 s after the publisher starts (a GOP is
  * cached); once every player has its first frame (or failed) and SETTLE_MS
@@ -32,23 +41,25 @@
  */
 import type { PlayerResult } from "./players.ts";
 import { measureHls } from "./hls_live.ts";
-import { benchFlv } from "./media.ts";
+import { compareLine, Label, type Missing } from "./compare.ts";
+import { benchFlv, describeStream, probeBitRate } from "./media.ts";
 import { hasNginxRtmp, NginxHls, startNginx } from "./nginx.ts";
+import { ensureNms, startNms } from "./nms.ts";
 import { cpuMs, freePort, has, pct, readUntil, rssMb, sleep, spawn, waitPort } from "./proc.ts";
 import { notMeasured, printRows, ratioLine, type Row } from "./row.ts";
-import { SWEEP_MS } from "./tally.ts";
+import { STANDARD_SWEEP_MS, SWEEP_MS } from "./tally.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
 /** A started Sluice: its pid and ports (RTMP, HTTP, RTSP). */
-interface Sluice {
+export interface Sluice {
   pid: number;
   rtspPort: number;
   stop: () => Promise<void>;
 }
 
 /** Starts Sluice; resolves once RTMP listens, and RTSP too with `rtsp` (RTSP players will come). */
-async function startSluice(
+export async function startSluice(
   port: number,
   httpPort: number,
   pin?: string,
@@ -81,7 +92,7 @@ async function startSluice(
 }
 
 /** The FLV players' protocol, and RTSP (rtsp_player.ts). */
-type PlayProto = "rtmp" | "http" | "ws" | "rtsp";
+export type PlayProto = "rtmp" | "http" | "ws" | "rtsp";
 /** The players' protocol: FLV and RTSP players, or HLS players (hls_players.ts). */
 type Proto = PlayProto | "hls";
 /** Every --proto value. */
@@ -98,8 +109,17 @@ const PLAYERS_SPARE_S = 10;
 /** Past this share of a core (%) the players' process may be what holds delivery back. */
 const CLIENT_BUSY_PCT = 85;
 
+/**
+ * What the memory mode (memory.ts) does inside a measurement: `published` once the publisher's GOP is
+ * cached, before the players join; `measured` at the window's end, before the players stop.
+ */
+export interface MeasureHooks {
+  published?: () => Promise<void>;
+  measured?: () => Promise<void>;
+}
+
 /** One measurement: a server already listening on `port` (RTMP) and `play`'s port for the players. */
-async function measure(
+export async function measure(
   label: string,
   pid: number,
   port: number,
@@ -108,6 +128,7 @@ async function measure(
   flv: string,
   pin: string | undefined,
   play: { proto: PlayProto; httpPort?: number; rtspPort?: number } = { proto: "rtmp" },
+  hooks: MeasureHooks = {},
 ): Promise<Row> {
   const url = `rtmp://127.0.0.1:${port}/live/bench`;
   const playUrl = play.proto === "rtmp"
@@ -147,6 +168,7 @@ async function measure(
     pubErr = pub.stderr.pipeTo(new WritableStream());
     pub.stdout.cancel();
     await sleep(2500); // a GOP is cached: joiners start at a keyframe
+    await hooks.published?.();
     const w = players.stdin.getWriter();
     const say = (line: string) => w.write(new TextEncoder().encode(`${line}\n`));
     await say("go");
@@ -168,6 +190,7 @@ async function measure(
     const client1 = await cpuMs(players.pid);
     await say("mark");
     const t1 = performance.now();
+    await hooks.measured?.();
     await say("stop");
     await w.close();
     const rss = await rssMb(pid);
@@ -249,7 +272,10 @@ const SLUICE_HLS = [
   { label: "sluice hls-ts", flags: "--hls-container ts" },
 ] as const;
 
-/** `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|rtsp|hls|rtmp,rtsp,...] [--no-nginx]` */
+/**
+ * `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|rtsp|hls|rtmp,rtsp,...]
+ * [--no-nginx] [--nms] [--compare]`
+ */
 export async function runLive(args: string[]): Promise<void> {
   const get = (flag: string) => {
     const i = args.indexOf(flag);
@@ -258,7 +284,8 @@ export async function runLive(args: string[]): Promise<void> {
   const ns = (get("--n") ?? "100,500").split(",").map(Number);
   const seconds = Number(get("--seconds") ?? 10);
   const sluiceFlags = get("--sluice-flags") ?? "";
-  const protos = (get("--proto") ?? "rtmp").split(",") as Proto[];
+  const compare = args.includes("--compare");
+  const protos = (get("--proto") ?? (compare ? "rtmp,http" : "rtmp")).split(",") as Proto[];
   for (const p of protos) {
     if (!PROTOS.includes(p)) {
       console.error(
@@ -271,24 +298,44 @@ export async function runLive(args: string[]): Promise<void> {
   const serverPin = pinned ? "0" : undefined;
   const clientPin = pinned ? "1" : undefined;
   // nginx-rtmp serves RTMP players, and HLS players from the files its HLS module writes.
-  const nginxOk = !args.includes("--no-nginx") && await hasNginxRtmp();
+  const noNginx = args.includes("--no-nginx");
+  const nginxOk = !noNginx && await hasNginxRtmp();
   const nginx = protos.includes("rtmp") && nginxOk;
   const nginxHls = protos.includes("hls") && nginxOk;
+  // node-media-server: the HTTP-FLV peer, installed by the bench (npm) when asked for.
+  const nmsWanted = (compare || args.includes("--nms")) && protos.includes("http");
+  const nmsReady = nmsWanted ? await ensureNms() : undefined;
   const flv = await benchFlv(20);
   const playProtos = protos.filter((p) => p !== "hls");
+  const sweepNote = SWEEP_MS === STANDARD_SWEEP_MS
+    ? ""
+    : ` (SWEEP_MS: not the standard ${STANDARD_SWEEP_MS})`;
   const players = [
-    ...(playProtos.length > 0 ? [`${playProtos.join(" and ")} players read every ${SWEEP_MS} ms`] : []),
+    ...(playProtos.length > 0
+      ? [`${playProtos.join(" and ")} players read in ${SWEEP_MS} ms sweeps${sweepNote}`]
+      : []),
     ...(protos.includes("hls") ? ["HLS players load as hls.js does without LL-HLS"] : []),
   ].join(", ");
+  const nginxWhy = noNginx ? "--no-nginx" : "nginx-rtmp not installed";
   const peer = nginx || nginxHls
     ? ", nginx-rtmp alongside"
     : nginxOk
     ? ", nginx-rtmp not measured (it plays RTMP and HLS only)"
-    : ", nginx-rtmp not installed";
+    : `, nginx-rtmp not measured (${nginxWhy})`;
+  const nmsPeer = nmsReady === undefined
+    ? (compare || args.includes("--nms")
+      ? ", node-media-server not measured (it plays HTTP-FLV: add http)"
+      : "")
+    : nmsReady.ok
+    ? `, node-media-server ${nmsReady.version} (node ${nmsReady.node}) alongside`
+    : `, node-media-server n/a (${nmsReady.why})`;
   console.log(
     `live bench: ${seconds} s window per run, ${players}, server ${
       pinned ? "pinned to core 0, clients to core 1" : "not pinned (no taskset)"
-    }${peer}`,
+    }${peer}${nmsPeer}`,
+  );
+  console.log(
+    `stream: ${describeStream(await probeBitRate(flv))}, published by ffmpeg -re -c copy over RTMP`,
   );
   const rows: Row[] = [];
   for (const n of ns) {
@@ -338,6 +385,22 @@ export async function runLive(args: string[]): Promise<void> {
       }
     }
     if (protos.includes("rtsp") && nginxOk) rows.push(notMeasured("nginx-rtmp rtsp", n, NO_NGINX_RTSP));
+    if (nmsReady && !nmsReady.ok) rows.push(notMeasured(Label.NmsHttp, n, nmsReady.why));
+    if (nmsReady?.ok) {
+      const nport = freePort();
+      const nhttp = freePort();
+      const nms = await startNms(nport, nhttp, serverPin);
+      try {
+        rows.push(
+          await measure(Label.NmsHttp, nms.pid, nport, n, seconds, flv, clientPin, {
+            proto: "http",
+            httpPort: nhttp,
+          }),
+        );
+      } finally {
+        await nms.stop();
+      }
+    }
     if (nginxHls) {
       const nport = freePort();
       const nhttp = freePort();
@@ -373,6 +436,13 @@ export async function runLive(args: string[]): Promise<void> {
       if (protos.includes("rtsp")) console.log(`N=${n}: sluice rtsp/nginx-rtmp n/a (${NO_NGINX_RTSP})`);
     }
   }
+  if (nmsReady?.ok) {
+    for (const n of ns) {
+      const a = rows.find((r) => r.server === Label.SluiceHttp && r.n === n);
+      const b = rows.find((r) => r.server === Label.NmsHttp && r.n === n);
+      if (a && b) console.log(ratioLine(n, "sluice http/node-media-server http", a, b));
+    }
+  }
   if (nginxHls) {
     for (const n of ns) {
       const b = rows.find((r) => r.server === "nginx-rtmp hls" && r.n === n);
@@ -383,6 +453,15 @@ export async function runLive(args: string[]): Promise<void> {
         }
       }
     }
+  }
+  if (compare) {
+    const missing: Missing = {
+      [Label.NginxRtmp]: nginxOk ? "no RTMP players: add rtmp to --proto" : nginxWhy,
+      [Label.NmsHttp]: nmsReady === undefined ? "no HTTP-FLV players: add http to --proto" : undefined,
+      [Label.SluiceRtmp]: "no RTMP players: add rtmp to --proto",
+      [Label.SluiceHttp]: "no HTTP-FLV players: add http to --proto",
+    };
+    for (const n of ns) console.log(compareLine(rows, n, missing));
   }
 }
 

@@ -5,7 +5,8 @@
  * and play; an HTTP-FLV player sends one raw HTTP/1.1 GET and parses the
  * response's chunked framing and the FLV inside it (FlvReader); a
  * WebSocket-FLV player sends the same GET with an upgrade and unwraps the
- * frames instead. Once frames flow, all read in sweeps (one read every SWEEP_MS, as
+ * frames instead. Once frames flow, all read in sweeps (tally.ts: a read per
+ * player every SWEEP_MS, 20 ms, on one clock shared by the process's players, as
  * a real player with a buffer does; eager readers triple the server's measured
  * CPU on loopback) and count frames.
  *
@@ -23,12 +24,10 @@
  * @module
  */
 import { encodeCommand } from "../src/rtmp/command.ts";
-import { setChunkSize } from "../src/rtmp/control.ts";
-import { ClientHandshake } from "../src/rtmp/handshake.ts";
-import { ChunkStreamId, MessageType } from "../src/rtmp/message.ts";
+import { MessageType } from "../src/rtmp/message.ts";
 import { FlvReader } from "../src/media/flv.ts";
 import { ChunkReader } from "../src/wasm/chunk_reader.ts";
-import { encodeMessage } from "../src/wasm/chunk_writer.ts";
+import { cmd, rtmpOpen, writeAll } from "./rtmp_open.ts";
 import { rtspPlayer } from "./rtsp_player.ts";
 import { allPlaying, deliveredBytes, type PlayerResult, type PlayRun, Tally } from "./tally.ts";
 
@@ -36,19 +35,6 @@ export type { PlayerResult };
 
 /** Bytes per read: the RTMP reader's input region (96 KiB), and the same for HTTP. */
 const READ_BYTES = 96 * 1024;
-
-function cmd(streamId: number, payload: Uint8Array): Uint8Array {
-  return encodeMessage(
-    { csid: ChunkStreamId.Command, typeId: MessageType.CommandAmf0, streamId, timestamp: 0, payload },
-    4096,
-    "full",
-  );
-}
-
-async function writeAll(conn: Deno.Conn, b: Uint8Array): Promise<void> {
-  let o = 0;
-  while (o < b.length) o += await conn.write(b.subarray(o));
-}
 
 async function rtmpPlayer(
   host: string,
@@ -64,20 +50,7 @@ async function rtmpPlayer(
   try {
     conn = await Deno.connect({ hostname: host, port });
     (conn as Deno.TcpConn).setNoDelay(true); // as librtmp does: small commands are not held back by Nagle
-    const hs = new ClientHandshake();
-    await writeAll(conn, hs.start());
-    const buf = new Uint8Array(8192);
-    let rest: Uint8Array | undefined;
-    while (!hs.done) {
-      const n = await conn.read(buf);
-      if (n === null) throw new Error("closed in handshake");
-      const step = hs.feed(buf.subarray(0, n));
-      for (const o of step.output) await writeAll(conn, o);
-      if (step.done) rest = step.rest;
-    }
-    const tcUrl = `rtmp://${host}:${port}/${app}`;
-    await writeAll(conn, encodeMessage(setChunkSize(4096), 128, "full"));
-    await writeAll(conn, cmd(0, encodeCommand("connect", 1, { app, tcUrl, flashVer: "LNX 9,0,124,2" })));
+    const rest = await rtmpOpen(conn, host, port, app);
     await writeAll(conn, cmd(0, encodeCommand("createStream", 2, null)));
     await writeAll(conn, cmd(1, encodeCommand("play", 0, null, name, -1000)));
     ready?.();

@@ -49,11 +49,15 @@ export function notMeasured(server: string, n: number, why: string): Row {
 /** Prints `rows` as the table; a number that is not finite prints as "-". */
 export function printRows(rows: Row[]): void {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+  // The server column fits the longest label ("node-media-server http"), 15 at least.
+  const w = Math.max(15, ...rows.map((r) => r.server.length));
   console.log(
-    "server           N  kept-up  Mbit/s  CPU ms/Mbit (= s/Gbit)  sys %  TTFF p50/p99 ms  lag p50/p99 ms  RSS MB  errors  client %",
+    `${
+      "server".padEnd(w)
+    }   N  kept-up  Mbit/s  CPU ms/Mbit (= s/Gbit)  sys %  TTFF p50/p99 ms  lag p50/p99 ms  RSS MB  errors  client %`,
   );
   for (const r of rows) {
-    const head = `${r.server.padEnd(15)} ${String(r.n).padStart(3)}`;
+    const head = `${r.server.padEnd(w)} ${String(r.n).padStart(3)}`;
     if (r.notMeasured !== undefined) {
       console.log(`${head}  n/a: ${r.notMeasured}`);
       continue;
