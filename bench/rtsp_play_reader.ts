@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { Interleaved } from "../src/rtsp/interleaved.ts";
+import { Interleaved } from "../src/media/rtp/interleaved.ts";
 import type { RtspResponse } from "../src/rtsp/message.ts";
 import { MAX_BODY_BYTES, MAX_HEADER_BYTES, RtspReader } from "../src/rtsp/reader.ts";
 

@@ -30,7 +30,7 @@
  * @module
  */
 import { HeaderName, parseCSeq, quote, RtspHeaders } from "./headers.ts";
-import { Interleaved, type InterleavedFrame } from "./interleaved.ts";
+import { Interleaved, type InterleavedFrame } from "../media/rtp/interleaved.ts";
 import { RTSP_VERSION, type RtspRequest, type RtspResponse, TOKEN } from "./message.ts";
 import { RtspError, RtspStatus } from "./status.ts";
 

@@ -1,6 +1,7 @@
 /**
  * What H.264 and AAC tracks say in SDP, both ways, and the hub's FLV sequence
- * headers on the other side:
+ * headers on the other side (read and written by `src/media/tag_body.ts`, as
+ * the RTP packetizers read them):
  *
  * - **DESCRIBE** (`describeStream`): from a stream's FLV AVC and AAC sequence
  *   header bodies to the session description a player SETUPs from. H.264 is
@@ -27,17 +28,10 @@
  */
 import { buildAvcConfig, NalUnitType, nalUnitType, parseAvcConfig } from "../media/avc.ts";
 import { parseAudioSpecificConfig } from "../media/codec_info.ts";
-import {
-  AacPacketType,
-  AvcPacketType,
-  ExVideoPacketType,
-  SoundFormat,
-  SoundRate,
-  SoundSize,
-  SoundType,
-  VideoCodecId,
-  VideoFrameType,
-} from "../media/flv.ts";
+import { AacPacketType } from "../media/flv.ts";
+import { AacHbr } from "../media/rtp/aac_packetizer.ts";
+import { ClockRate } from "../media/rtp/clock.ts";
+import { aacBody, aacConfig, avcRecord, avcSequenceHeaderBody } from "../media/tag_body.ts";
 import { formatNptRange, quote } from "./headers.ts";
 import {
   attributeOf,
@@ -64,7 +58,7 @@ export const SdpTrack = {
 /** RTP clock rates and names of the payload formats here. */
 export const RtpFormat = {
   /** RFC 6184 8.2.1: H.264 is always timed at 90 kHz. */
-  H264: { encoding: "H264", clockRate: 90_000 },
+  H264: { encoding: "H264", clockRate: ClockRate.Video },
   /** RFC 3640 4.1: MPEG-4 elementary streams, here AAC. */
   Mpeg4Generic: { encoding: "MPEG4-GENERIC" },
 } as const;
@@ -72,69 +66,10 @@ export const RtpFormat = {
 /** RFC 6184 5.4, 8.1 packetization-mode: 1, non-interleaved (single NAL units, STAP-A, FU-A). */
 export const PACKETIZATION_MODE_NON_INTERLEAVED = 1;
 
-/** The AAC-hbr parameters (RFC 3640 3.3.6): 13-bit AU sizes, 3-bit indexes. */
-export const AacHbr = {
-  /** streamType 5: audio (ISO/IEC 14496-1 Table 6). */
-  streamType: 5,
-  /** profile-level-id 1, as ffmpeg and MediaMTX write it. */
-  profileLevelId: 1,
-  mode: "AAC-hbr",
-  sizeLength: 13,
-  indexLength: 3,
-  indexDeltaLength: 3,
-} as const;
-
 /** The most parameter sets read from one sprop-parameter-sets (H.264 allows 32 SPS and 256 PPS). */
 export const MAX_SPROP_SETS = 64;
 /** The longest AAC `config=` read, in bytes (an AudioSpecificConfig is 2 to 5). */
 export const MAX_AAC_CONFIG_BYTES = 64;
-
-// ---------------------------------------------------------------------------------------------
-// FLV sequence headers <-> codec configuration
-
-/** The AVCDecoderConfigurationRecord in an FLV AVC sequence header body (legacy or Enhanced RTMP), or undefined. */
-export function avcRecordOf(body: Uint8Array): Uint8Array | undefined {
-  if (body.length < 5) return undefined;
-  const b0 = body[0];
-  if (b0 & 0x80) {
-    // Enhanced RTMP: IsExHeader, PacketType SequenceStart, FourCC "avc1", then the record.
-    const fourCc = String.fromCharCode(body[1], body[2], body[3], body[4]);
-    return (b0 & 0x0f) === ExVideoPacketType.SequenceStart && fourCc === "avc1"
-      ? body.subarray(5)
-      : undefined;
-  }
-  // E.4.3.1: CodecID 7, then AVCPacketType 0 and a 24-bit composition time.
-  return (b0 & 0x0f) === VideoCodecId.Avc && body[1] === AvcPacketType.SequenceHeader
-    ? body.subarray(5)
-    : undefined;
-}
-
-/** The AudioSpecificConfig in an FLV AAC sequence header body, or undefined. */
-export function aacConfigOf(body: Uint8Array): Uint8Array | undefined {
-  if (body.length < 3 || body[0] >> 4 !== SoundFormat.Aac || body[1] !== AacPacketType.SequenceHeader) {
-    return undefined;
-  }
-  return body.subarray(2);
-}
-
-/** An FLV AVC sequence header body: key frame, CodecID 7, AVCPacketType 0, composition time 0, the record. */
-export function avcSequenceHeaderBody(record: Uint8Array): Uint8Array {
-  const out = new Uint8Array(5 + record.length);
-  out[0] = (VideoFrameType.Key << 4) | VideoCodecId.Avc;
-  out[1] = AvcPacketType.SequenceHeader;
-  // out[2..4]: CompositionTime 0
-  out.set(record, 5);
-  return out;
-}
-
-/** An FLV AAC sequence header body: SoundFormat 10 (rate, size, type fixed for AAC, E.4.2.1), type 0, the config. */
-export function aacSequenceHeaderBody(config: Uint8Array): Uint8Array {
-  const out = new Uint8Array(2 + config.length);
-  out[0] = (SoundFormat.Aac << 4) | (SoundRate.Rate44k << 2) | (SoundSize.Bits16 << 1) | SoundType.Stereo;
-  out[1] = AacPacketType.SequenceHeader;
-  out.set(config, 2);
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // DESCRIBE: stream -> SDP
@@ -150,12 +85,13 @@ function base64(bytes: Uint8Array): string {
 }
 
 /**
- * The media section of an H.264 track from its FLV AVC sequence header body;
- * undefined when the body is not one (another codec). A malformed record
+ * The media section of an H.264 track from its FLV AVC sequence header body
+ * (legacy or Enhanced RTMP `avc1`); undefined when the body is not one
+ * (another codec). A malformed record
  * throws ProtocolError (code "avc_config").
  */
 export function h264Media(sequenceHeader: Uint8Array): SdpMedia | undefined {
-  const record = avcRecordOf(sequenceHeader);
+  const record = avcRecord(sequenceHeader);
   if (!record) return undefined;
   const config = parseAvcConfig(record);
   const sps = config.sps[0];
@@ -184,13 +120,14 @@ export function h264Media(sequenceHeader: Uint8Array): SdpMedia | undefined {
 }
 
 /**
- * The media section of an AAC track from its FLV AAC sequence header body;
- * undefined when the body is not one. A malformed AudioSpecificConfig throws
+ * The media section of an AAC track from its FLV AAC sequence header body
+ * (legacy or Enhanced RTMP `mp4a`); undefined when the body is not one, or
+ * carries no AudioSpecificConfig. A malformed AudioSpecificConfig throws
  * ProtocolError (code "aac_config").
  */
 export function aacMedia(sequenceHeader: Uint8Array): SdpMedia | undefined {
-  const config = aacConfigOf(sequenceHeader);
-  if (!config) return undefined;
+  const config = aacConfig(sequenceHeader);
+  if (!config || config.length === 0) return undefined;
   const asc = parseAudioSpecificConfig(config);
   const pt = SdpTrack.Audio.payloadType;
   const rtpmap = formatRtpmap({
@@ -200,12 +137,12 @@ export function aacMedia(sequenceHeader: Uint8Array): SdpMedia | undefined {
     ...(asc.channels > 0 && { channels: asc.channels }),
   });
   const fmtp = formatFmtp(pt, [
-    ["streamtype", String(AacHbr.streamType)],
-    ["profile-level-id", String(AacHbr.profileLevelId)],
-    ["mode", AacHbr.mode],
-    ["sizelength", String(AacHbr.sizeLength)],
-    ["indexlength", String(AacHbr.indexLength)],
-    ["indexdeltalength", String(AacHbr.indexDeltaLength)],
+    ["streamtype", String(AacHbr.StreamType)],
+    ["profile-level-id", String(AacHbr.ProfileLevelId)],
+    ["mode", AacHbr.Mode],
+    ["sizelength", String(AacHbr.SizeLength)],
+    ["indexlength", String(AacHbr.IndexLength)],
+    ["indexdeltalength", String(AacHbr.IndexDeltaLength)],
     ["config", hex(config)],
   ]);
   return {
@@ -451,10 +388,10 @@ function aacParams(fmtp: ReadonlyMap<string, string>): AacParams | undefined {
     codec: "AAC",
     mode,
     // RFC 3640 3.3.5, 3.3.6: the modes fix these; a writer may still say them.
-    sizeLength: int("sizelength", hbr ? AacHbr.sizeLength : 6),
-    indexLength: int("indexlength", hbr ? AacHbr.indexLength : 2),
-    indexDeltaLength: int("indexdeltalength", hbr ? AacHbr.indexDeltaLength : 2),
+    sizeLength: int("sizelength", hbr ? AacHbr.SizeLength : 6),
+    indexLength: int("indexlength", hbr ? AacHbr.IndexLength : 2),
+    indexDeltaLength: int("indexdeltalength", hbr ? AacHbr.IndexDeltaLength : 2),
     config: bytes,
-    sequenceHeader: aacSequenceHeaderBody(bytes),
+    sequenceHeader: aacBody(AacPacketType.SequenceHeader, bytes),
   };
 }

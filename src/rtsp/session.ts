@@ -92,7 +92,7 @@ import {
   type RtpInfoEntry,
   type SessionHeader,
 } from "./headers.ts";
-import type { InterleavedFrame } from "./interleaved.ts";
+import type { InterleavedFrame } from "../media/rtp/interleaved.ts";
 import { type ResponseInit, RtspMethod, type RtspRequest, writeResponse } from "./message.ts";
 import { RtspReader } from "./reader.ts";
 import { writeSdp } from "./sdp.ts";

@@ -32,12 +32,13 @@
  *   value in the Range"), so a player's npt is the file's time. A PLAY while
  *   playing re-seeks (with a Range) or goes on (without). The packets follow
  *   once the session has written the answer (`resume()`).
- * - **Pacing** as RTMP VOD: a tag goes out when the wall clock reaches its
- *   timestamp, counted from the run's first media tag, minus a lead of 1 s;
- *   the schedule is computed from the start (no drift); tags due together
- *   (within 20 ms) are packed and written once, up to 256 KiB; a slow TCP
- *   socket holds the schedule back (each write is awaited). A resumed run
- *   keeps its schedule, moved on by the time spent paused.
+ * - **Pacing** as RTMP VOD, by the same pacer (`src/vod/vod_pacer.ts`): a
+ *   tag goes out when the wall clock reaches its timestamp, counted from the
+ *   run's first media tag, minus a lead of 1 s; the schedule is computed from
+ *   the start (no drift); tags due together (within 20 ms) are packed and
+ *   written once, up to 256 KiB; a slow TCP socket holds the schedule back
+ *   (each write is awaited); data tags (onMetaData) are not sent. A resumed
+ *   run keeps its schedule, moved on by the time spent paused.
  * - **Sender reports** every `rtcpIntervalMs` while playing, and one right
  *   before the packets of every PLAY (ffmpeg starts its RTCP mapping again at
  *   each PLAY). They map wall time to the schedule's position in the file
@@ -75,7 +76,8 @@ import {
   StreamRtp,
   type TrackChannels,
 } from "../outputs/rtsp_play.ts";
-import { DEFAULT_LEAD_MS, fileSource, indexOf, vodPlayPath } from "../vod/rtmp_vod.ts";
+import { fileSource, indexOf, vodPlayPath } from "../vod/rtmp_vod.ts";
+import { DEFAULT_LEAD_MS, nextTag, type PacedRun, PaceResult, postpone, VodPacer } from "../vod/vod_pacer.ts";
 import { parsePlayPath, resolveVodFile, vodReadDenied } from "../vod/vod_path.ts";
 import { formatNptRange, type NptRange, type RtpInfoEntry } from "./headers.ts";
 import type { SessionDescription } from "./sdp.ts";
@@ -137,10 +139,6 @@ export const VodRefusal = {
 
 /** Default interval of sender reports while playing (RFC 3550 6.2: about every 5 s). */
 const DEFAULT_RTCP_INTERVAL_MS = 5_000;
-/** Tags due within this many ms go out with the ones due now. */
-const SLACK_MS = 20;
-/** A batch of tags is packed and written once it holds this many bytes. */
-const MAX_BATCH_BYTES = 256 * 1024;
 /** The reason a BYE at the end of the file carries (RFC 3550 6.6). */
 const END_REASON = "end of file";
 
@@ -193,15 +191,11 @@ class VodRtp extends StreamRtp {
 }
 
 /** One stretch of sending from a position, paced against one clock. */
-interface Run {
-  readonly cursor: FlvTagCursor;
+interface Run extends PacedRun {
   readonly packer: RtpPacker;
   readonly tracks: PlayTracks;
   /** The file time (ms) the run was answered to start at. */
   readonly startMs: number;
-  /** performance.now() at which the run's first media tag was due, and that tag's time; set by it. */
-  clockBase?: number;
-  tsBase?: number;
   /** The end was reached (and said with BYE). */
   done: boolean;
 }
@@ -222,7 +216,7 @@ export class RtspVod {
   readonly rtp: StreamRtp;
   readonly #sink: VodSink;
   readonly #log: Logger;
-  readonly #leadMs: number;
+  readonly #pacer: VodPacer;
   readonly #rtcpIntervalMs: number;
   readonly #file: Deno.FsFile;
   readonly #source: ByteSource;
@@ -239,8 +233,6 @@ export class RtspVod {
   #haltedAt = 0;
   #stopped = false;
   #rtcpTimer: ReturnType<typeof setInterval> | undefined;
-  #sleepTimer: ReturnType<typeof setTimeout> | undefined;
-  #wake: (() => void) | undefined;
 
   private constructor(
     fields: {
@@ -266,7 +258,7 @@ export class RtspVod {
     this.audio = fields.audio;
     this.#sink = sink;
     this.#log = opts.log;
-    this.#leadMs = opts.leadMs ?? DEFAULT_LEAD_MS;
+    this.#pacer = new VodPacer(opts.leadMs ?? DEFAULT_LEAD_MS);
     this.#rtcpIntervalMs = opts.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
     this.rtp = new VodRtp(opts.mtu, (now) => this.#position(now));
     for (const f of [fields.video, fields.audio]) if (f) this.rtp.configure(f);
@@ -394,7 +386,7 @@ export class RtspVod {
     const run = this.#run;
     if (this.#stopped || !this.#halted || !run || run.done) return;
     this.#halted = false;
-    if (run.clockBase !== undefined) run.clockBase += performance.now() - this.#haltedAt;
+    postpone(run, performance.now() - this.#haltedAt);
     const gen = this.#gen;
     this.#rtcpTimer = setInterval(() => {
       if (gen === this.#gen) this.#sink.deliver(run.packer.senderReports()).catch(() => {});
@@ -448,55 +440,22 @@ export class RtspVod {
   /** The time of the next tag the run sends (where it resumes); the duration at the end. */
   async #nextTime(run: Run): Promise<number> {
     const at = run.cursor.offset;
-    const tag = await this.#next(run);
+    const tag = await nextTag(run.cursor);
     run.cursor.moveTo(at);
     return tag ? tag.timestamp : this.durationMs;
   }
 
   /** Sends the run's tags on their schedule until the end, or until play/pause/stop bumps the generation. */
   async #pump(gen: number, run: Run): Promise<void> {
-    const batch: FlvTag[] = [];
-    let batchBytes = 0;
-    const flush = async () => {
-      if (batch.length === 0 || gen !== this.#gen) return;
-      const bytes = this.#pack(run, batch);
-      batch.length = 0;
-      batchBytes = 0;
-      if (bytes.length > 0) await this.#sink.deliver(bytes);
-    };
-    while (gen === this.#gen) {
-      const tag = await this.#next(run);
-      if (gen !== this.#gen) {
-        if (tag) batch.push(tag);
-        break;
-      }
-      if (!tag) {
-        await flush();
-        if (gen === this.#gen) await this.#end(run);
-        return;
-      }
-      if (tag.type === TagType.ScriptData) continue;
-      // Only real audio/video frames set and follow the clock (sequence headers are often stamped 0).
-      if (!classify(tag.type, tag.data).sequenceHeader) {
-        const now = performance.now();
-        run.clockBase ??= now;
-        run.tsBase ??= tag.timestamp;
-        const wait = run.clockBase + (tag.timestamp - run.tsBase) - this.#leadMs - now;
-        if (wait > SLACK_MS) {
-          await flush();
-          if (gen === this.#gen) await this.#sleep(wait);
-          if (gen !== this.#gen) {
-            batch.push(tag);
-            break;
-          }
-        }
-      }
-      batch.push(tag);
-      batchBytes += tag.data.length;
-      if (batchBytes >= MAX_BATCH_BYTES) await flush();
-    }
-    // Stopped: what was read and not packed is read again by the next loop.
-    if (batch.length > 0) run.cursor.moveTo(batch[0].offset);
+    const result = await this.#pacer.pace(run, {
+      current: () => gen === this.#gen,
+      keep: (tag) => tag.type !== TagType.ScriptData,
+      send: async (batch) => {
+        const bytes = this.#pack(run, batch);
+        if (bytes.length > 0) await this.#sink.deliver(bytes);
+      },
+    });
+    if (result === PaceResult.End && gen === this.#gen) await this.#end(run);
   }
 
   /** The batch's RTP packets (sequence headers configure), in one array. */
@@ -545,16 +504,6 @@ export class RtspVod {
 
   // ---- helpers
 
-  /** The run's next tag; a malformed tag ends the file there (the index said so when it saw it). */
-  async #next(run: Run): Promise<FlvTag | undefined> {
-    try {
-      return await run.cursor.next();
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      return undefined;
-    }
-  }
-
   /** Stops the loop (at its next step) and the sender reports. */
   #halt(): void {
     this.#gen++;
@@ -564,28 +513,12 @@ export class RtspVod {
       this.#halted = true;
       this.#haltedAt = performance.now();
     }
-    this.#interrupt();
+    this.#pacer.interrupt();
   }
 
   #fail(e: unknown): void {
     if (this.#stopped) return;
     this.stop();
     this.#sink.close(`VOD play of ${this.name} failed: ${e instanceof Error ? e.message : String(e)}`);
-  }
-
-  /** Resolves after `ms`, or at once when play/pause/stop interrupts. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = setTimeout(() => this.#interrupt(), ms);
-    });
-  }
-
-  #interrupt(): void {
-    if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
-    this.#sleepTimer = undefined;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
   }
 }

@@ -11,13 +11,13 @@
  *   (7.2.2.1) above 0 starts at the keyframe at or before it (ffmpeg -ss
  *   seeks instead; -2 and -1, "live or recorded" and "live", play from the
  *   start, as nginx-rtmp).
- * - **Pacing**: a tag goes out when the wall clock reaches its timestamp,
- *   counted from the run's first tag, minus a lead of 1 s: the first second
- *   goes at once so the player can buffer, and the schedule is computed from
- *   the start, never by adding up sleeps, so it does not drift. Tags due
- *   together (within 20 ms) share one write, up to 256 KiB. A slow socket
- *   holds the schedule back (each write is awaited), and the backlog goes out
- *   when it drains.
+ * - **Pacing** (`vod_pacer.ts`, shared with RTSP VOD): a tag goes out when
+ *   the wall clock reaches its timestamp, counted from the run's first audio
+ *   or video frame, minus a lead of 1 s: the first second goes at once so the
+ *   player can buffer, and the schedule is computed from the start, never by
+ *   adding up sleeps, so it does not drift. Tags due together (within 20 ms)
+ *   share one write, up to 256 KiB. A slow socket holds the schedule back
+ *   (each write is awaited), and the backlog goes out when it drains.
  * - **Seek** (7.2.2.7, milliseconds): the keyframe at or before the target,
  *   from the index (the first one for a target before it). As nginx-rtmp:
  *   StreamEOF, NetStream.Seek.Notify, and, as FMS, NetStream.Play.Start again
@@ -46,7 +46,6 @@
  *
  * @module
  */
-import { ProtocolError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type FlvTag, TagType } from "../media/flv.ts";
 import { type ByteSource, FlvIndex, FlvTagCursor, type SeekPoint, type TagRef } from "../media/flv_index.ts";
@@ -63,6 +62,7 @@ import {
 } from "../rtmp/command.ts";
 import * as control from "../rtmp/control.ts";
 import { mediaChunkStream, type RtmpMessage } from "../rtmp/message.ts";
+import { DEFAULT_LEAD_MS, type PacedRun, PaceResult, postpone, VodPacer } from "./vod_pacer.ts";
 import { parsePlayPath, resolveVodFile, type VodFile, vodReadDenied } from "./vod_path.ts";
 
 /** What a VOD play needs from its RTMP session (STYLE 10: the consumer declares it). */
@@ -104,12 +104,6 @@ export const VodDataName = {
 } as const;
 export type VodDataName = typeof VodDataName[keyof typeof VodDataName];
 
-/** Default lead of the pacing, ms. */
-export const DEFAULT_LEAD_MS = 1000;
-/** Tags due within this many ms go out with the ones due now. */
-const SLACK_MS = 20;
-/** A batch of tags is written once it holds this many bytes. */
-const MAX_BATCH_BYTES = 256 * 1024;
 /** Indexes kept for files played recently. */
 const INDEX_CACHE_SIZE = 16;
 /** The FLV extension VOD play names get when they have none (ffmpeg and librtmp drop it from URLs). */
@@ -142,13 +136,9 @@ export function vodPlayPath(
 }
 
 /** One stretch of playing from a position: the cursor and the clock it is paced against. */
-interface Run {
-  readonly cursor: FlvTagCursor;
+interface Run extends PacedRun {
   /** Offsets of tags the run's prelude sent already (metadata, sequence headers): skipped. */
   readonly skip: ReadonlySet<number>;
-  /** performance.now() at which the run's first tag was due, and that tag's timestamp; set by it. */
-  clockBase?: number;
-  tsBase?: number;
   /** The end was reached and announced. */
   done: boolean;
 }
@@ -158,7 +148,7 @@ export class VodPlay {
   readonly #session: VodSession;
   readonly #opts: VodPlayOptions;
   readonly #log: Logger;
-  readonly #leadMs: number;
+  readonly #pacer: VodPacer;
   /** "vod/a/b.flv", for statuses and logs. */
   #name = "";
   #file: Deno.FsFile | undefined;
@@ -173,15 +163,13 @@ export class VodPlay {
   #stopped = false;
   #audio = true;
   #video = true;
-  #sleepTimer: ReturnType<typeof setTimeout> | undefined;
-  #wake: (() => void) | undefined;
   #bytesSent = 0;
 
   constructor(session: VodSession, opts: VodPlayOptions) {
     this.#session = session;
     this.#opts = opts;
     this.#log = opts.log;
-    this.#leadMs = opts.leadMs ?? DEFAULT_LEAD_MS;
+    this.#pacer = new VodPacer(opts.leadMs ?? DEFAULT_LEAD_MS);
   }
 
   /** Message payload bytes sent so far (statuses included). */
@@ -228,7 +216,7 @@ export class VodPlay {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#gen++;
-    this.#interrupt();
+    this.#pacer.interrupt();
     this.#closeFile();
   }
 
@@ -236,7 +224,7 @@ export class VodPlay {
 
   #enqueue(job: (gen: number) => Promise<void>): void {
     const gen = ++this.#gen;
-    this.#interrupt();
+    this.#pacer.interrupt();
     this.#chain = this.#chain
       .then(() => this.#stopped ? undefined : job(gen))
       .catch((e) => this.#fail(e));
@@ -373,8 +361,7 @@ export class VodPlay {
   async #unpause(gen: number): Promise<void> {
     if (this.#paused) {
       this.#paused = false;
-      const run = this.#run;
-      if (run?.clockBase !== undefined) run.clockBase += performance.now() - this.#pausedAt;
+      if (this.#run) postpone(this.#run, performance.now() - this.#pausedAt);
     }
     await this.#send([this.#status(StatusCode.UnpauseNotify, `Unpaused ${this.#name}.`)]);
     await this.#pump(gen);
@@ -384,50 +371,12 @@ export class VodPlay {
   async #pump(gen: number): Promise<void> {
     const run = this.#run;
     if (!run || run.done || this.#paused) return;
-    const batch: FlvTag[] = [];
-    let batchBytes = 0;
-    const flush = async () => {
-      if (batch.length === 0 || gen !== this.#gen) return;
-      const msgs = batch.map((t) => this.#media(t));
-      batch.length = 0;
-      batchBytes = 0;
-      await this.#send(msgs);
-    };
-    while (gen === this.#gen) {
-      const tag = await this.#next(run);
-      if (gen !== this.#gen) {
-        if (tag) batch.push(tag);
-        break;
-      }
-      if (!tag) {
-        await flush();
-        if (gen !== this.#gen) break;
-        return await this.#complete(run);
-      }
-      if (run.skip.has(tag.offset) || !this.#wanted(tag)) continue;
-      const now = performance.now();
-      // Only real audio/video frames set and follow the clock (as in the hub): metadata and sequence
-      // headers are often stamped 0 in a file whose media starts much later, and would stall the run.
-      const onClock = tag.type !== TagType.ScriptData && !classify(tag.type, tag.data).sequenceHeader;
-      if (onClock) {
-        run.clockBase ??= now;
-        run.tsBase ??= tag.timestamp;
-      }
-      const wait = onClock ? run.clockBase! + (tag.timestamp - run.tsBase!) - this.#leadMs - now : 0;
-      if (wait > SLACK_MS) {
-        await flush();
-        if (gen === this.#gen) await this.#sleep(wait);
-        if (gen !== this.#gen) {
-          batch.push(tag);
-          break;
-        }
-      }
-      batch.push(tag);
-      batchBytes += tag.data.length;
-      if (batchBytes >= MAX_BATCH_BYTES) await flush();
-    }
-    // A command ended the loop: what was read and not written is read again by the next run.
-    if (batch.length > 0) run.cursor.moveTo(batch[0].offset);
+    const result = await this.#pacer.pace(run, {
+      current: () => gen === this.#gen,
+      keep: (tag) => !run.skip.has(tag.offset) && this.#wanted(tag),
+      send: (batch) => this.#send(batch.map((t) => this.#media(t))),
+    });
+    if (result === PaceResult.End && gen === this.#gen) await this.#complete(run);
   }
 
   async #complete(run: Run): Promise<void> {
@@ -448,16 +397,6 @@ export class VodPlay {
   }
 
   // ---- helpers
-
-  /** The run's next tag; a malformed tag ends the file there (the index said so when it saw it). */
-  async #next(run: Run): Promise<FlvTag | undefined> {
-    try {
-      return await run.cursor.next();
-    } catch (e) {
-      if (!(e instanceof ProtocolError)) throw e;
-      return undefined;
-    }
-  }
 
   #wanted(tag: FlvTag): boolean {
     if (tag.type === TagType.Audio && !this.#audio) return classify(tag.type, tag.data).sequenceHeader;
@@ -491,22 +430,6 @@ export class VodPlay {
   async #send(msgs: RtmpMessage[]): Promise<void> {
     await this.#session.send(msgs);
     for (const m of msgs) this.#bytesSent += m.payload.length;
-  }
-
-  /** Resolves after `ms`, or at once when a command or stop() interrupts. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = setTimeout(() => this.#interrupt(), ms);
-    });
-  }
-
-  #interrupt(): void {
-    if (this.#sleepTimer !== undefined) clearTimeout(this.#sleepTimer);
-    this.#sleepTimer = undefined;
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
   }
 
   #closeFile(): void {

@@ -458,8 +458,17 @@ export async function startServer(
 
 // ---- publishing and playing with ffmpeg
 
-/** ffmpeg publishing `file` in real time (`-re`, stream copy) to `url`. */
-export function publish(file: string, url: string, extra: string[] = [], timeoutMs = 60_000): Proc {
+/**
+ * ffmpeg publishing `file` in real time (`-re`, stream copy) to `url`: `extra` output arguments, in
+ * the output `format` (FLV for RTMP and HTTP push; "rtsp" with `-rtsp_transport` in `extra`).
+ */
+export function publish(
+  file: string,
+  url: string,
+  extra: string[] = [],
+  timeoutMs = 60_000,
+  format = "flv",
+): Proc {
   return start("ffmpeg", [
     "-hide_banner",
     "-nostdin",
@@ -472,7 +481,7 @@ export function publish(file: string, url: string, extra: string[] = [], timeout
     "copy",
     ...extra,
     "-f",
-    "flv",
+    format,
     url,
   ], { timeoutMs });
 }

@@ -3,7 +3,8 @@
  * PLAY answer and the first packets come, fed whole, split in two at every byte and one byte at a time.
  */
 import { MAX_BODY_BYTES, MAX_HEADER_BYTES } from "../../src/rtsp/reader.ts";
-import { writeInterleaved } from "../../src/rtsp/interleaved.ts";
+import { concatBytes } from "../../src/bytes.ts";
+import { interleave } from "../../src/media/rtp/interleaved.ts";
 import { writeResponse } from "../../src/rtsp/message.ts";
 import { RtspStatus } from "../../src/rtsp/status.ts";
 import { PLAY_READ_BYTES, RtspPlayReader } from "../../bench/rtsp_play_reader.ts";
@@ -31,24 +32,14 @@ function readAll(pieces: Iterable<Uint8Array>): Seen {
   return seen;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** A DESCRIBE answer with its SDP, then the PLAY answer with two RTP packets and an RTCP report behind it. */
-const STREAM = concat(
+const STREAM = concatBytes([
   writeResponse({ status: RtspStatus.Ok, cseq: 2, contentType: "application/sdp", body: SDP }),
   writeResponse({ status: RtspStatus.Ok, cseq: 5, session: { id: "abcdef12" }, range: "npt=0.000-" }),
-  writeInterleaved(1, new Uint8Array([0x80, 0xc8, 0, 6])), // RTCP SR header (RFC 3550 6.4.1)
-  writeInterleaved(0, new Uint8Array([0x80, 0xe0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 7, 0x65, 0xaa])), // RTP, marker, IDR
-  writeInterleaved(2, new Uint8Array([0x80, 0xe1, 0, 1, 0, 0, 0, 9, 0, 0, 0, 8, 0, 16, 0, 8, 0x21])), // AAC
-);
+  interleave(new Uint8Array([0x80, 0xc8, 0, 6]), 1), // RTCP SR header (RFC 3550 6.4.1)
+  interleave(new Uint8Array([0x80, 0xe0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 7, 0x65, 0xaa]), 0), // RTP, marker, IDR
+  interleave(new Uint8Array([0x80, 0xe1, 0, 1, 0, 0, 0, 9, 0, 0, 0, 8, 0, 16, 0, 8, 0x21]), 2), // AAC
+]);
 
 const EXPECTED: Seen = {
   responses: [[200, 2, SDP], [200, 5, ""]],
@@ -73,7 +64,7 @@ Deno.test("RtspPlayReader.commit() reads the same one byte at a time", () => {
 
 Deno.test("RtspPlayReader.readable() keeps room to read while a whole largest frame is held", () => {
   const reader = new RtspPlayReader();
-  const frame = writeInterleaved(0, new Uint8Array(0xffff));
+  const frame = interleave(new Uint8Array(0xffff), 0);
   const head = frame.subarray(0, frame.length - 1);
   reader.readable().set(head);
   let packets = 0;

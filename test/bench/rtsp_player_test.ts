@@ -3,7 +3,8 @@
  * its SDP comes in two writes, and the PLAY answer comes in one write with the first packets.
  */
 import { RtspReader } from "../../src/rtsp/reader.ts";
-import { writeInterleaved } from "../../src/rtsp/interleaved.ts";
+import { concatBytes } from "../../src/bytes.ts";
+import { interleave } from "../../src/media/rtp/interleaved.ts";
 import { RtspMethod, type RtspRequest, writeResponse } from "../../src/rtsp/message.ts";
 import { RtspStatus } from "../../src/rtsp/status.ts";
 import { rtspPlayer } from "../../bench/rtsp_player.ts";
@@ -30,24 +31,14 @@ const TS0 = 0xffff_ff00;
 
 /** What the server sends after the PLAY answer: an SR, an IDR in two FU-A packets, an AAC frame, a P picture. */
 const MEDIA = [
-  writeInterleaved(1, new Uint8Array([0x80, 0xc8, 0, 6, 0, 0, 0x12, 0x34])),
-  writeInterleaved(0, rtp(false, 96, 1, TS0, [0x7c, 0x85, 1, 2, 3])), // FU-A (28), start, IDR (5)
-  writeInterleaved(0, rtp(true, 96, 2, TS0, [0x7c, 0x45, 4, 5])), // FU-A, end: the whole keyframe
-  writeInterleaved(2, rtp(true, 97, 1, 7, [0, 16, 0, 24, 0x21, 0x10, 0x04])), // AAC-hbr, one AU
-  writeInterleaved(0, rtp(true, 96, 3, (TS0 + 3600) >>> 0, [0x41, 9, 9, 9])), // single NAL, non-IDR slice
+  interleave(new Uint8Array([0x80, 0xc8, 0, 6, 0, 0, 0x12, 0x34]), 1),
+  interleave(rtp(false, 96, 1, TS0, [0x7c, 0x85, 1, 2, 3]), 0), // FU-A (28), start, IDR (5)
+  interleave(rtp(true, 96, 2, TS0, [0x7c, 0x45, 4, 5]), 0), // FU-A, end: the whole keyframe
+  interleave(rtp(true, 97, 1, 7, [0, 16, 0, 24, 0x21, 0x10, 0x04]), 2), // AAC-hbr, one AU
+  interleave(rtp(true, 96, 3, (TS0 + 3600) >>> 0, [0x41, 9, 9, 9]), 0), // single NAL, non-IDR slice
 ];
 /** RTP payload bytes on the RTP channels: 5 + 4 + 7 + 4. */
 const PAYLOAD_BYTES = 20;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Serves one connection by the script above; resolves with the requests' methods once it has closed it. */
 async function serveOne(listener: Deno.Listener): Promise<string[]> {
@@ -86,7 +77,7 @@ async function serveOne(listener: Deno.Listener): Promise<string[]> {
           });
         } else if (item.method === RtspMethod.Play) {
           const play = writeResponse({ status: RtspStatus.Ok, cseq: item.cseq, session: { id: "abcdef12" } });
-          await conn.write(concat([play, ...MEDIA]));
+          await conn.write(concatBytes([play, ...MEDIA]));
           conn.close();
           return methods;
         } else {

@@ -11,11 +11,11 @@ import {
   checkPlayback,
   haveTools,
   makeSource,
+  publish,
   record,
   RTSP_TEST_CONFIG,
   rtspUrl,
   runOk,
-  start,
   type TestServer,
   waitForPublisher,
   withServer,
@@ -41,22 +41,7 @@ async function mp4Source(dir: string, seconds: number): Promise<{ flv: string; m
 
 /** ffmpeg publishing `file` in real time over RTSP to `url`. */
 function publishRtsp(file: string, url: string, transport: "tcp" | "udp") {
-  return start("ffmpeg", [
-    "-hide_banner",
-    "-nostdin",
-    "-v",
-    "error",
-    "-re",
-    "-i",
-    file,
-    "-c",
-    "copy",
-    "-f",
-    "rtsp",
-    "-rtsp_transport",
-    transport,
-    url,
-  ], { timeoutMs: 60_000 });
+  return publish(file, url, ["-rtsp_transport", transport], 60_000, "rtsp");
 }
 
 async function publishAndPlay(server: TestServer, dir: string, transport: "tcp" | "udp"): Promise<void> {

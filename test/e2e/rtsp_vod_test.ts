@@ -23,7 +23,7 @@ import {
 import { checkRecording, timedPackets } from "../_util/rtsp_media.ts";
 import { RtspTestClient } from "../rtsp/_client.ts";
 import { parseRtpInfo, parseSession } from "../../src/rtsp/headers.ts";
-import type { InterleavedFrame } from "../../src/rtsp/interleaved.ts";
+import type { InterleavedFrame } from "../../src/media/rtp/interleaved.ts";
 import type { RtspResponse } from "../../src/rtsp/message.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");

@@ -19,6 +19,7 @@ Deno.test("avcRecord() and avcFrame() read legacy and Enhanced RTMP AVC bodies",
   assertEquals(avcRecord(hex(`90 61 76 63 31  01 64  # ex header, sequence start, "avc1"`)), hex(`01 64`));
   assertEquals(avcRecord(hex(`17 01 00 00 00  01 64`)), undefined, "a NALU packet");
   assertEquals(avcRecord(hex(`1c 00 00 00 00  01`)), undefined, "HEVC legacy id");
+  assertEquals(avcRecord(hex(`90 68 76 63 31  01 64`)), undefined, "hvc1");
   assertEquals(avcFrame(hex(`27 01 ff ff d8  00 00 00 01 41  # CTS -40`)), {
     cts: -40,
     avcc: hex(`00 00 00 01 41`),
@@ -48,5 +49,6 @@ Deno.test("avcSequenceHeaderBody() and aacBody() write the bodies the readers re
   assertEquals(avcSequenceHeaderBody(hex(`01 64`)), hex(`17 00 00 00 00 01 64`));
   assertEquals(avcRecord(avcSequenceHeaderBody(hex(`01 64`))), hex(`01 64`));
   assertEquals(aacBody(AacPacketType.Raw, hex(`21`)), hex(`af 01 21`));
+  assertEquals(aacBody(AacPacketType.SequenceHeader, hex(`12 10`)), hex(`af 00 12 10`));
   assertEquals(aacConfig(aacBody(AacPacketType.SequenceHeader, hex(`12 10`))), hex(`12 10`));
 });

@@ -1,11 +1,14 @@
 /**
  * A minimal RTSP client over a TCP connection, for the server tests: writes requests, reads responses
- * and interleaved frames in order (the socket-free RtspReader), and tells when the server closed.
+ * and interleaved frames in order (the socket-free RtspReader), and tells when the server closed; and
+ * the preamble the play tests start with (`setupBoth`, `setupAndPlay`).
  *
  * @module
  */
+import { assertEquals } from "../_util/assert.ts";
+import type { InterleavedFrame } from "../../src/media/rtp/interleaved.ts";
+import { parseSession } from "../../src/rtsp/headers.ts";
 import { type RequestInit, type RtspResponse, writeRequest } from "../../src/rtsp/message.ts";
-import type { InterleavedFrame } from "../../src/rtsp/interleaved.ts";
 import { RtspReader } from "../../src/rtsp/reader.ts";
 
 export class RtspTestClient {
@@ -78,4 +81,58 @@ export class RtspTestClient {
       // already closed
     }
   }
+}
+
+/** TCP interleaved on channels 0-1 (RTP, RTCP): the video track's Transport by default. */
+export const TCP_VIDEO = "RTP/AVP/TCP;unicast;interleaved=0-1";
+/** TCP interleaved on channels 2-3: the audio track's Transport by default. */
+export const TCP_AUDIO = "RTP/AVP/TCP;unicast;interleaved=2-3";
+
+/** How {@linkcode setupAndPlay} sets up and plays. */
+export interface SetupAndPlayOptions {
+  /** The Transport of each track's SETUP, video then audio; default TCP_VIDEO and TCP_AUDIO. */
+  readonly transports?: readonly [string, string];
+  /** PLAY's Range header ("npt=1.5-"); none by default. */
+  readonly range?: string;
+  /** The URL PLAY names; default `url` (players often name the Content-Base, `url/`). */
+  readonly playUri?: string;
+}
+
+/**
+ * DESCRIBE `url`, then SETUP of trackID=0 and trackID=1 in one session (TCP_VIDEO and TCP_AUDIO unless
+ * given); each must answer 200. The session id.
+ */
+export async function setupBoth(
+  client: RtspTestClient,
+  url: string,
+  transports: readonly [string, string] = [TCP_VIDEO, TCP_AUDIO],
+): Promise<string> {
+  assertEquals((await client.request({ method: "DESCRIBE", uri: url })).status, 200, "DESCRIBE");
+  const v = await client.request({ method: "SETUP", uri: `${url}/trackID=0`, transport: transports[0] });
+  assertEquals(v.status, 200, "SETUP of the video track");
+  const id = parseSession(v.headers.get("Session")!).id;
+  const a = await client.request({
+    method: "SETUP",
+    uri: `${url}/trackID=1`,
+    transport: transports[1],
+    session: { id },
+  });
+  assertEquals(a.status, 200, "SETUP of the audio track");
+  return id;
+}
+
+/** {@linkcode setupBoth}, then PLAY: the session id and PLAY's answer, for the test to check. */
+export async function setupAndPlay(
+  client: RtspTestClient,
+  url: string,
+  opts: SetupAndPlayOptions = {},
+): Promise<{ id: string; play: RtspResponse }> {
+  const id = await setupBoth(client, url, opts.transports);
+  const play = await client.request({
+    method: "PLAY",
+    uri: opts.playUri ?? url,
+    session: { id },
+    ...(opts.range !== undefined && { headers: [["Range", opts.range]] }),
+  });
+  return { id, play };
 }

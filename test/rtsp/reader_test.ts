@@ -6,7 +6,7 @@
  * that may only ever throw ProtocolError.
  */
 import { ProtocolError } from "../../src/errors.ts";
-import { writeInterleaved } from "../../src/rtsp/interleaved.ts";
+import { interleave, Interleaved } from "../../src/media/rtp/interleaved.ts";
 import { writeRequest, writeResponse } from "../../src/rtsp/message.ts";
 import {
   MAX_BODY_BYTES,
@@ -388,9 +388,9 @@ Deno.test("RtspReader.push() takes LF line ends, folded fields, any case, and bl
 Deno.test("RtspReader.push() reads requests, responses and frames mixed on one stream", () => {
   const stream = [
     writeRequest({ method: "GET_PARAMETER", uri: "rtsp://h/live/x/", cseq: 11, session: { id: "abcdef12" } }),
-    writeInterleaved(0, Uint8Array.of(0x80, 0x60, 1, 2)),
+    interleave(Uint8Array.of(0x80, 0x60, 1, 2), 0),
     writeResponse({ status: RtspStatus.Ok, cseq: 4, body: "x=1", contentType: "text/parameters" }),
-    writeInterleaved(3, new Uint8Array(0)),
+    interleave(new Uint8Array(0), 3),
   ];
   const all = new Uint8Array(stream.reduce((n, s) => n + s.length, 0));
   stream.reduce((at, s) => (all.set(s, at), at + s.length), 0);
@@ -409,15 +409,23 @@ Deno.test("RtspReader.push() reads requests, responses and frames mixed on one s
   }
 });
 
+Deno.test("RtspReader.push() reads back a frame of the largest payload, 65535 bytes, on channel 255", () => {
+  const payload = new Uint8Array(Interleaved.MaxPayload).map((_, i) => i & 0xff);
+  const [frame] = new RtspReader().push(interleave(payload, 255));
+  assert(frame.type === "interleaved");
+  assertEquals(frame.channel, 255);
+  assertEquals(frame.payload, payload);
+});
+
 Deno.test("RtspReader.push() returns bodies and payloads the caller owns", () => {
-  const bytes = new Uint8Array([...writeInterleaved(2, Uint8Array.of(1, 2, 3))]);
+  const bytes = new Uint8Array([...interleave(Uint8Array.of(1, 2, 3), 2)]);
   const reader = new RtspReader();
   const [frame] = reader.push(bytes);
   bytes.fill(0);
   assert(frame.type === "interleaved");
   assertEquals([...frame.payload], [1, 2, 3]);
   // A partial frame kept between pushes is a copy too.
-  const part = new Uint8Array([...writeInterleaved(2, Uint8Array.of(4, 5, 6))]);
+  const part = new Uint8Array([...interleave(Uint8Array.of(4, 5, 6), 2)]);
   assertEquals(reader.push(part.subarray(0, 5)), []);
   part.fill(0xee, 0, 5);
   const [later] = reader.push(part.subarray(5));

@@ -7,13 +7,11 @@
 import { parseAvcConfig } from "../../src/media/avc.ts";
 import { audioInfo, videoInfo } from "../../src/media/codec_info.ts";
 import { FrameKind } from "../../src/media/frame.ts";
+import { AacPacketType } from "../../src/media/flv.ts";
+import { aacBody, avcRecord } from "../../src/media/tag_body.ts";
 import {
-  aacConfigOf,
   aacMedia,
-  aacSequenceHeaderBody,
   announcedTracks,
-  avcRecordOf,
-  avcSequenceHeaderBody,
   describeStream,
   h264Media,
   MAX_AAC_CONFIG_BYTES,
@@ -99,7 +97,7 @@ Deno.test({
       const headers = await sequenceHeaders(path);
       const sdp = writeSdp(describeStream(headers));
       // ffmpeg logs profile_idc, the constraint flags and level_idc of the SPS in unpadded hex.
-      const sps = parseAvcConfig(avcRecordOf(headers.video)!).sps[0];
+      const sps = parseAvcConfig(avcRecord(headers.video)!).sps[0];
       const idc = [...sps.subarray(1, 4)].map((b) => b.toString(16));
       const bytes = new TextEncoder().encode(sdp);
       const { bytes: answers, stderr } = await captureServer(
@@ -163,7 +161,7 @@ Deno.test("describeStream() writes a live stream's and a file's description", ()
   const [track] = announcedTracks(parseSdp(FFMPEG_ANNOUNCE_SDP), "rtsp://h/live/x");
   assert(track.codec?.codec === "H264");
   const video = track.codec.sequenceHeader!;
-  const audio = aacSequenceHeaderBody(Uint8Array.of(0x12, 0x10));
+  const audio = aacBody(AacPacketType.SequenceHeader, Uint8Array.of(0x12, 0x10));
   const live = writeSdp(
     describeStream({ video, audio, sessionId: "3912345678", sessionName: "live/x", tool: "Sluice" }),
   );
@@ -200,17 +198,16 @@ Deno.test("h264Media() and aacMedia() describe nothing for other codecs' sequenc
   assertEquals(describeStream({ video: Uint8Array.of(0x12, 0) }).media, []);
 });
 
-Deno.test("avcRecordOf() reads legacy and Enhanced RTMP sequence headers; avcSequenceHeaderBody() writes one", () => {
-  const record = Uint8Array.of(1, 0x64, 0, 0x1f, 0xff, 0xe0, 0);
-  const legacy = avcSequenceHeaderBody(record);
-  assertEquals([...legacy.subarray(0, 5)], [0x17, 0x00, 0, 0, 0]);
-  assertEquals(avcRecordOf(legacy), record);
-  // ExHeader, FrameType key, PacketType SequenceStart, FourCC "avc1".
-  const enhanced = Uint8Array.of(0x90, 0x61, 0x76, 0x63, 0x31, ...record);
-  assertEquals(avcRecordOf(enhanced), record);
-  assertEquals(avcRecordOf(Uint8Array.of(0x90, 0x68, 0x76, 0x63, 0x31, ...record)), undefined); // "hvc1"
-  assertEquals(aacConfigOf(aacSequenceHeaderBody(Uint8Array.of(0x12, 0x10))), Uint8Array.of(0x12, 0x10));
-  assertEquals([...aacSequenceHeaderBody(Uint8Array.of(0x12, 0x10))], [0xaf, 0x00, 0x12, 0x10]);
+Deno.test("h264Media() and aacMedia() describe Enhanced RTMP avc1 and mp4a sequence headers as the legacy ones", () => {
+  const [track] = announcedTracks(parseSdp(FFMPEG_ANNOUNCE_SDP), "rtsp://h/live/x");
+  assert(track.codec?.codec === "H264");
+  const record = avcRecord(track.codec.sequenceHeader!)!;
+  // ExHeader, FrameType key, PacketType SequenceStart, FourCC "avc1" / "mp4a", then the record / config.
+  const avc1 = Uint8Array.of(0x90, 0x61, 0x76, 0x63, 0x31, ...record);
+  assertEquals(h264Media(avc1), h264Media(track.codec.sequenceHeader!));
+  const mp4a = Uint8Array.of(0x90, 0x6d, 0x70, 0x34, 0x61, 0x12, 0x10);
+  assertEquals(aacMedia(mp4a), aacMedia(aacBody(AacPacketType.SequenceHeader, Uint8Array.of(0x12, 0x10))));
+  assertEquals(aacMedia(Uint8Array.of(0xaf, 0x00)), undefined, "an AAC sequence header without a config");
 });
 
 Deno.test("announcedTracks() reads ffmpeg's ANNOUNCE: the controls it SETUPs, SPS and PPS, the AAC config", () => {

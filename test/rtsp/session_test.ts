@@ -8,20 +8,21 @@ import {
   X264_MAIN_640X360_AVC_HEADER,
 } from "../_util/hub_fakes.ts";
 import { hex } from "../fixtures/annotated_hex.ts";
-import { RtspTestClient } from "./_client.ts";
+import { RtspTestClient, setupAndPlay, setupBoth } from "./_client.ts";
+import { serveSessions } from "./_sessions.ts";
+import { bindUdp, closeUdp, udpClientPair } from "../_util/udp.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import { deny, DenyKind } from "../../src/hub/admission.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import type { Stream } from "../../src/hub/stream.ts";
 import { FrameKind } from "../../src/media/frame.ts";
 import { parseRtpInfo, parseSession } from "../../src/rtsp/headers.ts";
-import type { InterleavedFrame } from "../../src/rtsp/interleaved.ts";
+import type { InterleavedFrame } from "../../src/media/rtp/interleaved.ts";
 import type { RtspResponse } from "../../src/rtsp/message.ts";
 import { parseSdp } from "../../src/rtsp/sdp.ts";
 import { PUBLIC_METHODS, RtspSession } from "../../src/rtsp/session.ts";
 import type { Admission } from "../../src/hub/admission.ts";
 import { UdpPortPool } from "../../src/rtsp/udp_ports.ts";
-import dgram from "node:dgram";
 
 /** A keyframe access unit: one IDR NAL unit of `size` bytes (AVCC, 4-byte lengths). */
 function keyframe(size = 6): Uint8Array {
@@ -52,26 +53,13 @@ async function withSessions(
   const log = new RecordingLogger();
   const config = makeConfig({ hub: { playWaitMs: 5_000 }, ...overrides });
   const hub = new StreamHub(config.hub, log, { ...(admission && { admission }) });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const sessions: RtspSession[] = [];
-  const runs: Promise<void>[] = [];
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const s = new RtspSession(conn, { hub, config, log, rtcpIntervalMs: 100, udpPorts: pool });
-        sessions.push(s);
-        runs.push(s.run());
-      }
-    } catch {
-      // closed
-    }
-  })();
+  const server = serveSessions({ hub, config, log, rtcpIntervalMs: 100, udpPorts: pool });
+  const { port } = server;
   const fixture: Fixture = {
     hub,
     log,
     port,
-    sessions,
+    sessions: server.sessions,
     pool,
     publish(key = "live/x") {
       const stream = hub.publish(key, new FakePublisher());
@@ -86,38 +74,10 @@ async function withSessions(
   try {
     await fn(fixture);
   } finally {
-    for (const s of sessions) s.close("test over");
-    listener.close();
-    await loop;
-    await Promise.all(runs);
+    await server.close();
     await pool.close();
     hub.stop();
   }
-}
-
-/** A client's UDP pair on 127.0.0.1 (any free ports), keeping what arrives on each. */
-async function clientPair(): Promise<{
-  ports: readonly [number, number];
-  rtp: Uint8Array[];
-  rtcp: Uint8Array[];
-  close(): Promise<void>;
-}> {
-  const bind = () =>
-    new Promise<dgram.Socket>((resolve) => {
-      const s = dgram.createSocket("udp4");
-      s.bind(0, "127.0.0.1", () => resolve(s));
-    });
-  const [a, b] = [await bind(), await bind()];
-  const rtp: Uint8Array[] = [];
-  const rtcp: Uint8Array[] = [];
-  a.on("message", (m) => rtp.push(new Uint8Array(m)));
-  b.on("message", (m) => rtcp.push(new Uint8Array(m)));
-  return {
-    ports: [a.address().port, b.address().port],
-    rtp,
-    rtcp,
-    close: () => Promise.all([a, b].map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => {}),
-  };
 }
 
 /** Waits until `ok()` or fails after `ms`. */
@@ -130,22 +90,6 @@ async function until(ok: () => boolean, what: string, ms = 2_000): Promise<void>
 }
 
 const TCP = "RTP/AVP/TCP;unicast;interleaved=0-1";
-
-/** DESCRIBE, SETUP of both tracks over TCP: the session id. */
-async function setupBoth(c: RtspTestClient, url: string): Promise<string> {
-  assertEquals((await c.request({ method: "DESCRIBE", uri: url })).status, 200);
-  const v = await c.request({ method: "SETUP", uri: `${url}/trackID=0`, transport: TCP });
-  assertEquals(v.status, 200);
-  const id = parseSession(v.headers.get("Session")!).id;
-  const a = await c.request({
-    method: "SETUP",
-    uri: `${url}/trackID=1`,
-    transport: "RTP/AVP/TCP;unicast;interleaved=2-3",
-    session: { id },
-  });
-  assertEquals(a.status, 200);
-  return id;
-}
 
 Deno.test("RtspSession.run() answers OPTIONS with Public and the request's CSeq, 501 to other methods, 455 to RECORD first", async () => {
   await withSessions(async (f) => {
@@ -251,8 +195,7 @@ Deno.test("RtspSession.run() plays: RTP-Info names each track's first packet, se
     const stream = f.publish();
     const c = await RtspTestClient.connect(f.port);
     try {
-      const id = await setupBoth(c, f.url());
-      const play = await c.request({ method: "PLAY", uri: `${f.url()}/`, session: { id } });
+      const { id, play } = await setupAndPlay(c, f.url(), { playUri: `${f.url()}/` });
       assertEquals(play.status, 200);
       assertEquals(play.headers.get("Range"), "npt=0.000-");
       const info = parseRtpInfo(play.headers.get("RTP-Info")!);
@@ -411,8 +354,8 @@ Deno.test("RtspSession.run() answers a UDP SETUP with client_port, a server pair
   await withSessions(async (f) => {
     f.publish();
     const c = await RtspTestClient.connect(f.port);
-    const video = await clientPair();
-    const audio = await clientPair();
+    const video = await udpClientPair();
+    const audio = await udpClientPair();
     try {
       assertEquals((await c.request({ method: "DESCRIBE", uri: f.url() })).status, 200);
       // destination= is never honoured: the packets go to the RTSP peer's own address.
@@ -568,8 +511,7 @@ Deno.test("RtspSession.run() keeps a UDP session while RTCP comes to its server 
   await withSessions(async (f) => {
     f.publish();
     const c = await RtspTestClient.connect(f.port);
-    const sock = dgram.createSocket("udp4");
-    await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+    const sock = await bindUdp();
     try {
       const port = sock.address().port;
       const v = await c.request({
@@ -596,7 +538,7 @@ Deno.test("RtspSession.run() keeps a UDP session while RTCP comes to its server 
       assertMatch(line, /player live\/x.*(udp_timeout|no request or RTCP)/);
     } finally {
       c.close();
-      await new Promise<void>((r) => sock.close(() => r()));
+      await closeUdp(sock);
     }
   }, { rtsp: { sessionTimeoutMs: 1_000 } });
 });

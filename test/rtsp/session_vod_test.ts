@@ -16,22 +16,23 @@ import {
   X264_MAIN_640X360_AVC_HEADER,
 } from "../_util/hub_fakes.ts";
 import { hex } from "../fixtures/annotated_hex.ts";
-import { RtspTestClient } from "./_client.ts";
+import { RtspTestClient, setupAndPlay, TCP_VIDEO } from "./_client.ts";
+import { serveSessions } from "./_sessions.ts";
+import { type UdpClientPair, udpClientPair } from "../_util/udp.ts";
 import { concatBytes } from "../../src/bytes.ts";
 import { type ConfigOverrides, makeConfig } from "../../src/config/config.ts";
 import { allow } from "../../src/hub/admission.ts";
 import { StreamHub } from "../../src/hub/stream_hub.ts";
 import { TagType } from "../../src/media/flv.ts";
 import { readRtcp, type RtcpPacket } from "../../src/media/rtp/rtcp.ts";
-import { parseRtpInfo, parseSession, type RtpInfoEntry } from "../../src/rtsp/headers.ts";
+import { parseRtpInfo, type RtpInfoEntry } from "../../src/rtsp/headers.ts";
 import type { RtspResponse } from "../../src/rtsp/message.ts";
-import { RtspSession } from "../../src/rtsp/session.ts";
+import type { RtspSession } from "../../src/rtsp/session.ts";
 import { RtspVod, type RtspVodOptions, rtspVodPath, type VodTrack } from "../../src/rtsp/session_vod.ts";
 import { RtspError } from "../../src/rtsp/status.ts";
 import { UdpPortPool } from "../../src/rtsp/udp_ports.ts";
 import { parseRtspUrl } from "../../src/rtsp/url.ts";
 import { flvFileHeader, type FlvTagInput, packTags } from "../../src/wasm/flv_pack.ts";
-import dgram from "node:dgram";
 
 /** Every wait ends by this deadline instead of hanging (nothing asserts on time). */
 const WAIT_MS = 8_000;
@@ -415,61 +416,22 @@ async function withSessions(root: string | null, fn: (f: Fixture) => Promise<voi
   const policy = new FakePolicy(() => allow());
   const hub = new StreamHub(config.hub, log, { admission: policy });
   const pool = new UdpPortPool({ hostname: "127.0.0.1" });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  const sessions: RtspSession[] = [];
-  const runs: Promise<void>[] = [];
-  const loop = (async () => {
-    try {
-      for await (const conn of listener) {
-        const s = new RtspSession(conn, { hub, config, log, rtcpIntervalMs: 100, udpPorts: pool });
-        sessions.push(s);
-        runs.push(s.run());
-      }
-    } catch {
-      // closed
-    }
-  })();
+  const server = serveSessions({ hub, config, log, rtcpIntervalMs: 100, udpPorts: pool });
+  const { port } = server;
   try {
     await fn({
       port,
       hub,
       log,
       policy,
-      sessions,
+      sessions: server.sessions,
       url: (path = "vod/clip.flv") => `rtsp://127.0.0.1:${port}/${path}`,
     });
   } finally {
-    for (const s of sessions) s.close("test over");
-    listener.close();
-    await loop;
-    await Promise.all(runs);
+    await server.close();
     await pool.close();
     hub.stop();
   }
-}
-
-const TCP_VIDEO = "RTP/AVP/TCP;unicast;interleaved=0-1";
-const TCP_AUDIO = "RTP/AVP/TCP;unicast;interleaved=2-3";
-
-/** DESCRIBE, then SETUP of both tracks (TCP unless given): the session id. */
-async function setupBoth(
-  c: RtspTestClient,
-  url: string,
-  transports = [TCP_VIDEO, TCP_AUDIO],
-): Promise<string> {
-  assertEquals((await c.request({ method: "DESCRIBE", uri: url })).status, 200);
-  const v = await c.request({ method: "SETUP", uri: `${url}/trackID=0`, transport: transports[0] });
-  assertEquals(v.status, 200);
-  const id = parseSession(v.headers.get("Session")!).id;
-  const a = await c.request({
-    method: "SETUP",
-    uri: `${url}/trackID=1`,
-    transport: transports[1],
-    session: { id },
-  });
-  assertEquals(a.status, 200);
-  return id;
 }
 
 /** Interleaved frames until `ok` holds for what was read; the frames read (a response on the way fails). */
@@ -545,13 +507,7 @@ Deno.test("RtspSession plays a VOD file over TCP: Range npt=1.5- from the keyfra
     await withSessions(root, async (f) => {
       const c = await RtspTestClient.connect(f.port);
       try {
-        const id = await setupBoth(c, f.url());
-        const play = await c.request({
-          method: "PLAY",
-          uri: f.url(),
-          session: { id },
-          headers: [["Range", "npt=1.5-"]],
-        });
+        const { id, play } = await setupAndPlay(c, f.url(), { range: "npt=1.5-" });
         assertEquals(play.status, 200);
         assertEquals(play.headers.get("Range"), `npt=1-${CLIP_MS / 1000}`);
         const info = parseRtpInfo(play.headers.get("RTP-Info")!);
@@ -599,13 +555,7 @@ Deno.test("RtspSession keeps a VOD session at the end of the file: a BYE on each
     await withSessions(root, async (f) => {
       const c = await RtspTestClient.connect(f.port);
       try {
-        const id = await setupBoth(c, f.url());
-        const play = await c.request({
-          method: "PLAY",
-          uri: f.url(),
-          session: { id },
-          headers: [["Range", "npt=3-"]],
-        });
+        const { id, play } = await setupAndPlay(c, f.url(), { range: "npt=3-" });
         assertEquals(play.headers.get("Range"), `npt=3-${CLIP_MS / 1000}`);
         const byes = (fs: Frame[]) =>
           new Set(
@@ -635,45 +585,34 @@ Deno.test("RtspSession keeps a VOD session at the end of the file: a BYE on each
 Deno.test("RtspSession plays a VOD file over UDP to the client's ports, sender reports on its RTCP ports", async () => {
   await withRoot(async (root) => {
     await withSessions(root, async (f) => {
-      const bind = () =>
-        new Promise<dgram.Socket>((resolve) => {
-          const s = dgram.createSocket("udp4");
-          s.bind(0, "127.0.0.1", () => resolve(s));
-        });
-      const socks = [await bind(), await bind(), await bind(), await bind()];
-      const got: Uint8Array[][] = socks.map(() => []);
-      socks.forEach((s, i) => s.on("message", (m) => got[i].push(new Uint8Array(m))));
-      const port = (i: number) => socks[i].address().port;
+      const video = await udpClientPair();
+      const audio = await udpClientPair();
       const c = await RtspTestClient.connect(f.port);
       try {
-        const id = await setupBoth(c, f.url(), [
-          `RTP/AVP;unicast;client_port=${port(0)}-${port(1)}`,
-          `RTP/AVP;unicast;client_port=${port(2)}-${port(3)}`,
-        ]);
-        const play = await c.request({
-          method: "PLAY",
-          uri: f.url(),
-          session: { id },
-          headers: [["Range", "npt=3-"]],
+        const transport = (p: UdpClientPair) => `RTP/AVP;unicast;client_port=${p.ports[0]}-${p.ports[1]}`;
+        const { play } = await setupAndPlay(c, f.url(), {
+          transports: [transport(video), transport(audio)],
+          range: "npt=3-",
         });
         assertEquals(play.status, 200);
         const info = parseRtpInfo(play.headers.get("RTP-Info")!);
         const end = Date.now() + WAIT_MS;
-        const bye = (i: number) => got[i].some((p) => readRtcp(p).some((x) => x.type === "bye"));
-        while (!(bye(1) && bye(3))) {
+        const bye = (rtcp: Uint8Array[]) => rtcp.some((p) => readRtcp(p).some((x) => x.type === "bye"));
+        while (!(bye(video.rtcp) && bye(audio.rtcp))) {
           assert(Date.now() < end, "timed out waiting for the BYEs over UDP");
           await new Promise((r) => setTimeout(r, 10));
         }
-        assertEquals([seqOf(got[0][0]), tsOf(got[0][0]), nalOf(got[0][0])], [
+        assertEquals([seqOf(video.rtp[0]), tsOf(video.rtp[0]), nalOf(video.rtp[0])], [
           info[0].seq,
           info[0].rtptime,
           24,
         ]);
-        assertEquals(seqOf(got[2][0]), info[1].seq);
-        assertEquals(got[1][0][1], 200, "a sender report first on the video RTCP port");
+        assertEquals(seqOf(audio.rtp[0]), info[1].seq);
+        assertEquals(video.rtcp[0][1], 200, "a sender report first on the video RTCP port");
       } finally {
         c.close();
-        await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
+        await video.close();
+        await audio.close();
       }
     });
   });

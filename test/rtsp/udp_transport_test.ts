@@ -11,7 +11,6 @@
  * of RR" and then "result from ffurl_write: -5" and nothing leaves. They come
  * when ffmpeg is an RTSP client (`-rtsp_transport udp`): the server's test.
  */
-import dgram from "node:dgram";
 import { FrameKind, type MediaFrame } from "../../src/media/frame.ts";
 import { AacPacketizer } from "../../src/media/rtp/aac_packetizer.ts";
 import { H264Packetizer } from "../../src/media/rtp/h264_packetizer.ts";
@@ -20,8 +19,6 @@ import { buildGoodbye, buildReceiverReport, buildSenderReport, readRtcp } from "
 import { ntpMiddle, ntpTime } from "../../src/media/rtp/clock.ts";
 import { readRtpPacket, writeRtpHeader } from "../../src/media/rtp/rtp_header.ts";
 import { RtpReceiver } from "../../src/media/rtp/rtp_receiver.ts";
-import { describeStream } from "../../src/rtsp/sdp_media.ts";
-import { writeSdp } from "../../src/rtsp/sdp.ts";
 import { type UdpPortPair, UdpPortPool, type UdpRemote, type UdpSocket } from "../../src/rtsp/udp_ports.ts";
 import {
   UdpFailure,
@@ -31,9 +28,9 @@ import {
 import { concatBytes } from "../../src/bytes.ts";
 import { assert, assertEquals, assertGreater, assertThrows } from "../_util/assert.ts";
 import { flvFrames } from "../_util/flv_frames.ts";
-import { haveTools, makeSource, runOk, start } from "../_util/media.ts";
-
-const LOOPBACK = "127.0.0.1";
+import { haveTools, makeSource } from "../_util/media.ts";
+import { describeAt, ffmpegSdpReader, frameChecksums, sourceChecksums } from "../_util/sdp_reader.ts";
+import { bindUdp, closeUdp, freeUdpPairs, LOOPBACK } from "../_util/udp.ts";
 
 /** Resolves when `cond()` holds, polling; throws after `timeoutMs`. */
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -184,9 +181,8 @@ Deno.test("UdpTrackTransport reads the client's receiver reports and counts malf
 
 Deno.test("UdpTrackTransport drops datagrams from another address than the client's, and oversized ones", async () => {
   const t = await setup({ maxRtcpSize: 64 });
-  const stranger = dgram.createSocket("udp4");
+  const stranger = await bindUdp(0, "127.0.0.2");
   try {
-    await new Promise<void>((r) => stranger.bind(0, "127.0.0.2", () => r()));
     const rr = buildReceiverReport(0x55, []);
     for (const port of [t.transport.pair.rtpPort, t.transport.pair.rtcpPort]) {
       await new Promise<void>((r, j) => stranger.send(rr, port, LOOPBACK, (e) => (e ? j(e) : r())));
@@ -197,7 +193,7 @@ Deno.test("UdpTrackTransport drops datagrams from another address than the clien
     assertEquals([t.transport.counts.rtcpReceived, t.transport.counts.receiverReports], [0, 0]);
     assertEquals(t.transport.lastReportAt, undefined);
   } finally {
-    stranger.close();
+    await closeUdp(stranger);
     await t.close();
   }
 });
@@ -403,62 +399,6 @@ Deno.test("UdpTrackTransport in play mode ignores RTP from the client (counted) 
 
 const TOOLS = haveTools("ffmpeg");
 
-/**
- * ffmpeg decodes what it reads to per-frame checksums. (`-c copy` to a file is
- * no use here: ffmpeg 5.1 copying H.264 with B-frames from RTP stops at "Can't
- * write packet with unknown timestamp", with its own RTP muxer as the sender too.)
- */
-const DECODE = ["-fps_mode", "passthrough", "-f", "framecrc", "-"];
-
-/** The checksums of decoded frames per stream index, from `-f framecrc` output. */
-function checksums(framecrc: string): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const line of framecrc.split("\n")) {
-    if (!/^\d+,/.test(line)) continue;
-    const fields = line.split(",").map((s) => s.trim());
-    const list = out.get(Number(fields[0])) ?? [];
-    list.push(fields[5]);
-    out.set(Number(fields[0]), list);
-  }
-  return out;
-}
-
-/** The local UDP ports bound now (Linux /proc/net/udp), or undefined where that cannot be read. */
-async function boundUdpPorts(): Promise<Set<number> | undefined> {
-  try {
-    const text = await Deno.readTextFile("/proc/net/udp");
-    const ports = new Set<number>();
-    for (const line of text.split("\n").slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (local) ports.add(parseInt(local.split(":")[1], 16));
-    }
-    return ports;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Even base ports (RTP, RTCP one above) for `n` tracks, all free now. */
-async function freePairs(n: number): Promise<number[]> {
-  const bound = (await boundUdpPorts()) ?? new Set<number>();
-  for (;;) {
-    const a = 20000 + 4 * Math.floor(Math.random() * 9000);
-    const ports = Array.from({ length: 2 * n }, (_, i) => a + i);
-    if (!ports.some((p) => bound.has(p))) return Array.from({ length: n }, (_, i) => a + 2 * i);
-  }
-}
-
-/** Waits (bounded) until every port is bound; a fixed wait without /proc. */
-async function waitBound(ports: number[], timeoutMs: number): Promise<void> {
-  for (let waited = 0; waited < timeoutMs; waited += 50) {
-    const bound = await boundUdpPorts();
-    if (!bound) return void await sleep(1500);
-    if (ports.every((p) => bound.has(p))) return;
-    await sleep(50);
-  }
-  throw new Error(`Cannot send RTP: current ports ${ports.join(", ")} are not bound after ${timeoutMs} ms`);
-}
-
 Deno.test({
   name: "UdpTrackTransport to ffmpeg reading describeStream's SDP: every frame decodes as the source",
   ignore: !TOOLS,
@@ -476,15 +416,12 @@ Deno.test({
       video.configure(vHeader);
       audio.configure(aHeader);
 
-      const [vPort, aPort] = await freePairs(2);
-      const desc = describeStream({ video: vHeader.payload, audio: aHeader.payload, address: LOOPBACK });
-      const sdp = writeSdp({
-        ...desc,
-        connection: { netType: "IN", addrType: "IP4", address: LOOPBACK },
-        media: desc.media.map((m) => ({ ...m, port: m.media === "video" ? vPort : aPort })),
+      const [vPort, aPort] = await freeUdpPairs(2);
+      const desc = describeAt({ video: vHeader.payload, audio: aHeader.payload }, {
+        video: vPort,
+        audio: aPort,
       });
       assertEquals(desc.media.map((m) => m.formats[0]), ["96", "97"], "the packetizers' payload types");
-      await Deno.writeTextFile(`${dir}/in.sdp`, sdp);
 
       const failures: string[] = [];
       for (const port of [vPort, aPort]) {
@@ -498,18 +435,7 @@ Deno.test({
         );
       }
       const [vt, at] = transports;
-      const reader = start("ffmpeg", [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-protocol_whitelist",
-        "file,udp,rtp",
-        "-i",
-        `${dir}/in.sdp`,
-        ...DECODE,
-      ], { timeoutMs: 30_000 });
-      await waitBound([vPort, vPort + 1, aPort, aPort + 1], 10_000);
+      const reader = await ffmpegSdpReader(dir, desc);
 
       const t0 = Date.now();
       vt.sendRtcp(video.sender.senderReport(t0, 0, "sluice@test"));
@@ -538,8 +464,8 @@ Deno.test({
       assertEquals([r.code, r.timedOut], [0, false], r.stderr);
       assertEquals(r.stderr, "", "ffmpeg printed errors");
 
-      const want = checksums((await runOk("ffmpeg", ["-v", "error", "-i", src, ...DECODE], 60_000)).stdout);
-      const got = checksums(r.stdout);
+      const want = await sourceChecksums(src);
+      const got = frameChecksums(r.stdout);
       console.log(
         `sent ${vt.counts.rtpSent} + ${at.counts.rtpSent} RTP packets; ffmpeg decoded ${
           got.get(0)?.length

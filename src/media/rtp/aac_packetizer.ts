@@ -28,13 +28,21 @@
 import { parseAudioSpecificConfig } from "../codec_info.ts";
 import { FrameKind, type MediaFrame } from "../frame.ts";
 import { INTERLEAVED_HEADER_SIZE, RTP_HEADER_SIZE, RTP_PACKET_OVERHEAD } from "../../wasm/rtp_packetizer.ts";
-import { INTERLEAVED_MAGIC } from "./interleaved.ts";
+import { writeInterleavedHeader } from "./interleaved.ts";
 import { writeRtpHeader } from "./rtp_header.ts";
-import { RTP_PACKED_KEY, type RtpSdpTrack, RtpSender, type RtpSenderOptions } from "./rtp_sender.ts";
+import { RTP_PACKED_KEY, RtpSender, type RtpSenderOptions } from "./rtp_sender.ts";
 import { aacConfig, aacFrame } from "../tag_body.ts";
 
-/** The AAC-hbr fields (RFC 3640 3.3.6): sizeLength 13, indexLength 3, indexDeltaLength 3. */
+/**
+ * The AAC-hbr mode (RFC 3640 3.3.6) as this packetizer writes it and the SDP
+ * (`src/rtsp/sdp_media.ts`) says it: 13-bit AU sizes, 3-bit indexes.
+ */
 export const AacHbr = {
+  /** RFC 3640 4.1 streamType: 5 is an audio stream (ISO/IEC 14496-1 Table 6). */
+  StreamType: 5,
+  /** profile-level-id 1, as ffmpeg and MediaMTX write it. */
+  ProfileLevelId: 1,
+  Mode: "AAC-hbr",
   SizeLength: 13,
   IndexLength: 3,
   IndexDeltaLength: 3,
@@ -45,8 +53,6 @@ export const AAC_HBR_HEADER_SIZE = 4;
 export const MAX_AAC_FRAME = (1 << AacHbr.SizeLength) - 1;
 /** ISO/IEC 14496-3 4.5.1.1: an AAC access unit is 1024 samples of the core coder. */
 export const AAC_FRAME_SAMPLES = 1024;
-/** RFC 3640 4.1 streamType: 5 is an audio stream (ISO/IEC 14496-1 Table 6). */
-const STREAM_TYPE_AUDIO = 5;
 
 const NOTHING = new Uint8Array(0);
 
@@ -142,10 +148,7 @@ export class AacPacketizer {
     for (let from = 0; from < raw.length;) {
       const n = Math.min(room, raw.length - from);
       const length = RTP_HEADER_SIZE + AAC_HBR_HEADER_SIZE + n;
-      out[o] = INTERLEAVED_MAGIC;
-      out[o + 1] = sender.channel;
-      out[o + 2] = length >> 8;
-      out[o + 3] = length & 0xff;
+      writeInterleavedHeader(out, o, sender.channel, length);
       writeRtpHeader(out, o + INTERLEAVED_HEADER_SIZE, {
         marker: from + n === raw.length,
         payloadType: sender.payloadType,
@@ -176,22 +179,5 @@ export class AacPacketizer {
     const exact = snap ? next.ms : ms;
     this.#next = { ms: exact + (frameTicks * 1000) / sampleRate, rtp: (rtp + frameTicks) % 0x1_0000_0000 };
     return rtp;
-  }
-
-  /**
-   * The SDP of the track (RFC 3640 4.1): `MPEG4-GENERIC/<rate>/<channels>`
-   * and the AAC-hbr parameters with the AudioSpecificConfig in hex;
-   * undefined before a sequence header.
-   */
-  sdp(): RtpSdpTrack | undefined {
-    const t = this.#track;
-    if (!t) return undefined;
-    const config = [...t.asc].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return {
-      rtpmap: `MPEG4-GENERIC/${t.sampleRate}${t.channels > 0 ? `/${t.channels}` : ""}`,
-      fmtp:
-        `streamtype=${STREAM_TYPE_AUDIO};profile-level-id=1;mode=AAC-hbr;sizelength=${AacHbr.SizeLength}` +
-        `;indexlength=${AacHbr.IndexLength};indexdeltalength=${AacHbr.IndexDeltaLength};config=${config}`,
-    };
   }
 }

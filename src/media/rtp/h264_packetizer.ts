@@ -41,7 +41,7 @@ import { FrameKind, type MediaFrame } from "../frame.ts";
 import { nalPacketCount, packetizeNals } from "../../wasm/rtp_packetizer.ts";
 import { ClockRate, type RtpClock } from "./clock.ts";
 import { buildStapA, STAP_A_MAX_UNIT } from "./h264_payload.ts";
-import { RTP_PACKED_KEY, type RtpSdpTrack, RtpSender, type RtpSenderOptions } from "./rtp_sender.ts";
+import { RTP_PACKED_KEY, RtpSender, type RtpSenderOptions } from "./rtp_sender.ts";
 import { avcFrame, avcRecord } from "../tag_body.ts";
 
 /** NAL units one access unit may hold (as `src/media/ts/h264_access_unit.ts`). */
@@ -58,16 +58,6 @@ interface Track {
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   return a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-function hex2(n: number): string {
-  return n.toString(16).padStart(2, "0");
-}
-
-function base64(b: Uint8Array): string {
-  let s = "";
-  for (const c of b) s += String.fromCharCode(c);
-  return btoa(s);
 }
 
 function fail(detail: string): never {
@@ -180,22 +170,5 @@ export class H264Packetizer {
     });
     sender.sent(nalPacketCount(units, sender.maxPayloadSize).packets, out.length);
     return out;
-  }
-
-  /**
-   * The SDP of the track (RFC 6184 8.1, 8.2.1): `H264/90000`, and
-   * packetization-mode 1, profile-level-id from the first SPS and
-   * sprop-parameter-sets (base64 SPS and PPS); undefined before a sequence
-   * header.
-   */
-  sdp(): RtpSdpTrack | undefined {
-    const config = this.#track?.config;
-    if (!config) return undefined;
-    const sps = config.sps[0];
-    const params = ["packetization-mode=1"];
-    if (sps && sps.length >= 4) params.push(`profile-level-id=${hex2(sps[1])}${hex2(sps[2])}${hex2(sps[3])}`);
-    const sets = [...config.sps, ...config.pps];
-    if (sets.length > 0) params.push(`sprop-parameter-sets=${sets.map(base64).join(",")}`);
-    return { rtpmap: `H264/${ClockRate.Video}`, fmtp: params.join(";") };
   }
 }

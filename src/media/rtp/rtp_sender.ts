@@ -24,14 +24,6 @@ export const DEFAULT_PAYLOAD_TYPE = 96;
 /** The key of a frame's RTP packets in `MediaFrame.packed` (audio and video frames are distinct frames). */
 export const RTP_PACKED_KEY = "rtp";
 
-/** The SDP attributes a track needs (RFC 4566 6 `a=rtpmap`, `a=fmtp`), their values after the payload type. */
-export interface RtpSdpTrack {
-  /** e.g. "H264/90000". */
-  readonly rtpmap: string;
-  /** e.g. "packetization-mode=1;profile-level-id=64001f;sprop-parameter-sets=Z2Q...,aOv...". */
-  readonly fmtp: string;
-}
-
 /** How a packetizer numbers and sizes its packets; unset fields are random (SSRC, sequence, timestamp) or defaults. */
 export interface RtpSenderOptions {
   /** RFC 3550 5.1 SSRC, 0..2^32-1; random by default. */

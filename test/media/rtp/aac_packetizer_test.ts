@@ -1,10 +1,13 @@
 /**
  * AacPacketizer: RFC 3640 AAC-hbr packets (AU-header, marker, fragments),
- * the sampling-rate clock and its frame grid, caching and the SDP.
+ * the sampling-rate clock and its frame grid, caching, and that the SDP of
+ * `aacMedia()` describes what it sends.
  */
 import { FrameKind } from "../../../src/media/frame.ts";
-import { AacPacketizer, MAX_AAC_FRAME } from "../../../src/media/rtp/aac_packetizer.ts";
+import { AacHbr, AacPacketizer, MAX_AAC_FRAME } from "../../../src/media/rtp/aac_packetizer.ts";
 import { RTP_PACKED_KEY } from "../../../src/media/rtp/rtp_sender.ts";
+import { fmtpOf, rtpmapOf } from "../../../src/rtsp/sdp.ts";
+import { aacMedia } from "../../../src/rtsp/sdp_media.ts";
 import { assertEquals, assertStrictEquals, assertThrows } from "../../_util/assert.ts";
 import { hex } from "../../fixtures/annotated_hex.ts";
 import { concat } from "../../fixtures/nal_fixtures.ts";
@@ -62,7 +65,12 @@ Deno.test("AacPacketizer.configure() sets the clock to the config's output rate,
   // HE-AAC (object type 5), stereo, 24 kHz core, 48 kHz SBR: 2b 11 88 00 (ISO/IEC 14496-3 1.6.5.1 explicit signalling).
   const p = configured({}, hex(`2b 11 88 00`));
   assertEquals(p.sender.clock?.rate, 48_000);
-  assertEquals(p.sdp()?.rtpmap, "MPEG4-GENERIC/48000/2");
+  assertEquals(rtpmapOf(aacMedia(aacHeader(hex(`2b 11 88 00`)).payload)!, 97), {
+    payloadType: 97,
+    encoding: "MPEG4-GENERIC",
+    clockRate: 48_000,
+    channels: 2,
+  }, "the SDP names the same clock");
   const ts = (ms: number) => packetsOf(p.packetize(aacFrame(ms, hex(`21`))))[0].timestamp;
   assertEquals([ts(0), ts(43)], [0, 2048]);
 });
@@ -91,11 +99,22 @@ Deno.test("AacPacketizer.packetize() refuses a frame over 8191 bytes, what a 13-
   );
 });
 
-Deno.test("AacPacketizer.sdp() gives the mpeg4-generic rtpmap and AAC-hbr fmtp of RFC 3640 4.1", () => {
-  assertEquals(new AacPacketizer(OPTS).sdp(), undefined);
-  assertEquals(configured().sdp(), {
-    rtpmap: "MPEG4-GENERIC/44100/2",
-    fmtp:
-      "streamtype=5;profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3;config=1210",
+Deno.test("aacMedia() describes what AacPacketizer sends from the same header: its clock and the AAC-hbr fields", () => {
+  const p = configured();
+  const media = aacMedia(aacHeader().payload)!;
+  assertEquals(rtpmapOf(media, 97), {
+    payloadType: 97,
+    encoding: "MPEG4-GENERIC",
+    clockRate: p.sender.clock!.rate,
+    channels: p.track!.channels,
+  });
+  assertEquals(Object.fromEntries(fmtpOf(media, 97)), {
+    streamtype: "5",
+    "profile-level-id": "1",
+    mode: "AAC-hbr",
+    sizelength: String(AacHbr.SizeLength),
+    indexlength: String(AacHbr.IndexLength),
+    indexdeltalength: String(AacHbr.IndexDeltaLength),
+    config: "1210",
   });
 });

@@ -1,13 +1,15 @@
 /**
  * H264Packetizer: access units into RTP packets (STAP-A before an IDR,
- * marker placement, 90 kHz presentation timestamps, wraps), caching and the
- * SDP. FU-A splitting itself is test/wasm/rtp_packetizer_test.ts.
+ * marker placement, 90 kHz presentation timestamps, wraps), caching, and
+ * that the SDP of `h264Media()` describes what it sends. FU-A splitting itself is test/wasm/rtp_packetizer_test.ts.
  */
 import { ProtocolError } from "../../../src/errors.ts";
 import { FrameKind } from "../../../src/media/frame.ts";
 import { avccUnits, H264Packetizer, MAX_NAL_UNITS } from "../../../src/media/rtp/h264_packetizer.ts";
 import { frameCount } from "../../../src/media/rtp/interleaved.ts";
 import { RTP_PACKED_KEY } from "../../../src/media/rtp/rtp_sender.ts";
+import { fmtpOf, rtpmapOf } from "../../../src/rtsp/sdp.ts";
+import { h264Media } from "../../../src/rtsp/sdp_media.ts";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "../../_util/assert.ts";
 import { hex } from "../../fixtures/annotated_hex.ts";
 import { concat } from "../../fixtures/nal_fixtures.ts";
@@ -142,15 +144,20 @@ Deno.test("avccUnits() reads 1-, 2- and 4-byte lengths and skips empty units", (
   assertThrows(() => avccUnits(hex(`00 00 01`), 4), ProtocolError, "length prefix at byte 0 needs 4 bytes");
 });
 
-Deno.test("H264Packetizer.sdp() gives the rtpmap and fmtp of RFC 6184 8.1 from the sequence header", () => {
+Deno.test("h264Media() describes what H264Packetizer sends from the same header: 90 kHz, mode 1, its SPS and PPS", () => {
+  const header = avcHeader();
   const p = new H264Packetizer(OPTS);
-  assertEquals(p.sdp(), undefined);
-  p.configure(avcHeader());
-  assertEquals(p.sdp(), {
-    rtpmap: "H264/90000",
-    fmtp:
-      "packetization-mode=1;profile-level-id=42c00d;sprop-parameter-sets=Z0LADdoFBn54QAAAAwBAAAAMoQ==,aM48gA==",
-  });
+  p.configure(header);
+  const media = h264Media(header.payload)!;
+  assertEquals(rtpmapOf(media, 96), { payloadType: 96, encoding: "H264", clockRate: p.sender.clock!.rate });
+  const fmtp = fmtpOf(media, 96);
+  assertEquals(fmtp.get("packetization-mode"), "1", "single NAL units, STAP-A and FU-A, as packetized");
+  assertEquals(fmtp.get("profile-level-id"), "42C00D", "profile_idc, constraint flags, level_idc of the SPS");
+  assertEquals(
+    fmtp.get("sprop-parameter-sets"),
+    [...p.config!.sps, ...p.config!.pps].map((u) => btoa(String.fromCharCode(...u))).join(","),
+  );
+  assertEquals(fmtp.get("sprop-parameter-sets"), "Z0LADdoFBn54QAAAAwBAAAAMoQ==,aM48gA==");
 });
 
 Deno.test("H264Packetizer frames its packets for its interleaved channel", () => {

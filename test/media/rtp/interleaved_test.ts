@@ -1,9 +1,17 @@
 /**
- * Interleaved frames (RFC 2326 10.12): the packets inside a packetizer's
- * output, counting them, moving them to another channel without touching
- * shared bytes, and framing one packet.
+ * Interleaved frames (RFC 2326 10.12): the writers' bytes and their misuse,
+ * the packets inside a packetizer's output, counting them, and moving them to
+ * another channel without touching shared bytes. RtspReader reading frames
+ * back is test/rtsp/reader_test.ts.
  */
-import { frameCount, interleave, rtpPackets, withChannel } from "../../../src/media/rtp/interleaved.ts";
+import {
+  frameCount,
+  interleave,
+  Interleaved,
+  rtpPackets,
+  withChannel,
+  writeInterleavedHeader,
+} from "../../../src/media/rtp/interleaved.ts";
 import { assert, assertEquals, assertStrictEquals, assertThrows } from "../../_util/assert.ts";
 import { hex } from "../../fixtures/annotated_hex.ts";
 
@@ -36,11 +44,34 @@ Deno.test("withChannel() copies the frames onto another channel and leaves the s
   assert(moved.buffer !== TWO.buffer, "a copy");
   assertEquals(moved, hex(`24 02 00 02 aa bb  24 02 00 03 cc dd ee`));
   assertEquals(TWO[1], 0, "the original is untouched");
-  assertThrows(() => withChannel(TWO, 256), RangeError, "must be an integer in 0..255, current 256");
+  assertThrows(() => withChannel(TWO, 256), RangeError, "current channel 256 is outside 0..255");
 });
 
-Deno.test("interleave() frames one packet, up to 65535 bytes", () => {
-  assertEquals(interleave(hex(`80 c8`), 1), hex(`24 01 00 02 80 c8`));
-  assertThrows(() => interleave(new Uint8Array(65536), 0), RangeError, "it is 65536 bytes, limit 65535");
-  assertThrows(() => interleave(new Uint8Array(1), -1), RangeError, "channel");
+Deno.test("interleave() frames a packet behind $, its channel and a big-endian length", () => {
+  assertEquals(
+    interleave(Uint8Array.of(0x80, 0xc8, 0x00, 0x06), 3),
+    hex(`24        # "$"
+         03        # channel 3
+         00 04     # length 4
+         80 c8 00 06`),
+  );
+  assertEquals(interleave(new Uint8Array(0), 0), hex("24 00 00 00"));
+  const largest = interleave(new Uint8Array(Interleaved.MaxPayload), 255);
+  assertEquals([...largest.subarray(0, 4)], [0x24, 0xff, 0xff, 0xff], "65535 bytes on channel 255");
+});
+
+Deno.test("writeInterleavedHeader() writes a header in place for a packet laid out after it", () => {
+  const out = new Uint8Array(10).fill(0xaa);
+  writeInterleavedHeader(out, 2, 1, 1400);
+  assertEquals([...out], [0xaa, 0xaa, 0x24, 0x01, 0x05, 0x78, 0xaa, 0xaa, 0xaa, 0xaa]);
+});
+
+Deno.test("interleave() refuses a channel outside 0..255 and a packet past 65535 bytes", () => {
+  assertThrows(() => interleave(new Uint8Array(1), 256), RangeError, "current channel 256 is outside 0..255");
+  assertThrows(() => interleave(new Uint8Array(1), -1), RangeError, "channel -1");
+  assertThrows(
+    () => interleave(new Uint8Array(Interleaved.MaxPayload + 1), 0),
+    RangeError,
+    "current length 65536, limit 65535",
+  );
 });

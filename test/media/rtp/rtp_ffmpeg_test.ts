@@ -3,17 +3,17 @@
  *
  * Sending: an H.264 + AAC stream made by ffmpeg is packetized
  * (H264Packetizer, AacPacketizer) and sent over UDP, with a sender report
- * first and a goodbye last, to ffmpeg reading an SDP written from the
- * packetizers' `sdp()`. ffmpeg must decode every frame of both tracks to the
- * same pictures and samples as the source file decodes to (frame checksums,
- * in order), printing nothing at `-v error`.
+ * first and a goodbye last, to ffmpeg reading the SDP DESCRIBE writes for
+ * the same sequence headers (`describeStream`). ffmpeg must decode every
+ * frame of both tracks to the same pictures and samples as the source file
+ * decodes to (frame checksums, in order), printing nothing at `-v error`.
  *
  * Receiving: ffmpeg's own RTP muxer sends the same file to UDP sockets here;
  * the depacketizers (parameter sets and AAC config from ffmpeg's SDP) must
  * give back every source frame's NAL units and AAC bytes, and its RTCP
  * sender reports must read.
  */
-import dgram from "node:dgram";
+import type dgram from "node:dgram";
 import { FrameKind, type MediaFrame } from "../../../src/media/frame.ts";
 import { AacPacketizer } from "../../../src/media/rtp/aac_packetizer.ts";
 import { H264Packetizer } from "../../../src/media/rtp/h264_packetizer.ts";
@@ -28,106 +28,35 @@ import { NalUnitType, nalUnitType } from "../../../src/media/avc.ts";
 import { concatBytes } from "../../../src/bytes.ts";
 import { assert, assertEquals, assertGreater } from "../../_util/assert.ts";
 import { flvFrames } from "../../_util/flv_frames.ts";
-import { haveTools, makeSource, runOk, start } from "../../_util/media.ts";
+import { haveTools, makeSource, runOk } from "../../_util/media.ts";
+import { describeAt, ffmpegSdpReader, frameChecksums, sourceChecksums } from "../../_util/sdp_reader.ts";
+import { bindUdp, closeUdp, freeUdpPairs, LOOPBACK } from "../../_util/udp.ts";
 
 const TOOLS = haveTools("ffmpeg");
-
-/** The local UDP ports bound now (Linux /proc/net/udp), or undefined where that cannot be read. */
-async function boundUdpPorts(): Promise<Set<number> | undefined> {
-  try {
-    const text = await Deno.readTextFile("/proc/net/udp");
-    const ports = new Set<number>();
-    for (const line of text.split("\n").slice(1)) {
-      const local = line.trim().split(/\s+/)[1];
-      if (local) ports.add(parseInt(local.split(":")[1], 16));
-    }
-    return ports;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Two even base ports (RTP, and RTCP one above) free now. */
-async function freePorts(): Promise<[number, number]> {
-  const bound = (await boundUdpPorts()) ?? new Set<number>();
-  for (;;) {
-    const a = 20000 + 4 * Math.floor(Math.random() * 9000);
-    if (![a, a + 1, a + 2, a + 3].some((p) => bound.has(p))) return [a, a + 2];
-  }
-}
-
-/** Waits (bounded) until ffmpeg has bound every port; falls back to a fixed wait without /proc. */
-async function waitBound(ports: number[], timeoutMs: number): Promise<void> {
-  for (let waited = 0; waited < timeoutMs; waited += 50) {
-    const bound = await boundUdpPorts();
-    if (!bound) return await new Promise((r) => setTimeout(r, 1500));
-    if (ports.every((p) => bound.has(p))) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Cannot send RTP: current ports ${ports.join(", ")} are not bound after ${timeoutMs} ms`);
-}
-
-/** The checksums of decoded frames per stream index, from `-f framecrc` output. */
-function checksums(framecrc: string): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  for (const line of framecrc.split("\n")) {
-    if (!/^\d+,/.test(line)) continue;
-    const fields = line.split(",").map((s) => s.trim());
-    const list = out.get(Number(fields[0])) ?? [];
-    list.push(fields[5]);
-    out.set(Number(fields[0]), list);
-  }
-  return out;
-}
-
-const DECODE = ["-fps_mode", "passthrough", "-f", "framecrc", "-"];
 
 Deno.test({
   name: "H264Packetizer and AacPacketizer over UDP: ffmpeg reading the SDP decodes every frame of the source",
   ignore: !TOOLS,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "sluice_rtp_ffmpeg_" });
-    const sock = dgram.createSocket("udp4");
+    const sock = await bindUdp();
     try {
       const src = await makeSource(`${dir}/src.flv`, { seconds: 4, bframes: 2, gop: 50 });
       const frames: MediaFrame[] = flvFrames(await Deno.readFile(src));
       const video = new H264Packetizer({ payloadType: 96 });
       const audio = new AacPacketizer({ payloadType: 97 });
       for (const f of frames) if (f.sequenceHeader) (f.kind === FrameKind.Video ? video : audio).configure(f);
-      const v = video.sdp()!;
-      const a = audio.sdp()!;
-      const [vPort, aPort] = await freePorts();
-      const sdp = [
-        "v=0",
-        "o=- 0 0 IN IP4 127.0.0.1",
-        "s=Sluice",
-        "c=IN IP4 127.0.0.1",
-        "t=0 0",
-        `m=video ${vPort} RTP/AVP 96`,
-        `a=rtpmap:96 ${v.rtpmap}`,
-        `a=fmtp:96 ${v.fmtp}`,
-        `m=audio ${aPort} RTP/AVP 97`,
-        `a=rtpmap:97 ${a.rtpmap}`,
-        `a=fmtp:97 ${a.fmtp}`,
-        "",
-      ].join("\r\n");
-      await Deno.writeTextFile(`${dir}/in.sdp`, sdp);
-
-      const reader = start("ffmpeg", [
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-protocol_whitelist",
-        "file,udp,rtp",
-        "-i",
-        `${dir}/in.sdp`,
-        ...DECODE,
-      ], { timeoutMs: 30_000 });
-      await waitBound([vPort, vPort + 1, aPort, aPort + 1], 10_000);
-      await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+      const vHeader = frames.find((f) => f.kind === FrameKind.Video && f.sequenceHeader)!;
+      const aHeader = frames.find((f) => f.kind === FrameKind.Audio && f.sequenceHeader)!;
+      const [vPort, aPort] = await freeUdpPairs(2);
+      const desc = describeAt({ video: vHeader.payload, audio: aHeader.payload }, {
+        video: vPort,
+        audio: aPort,
+      });
+      assertEquals(desc.media.map((m) => m.formats[0]), ["96", "97"], "the packetizers' payload types");
+      const reader = await ffmpegSdpReader(dir, desc);
       const send = (b: Uint8Array, port: number) =>
-        new Promise<void>((r, j) => sock.send(b, port, "127.0.0.1", (e) => (e ? j(e) : r())));
+        new Promise<void>((r, j) => sock.send(b, port, LOOPBACK, (e) => (e ? j(e) : r())));
 
       // A sender report per track first (RTP time of hub time 0 at the wall clock now).
       const t0 = Date.now();
@@ -160,8 +89,8 @@ Deno.test({
       assertEquals([r.code, r.timedOut], [0, false], r.stderr);
       assertEquals(r.stderr, "", "ffmpeg printed errors");
 
-      const want = checksums((await runOk("ffmpeg", ["-v", "error", "-i", src, ...DECODE], 60_000)).stdout);
-      const got = checksums(r.stdout);
+      const want = await sourceChecksums(src);
+      const got = frameChecksums(r.stdout);
       const wantVideo = want.get(0)!;
       const wantAudio = want.get(1)!;
       console.log(
@@ -174,7 +103,7 @@ Deno.test({
       assertEquals(got.get(0), wantVideo, "the pictures, in order");
       assertEquals(got.get(1), wantAudio, "the audio frames, in order");
     } finally {
-      sock.close();
+      await closeUdp(sock);
       await Deno.remove(dir, { recursive: true });
     }
   },
@@ -194,15 +123,14 @@ Deno.test({
     try {
       const src = await makeSource(`${dir}/src.flv`, { seconds: 4, bframes: 2, gop: 50 });
       const frames: MediaFrame[] = flvFrames(await Deno.readFile(src));
-      const [vPort, aPort] = await freePorts();
+      const [vPort, aPort] = await freeUdpPairs(2);
       const got = { video: [] as Uint8Array[], audio: [] as Uint8Array[], rtcp: [] as RtcpPacket[] };
       for (const port of [vPort, vPort + 1, aPort, aPort + 1]) {
-        const sock = dgram.createSocket("udp4");
+        const sock = await bindUdp(port);
         sock.on("message", (m: Uint8Array) => {
           if (port % 2 === 1) got.rtcp.push(...readRtcp(new Uint8Array(m)));
           else (port === vPort ? got.video : got.audio).push(new Uint8Array(m));
         });
-        await new Promise<void>((r) => sock.bind(port, "127.0.0.1", () => r()));
         sockets.push(sock);
       }
       const sdpFile = `${dir}/out.sdp`;
@@ -292,7 +220,7 @@ Deno.test({
       const reports = got.rtcp.filter((p) => p.type === "sr");
       assertGreater(reports.length, 0, "ffmpeg's sender reports read");
     } finally {
-      for (const s of sockets) s.close();
+      await closeUdp(...sockets);
       await Deno.remove(dir, { recursive: true });
     }
   },
