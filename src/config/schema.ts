@@ -453,6 +453,17 @@ export const SETTINGS = [
     help: "frames within this window share one write per player; 0 writes once per publisher read",
     flags: [{ name: "--merge-ms", value: "N" }],
   },
+  {
+    path: "hub.mergeWindowMaxMs",
+    type: SettingType.Integer,
+    unit: Unit.Ms,
+    default: 100,
+    min: 0,
+    max: 1_000,
+    help: "the merge window a stream widens to with many players (from hub.mergeWindowMs at 200 to this at " +
+      "800); at or below hub.mergeWindowMs it never widens",
+    flags: [{ name: "--merge-max-ms", value: "N" }],
+  },
   // ---- player
   {
     path: "player.queueMaxBytes",

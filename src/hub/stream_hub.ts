@@ -265,7 +265,7 @@ export class StreamHub {
         this.config.gopCacheMaxBytes,
         this.config.gopCacheMaxMs,
         this.config.mergeWindowMs,
-        { clock: this.#clock },
+        { clock: this.#clock, mergeWindowMaxMs: this.config.mergeWindowMaxMs },
       );
       this.#streams.set(key, stream);
       this.#streamsSeen++;

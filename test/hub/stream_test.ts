@@ -19,7 +19,7 @@ import {
 import { PPS_BASELINE, SPS_MAIN_POC1_576I } from "../fixtures/nal_fixtures.ts";
 import { buildAvcConfig } from "../../src/media/avc.ts";
 import { FrameKind, type MediaFrame } from "../../src/media/frame.ts";
-import { Stream } from "../../src/hub/stream.ts";
+import { MERGE_FULL_AT, MERGE_GROW_FROM, mergeWindowFor, Stream } from "../../src/hub/stream.ts";
 import { type StreamEvent, Subscriber, type SubscriberLimits } from "../../src/hub/subscriber.ts";
 
 const BIG = 1 << 30;
@@ -502,4 +502,14 @@ Deno.test("Stream.newest: the newest timestamp pushed and the clock when it was 
   clock.now += 10;
   s.push(Audio, 30, aacRaw()); // behind the newest: the newest stays
   assertEquals(s.newest, { timestamp: 40, at: 10_040 });
+});
+
+Deno.test("mergeWindowFor(): the configured window up to 200 subscribers, growing to the max at 800", () => {
+  assertEquals(mergeWindowFor(1, 50, 100), 50, "a lone player keeps its window");
+  assertEquals(mergeWindowFor(MERGE_GROW_FROM, 50, 100), 50);
+  assertEquals(mergeWindowFor(500, 50, 100), 75);
+  assertEquals(mergeWindowFor(MERGE_FULL_AT, 50, 100), 100);
+  assertEquals(mergeWindowFor(5_000, 50, 100), 100);
+  assertEquals(mergeWindowFor(5_000, 50, 20), 50, "a max below the window never narrows it");
+  assertEquals(mergeWindowFor(5_000, 0, 0), 0, "0 and 0: every publisher read is flushed at once");
 });
