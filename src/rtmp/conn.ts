@@ -184,6 +184,7 @@ export class RtmpConn {
    */
   async run(handler: ConnHandler, rest?: Uint8Array): Promise<"peer closed" | "closed"> {
     if (rest && rest.length > 0) this.#dispatch(this.#reader.push(rest), handler);
+    rest = undefined; // this frame lives as long as the connection: do not keep the handshake's bytes
     while (!this.#closed) {
       if (handler.readPaused?.()) {
         await new Promise<void>((resolve) => this.#wakeRead = resolve);

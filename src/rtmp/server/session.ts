@@ -218,12 +218,10 @@ export class RtmpSession {
         cfg.handshakeTimeoutMs,
       );
       this.#timers.push(handshakeTimer);
-      const hs = new ServerHandshake();
-      const rest = await this.#conn.handshake(hs);
+      const rest = await this.#handshake();
       clearTimeout(handshakeTimer);
       if (rest === null) return this.close("peer closed during handshake");
       if (this.#closed) return;
-      this.#log.debug(`handshake done (${hs.kind})`);
       this.#timers.push(setTimeout(() => {
         if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
       }, cfg.startTimeoutMs));
@@ -232,6 +230,20 @@ export class RtmpSession {
     } catch (e) {
       this.close(closeReasonOf(e));
     }
+  }
+
+  /**
+   * The handshake, in a frame of its own so that nothing of it outlives it: run() stays suspended for the
+   * connection's life, and a handshake it held (C1, C2, S1: 4.5 KB) or the 4 KiB read buffer that the bytes
+   * read past it point into would stay with every connection. Gives those bytes as a copy, or null when the
+   * peer closed first.
+   */
+  async #handshake(): Promise<Uint8Array | null> {
+    const hs = new ServerHandshake();
+    const rest = await this.#conn.handshake(hs);
+    if (rest === null) return null;
+    this.#log.debug(`handshake done (${hs.kind})`);
+    return rest.slice();
   }
 
   /** Closes once everything already queued is written (a refusal's status must reach the peer first). */
