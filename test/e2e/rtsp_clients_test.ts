@@ -141,6 +141,18 @@ function gstreamer(url: string, protocols: "tcp" | "udp", out: string): Promise<
   return run("gst-launch-1.0", ["-q", ...pipeline.split(" ")], { timeoutMs: 40_000 });
 }
 
+/**
+ * What GStreamer printed on stderr, less GLib's "instance ... has no handler with id" warnings: rtspsrc
+ * disconnects one of its own signal handlers twice while it tears down after EOS (seen once in a CI run, at
+ * exit, after a complete decode); it says nothing about the stream. Every other line counts.
+ */
+function gstreamerComplaints(stderr: string): string {
+  const lines = stderr.split("\n").filter((line) => line.trim() !== "");
+  const teardown = /GLib-GObject-WARNING .*has no handler with id/;
+  for (const line of lines.filter((l) => teardown.test(l))) console.log(`ignored: ${line}`);
+  return lines.filter((line) => !teardown.test(line)).join("\n");
+}
+
 for (const protocols of ["tcp", "udp"] as const) {
   Deno.test({
     name:
@@ -157,7 +169,7 @@ for (const protocols of ["tcp", "udp"] as const) {
           await waitForPublisher(server, "g");
           const gst = await gstreamer(rtspUrl(server, "g"), protocols, out);
           assertRan(gst, "gst-launch-1.0");
-          assertEquals(gst.stderr.trim(), "", "GStreamer printed errors or warnings");
+          assertEquals(gstreamerComplaints(gst.stderr), "", "GStreamer printed errors or warnings");
         } finally {
           await publisher.stop();
         }
