@@ -68,8 +68,10 @@ export async function startSluice(
 ): Promise<Sluice> {
   // RTSP on its own free port (not 8554, which another server may hold), UDP pairs from any free ports.
   const rtspPort = freePort();
+  // BENCH_DENO_FLAGS: runtime flags for the server, such as "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const denoFlags = Deno.env.get("BENCH_DENO_FLAGS") ?? "";
   const child = spawn(
-    `deno run --allow-net ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
+    `deno run --allow-net ${denoFlags} ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
       `--rtsp-host 127.0.0.1 --rtsp-port ${rtspPort} --rtsp-udp-port-first 0 --rtsp-udp-port-last 0 ` +
       `--log-level warn ${extra}`,
     pin,
