@@ -125,6 +125,9 @@ export class Subscriber {
   #lastMediaTs = -1;
   #writing = false;
   #writeStartedAt = 0;
+  /** The bytes and frames of the write under way. */
+  #writingBytes = 0;
+  #writingFrames = 0;
   #waitKeyframe = false;
   #skipTimes: number[] = [];
   #lastWarnAt = 0;
@@ -212,7 +215,7 @@ export class Subscriber {
   flush(): void {
     if (this.#writing || this.#closed || this.#head === this.#queue.length) return;
     this.#writing = true;
-    this.#drain();
+    this.#writeQueued();
   }
 
   /** Checks the stall deadline; the hub calls this about once a second. */
@@ -321,7 +324,7 @@ export class Subscriber {
    * players that queued the very same packed arrays (players in step with the stream all do), so a
    * flush costs one copy per stream rather than one per player.
    */
-  #takeAll(): { bytes: Uint8Array; frames: number } {
+  #takeAll(): Uint8Array {
     const items = this.#queue;
     const from = this.#head;
     const n = items.length - from;
@@ -329,13 +332,14 @@ export class Subscriber {
     // Everything queued goes into this write, so its newest media frame is the newest queued.
     this.#writingTs = this.#lastMediaTs >= 0 ? this.#newestTs : -1;
     this.#clearQueue();
-    if (n === 1) return { bytes: items[from].bytes, frames: 1 };
+    this.#writingFrames = n;
+    if (n === 1) return items[from].bytes;
     const first = items[from].bytes;
     const cached = batches.get(first);
     if (cached && cached.parts.length === n && cached.bytes.length === total) {
       let same = true;
       for (let i = 1; i < n && same; i++) same = cached.parts[i] === items[from + i].bytes;
-      if (same) return { bytes: cached.bytes, frames: n };
+      if (same) return cached.bytes;
     }
     const out = new Uint8Array(total);
     const parts: Uint8Array[] = new Array(n);
@@ -347,27 +351,46 @@ export class Subscriber {
       o += b.length;
     }
     batches.set(first, { parts, bytes: out });
-    return { bytes: out, frames: n };
+    return out;
   }
 
-  async #drain(): Promise<void> {
+  /**
+   * Writes everything queued as one buffer, and again when the write is done while more was queued; the
+   * subscriber is `#writing` until the queue is empty. No async function and one promise callback pair
+   * per write, bound once: with hundreds of players this path runs thousands of times a second.
+   */
+  #writeQueued(): void {
+    const bytes = this.#takeAll();
+    this.#writingBytes = bytes.length;
+    this.#writeStartedAt = Date.now();
+    if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;
+    let written: Promise<void>;
     try {
-      while (!this.#closed && this.#head < this.#queue.length) {
-        const { bytes, frames } = this.#takeAll();
-        this.#writeStartedAt = Date.now();
-        if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;
-        await this.#sink.write(bytes);
-        if (this.#writingTs >= 0) this.#doneTs = this.#writingTs;
-        this.#writingTs = -1;
-        this.stats.bytesSent += bytes.length;
-        this.stats.framesSent += frames;
-        this.stats.writes++;
-      }
+      written = this.#sink.write(bytes);
     } catch (e) {
-      this.close(`write failed: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      this.#writing = false;
-      this.#writeStartedAt = 0;
+      this.#onWriteFailed(e);
+      return;
     }
+    written.then(this.#onWritten, this.#onWriteFailed);
   }
+
+  readonly #onWritten = (): void => {
+    if (this.#writingTs >= 0) this.#doneTs = this.#writingTs;
+    this.#writingTs = -1;
+    this.stats.bytesSent += this.#writingBytes;
+    this.stats.framesSent += this.#writingFrames;
+    this.stats.writes++;
+    if (!this.#closed && this.#head < this.#queue.length) {
+      this.#writeQueued();
+      return;
+    }
+    this.#writing = false;
+    this.#writeStartedAt = 0;
+  };
+
+  readonly #onWriteFailed = (e: unknown): void => {
+    this.#writing = false;
+    this.#writeStartedAt = 0;
+    this.close(`write failed: ${e instanceof Error ? e.message : String(e)}`);
+  };
 }

@@ -115,6 +115,8 @@ export class RtmpConn {
   /** Per chunk stream: the message stream id and timestamp of the last message sent on it. */
   readonly #lastOut = new Map<number, { streamId: number; timestamp: number }>();
   #writeTail: Promise<void> = Promise.resolve();
+  /** Writes handed to `write()` and not yet settled. */
+  #writesUnderWay = 0;
   #writeFailed = false;
   #closed = false;
   #wakeRead: (() => void) | undefined;
@@ -208,10 +210,17 @@ export class RtmpConn {
 
   // ---- writing
 
-  /** Writes bytes after everything queued before; rejects when the connection is gone or the write fails. */
+  /**
+   * Writes bytes after everything queued before; rejects when the connection is gone or the write fails.
+   * With no write under way (a player's usual case) the socket write starts at once, not after a promise
+   * hop, and a whole write costs the socket's promise and two callbacks.
+   */
   write(bytes: Uint8Array): Promise<void> {
-    const p = this.#writeTail.then(() => this.#writeAll(bytes));
-    this.#writeTail = p.catch((e) => this.#failed(e));
+    const p = this.#writesUnderWay === 0
+      ? this.#writeAll(bytes)
+      : this.#writeTail.then(() => this.#writeAll(bytes));
+    this.#writesUnderWay++;
+    this.#writeTail = p.then(this.#writeDone, this.#writeFailedOnce);
     return p;
   }
 
@@ -334,18 +343,25 @@ export class RtmpConn {
     return parts.length === 1 ? parts[0] : concatBytes(parts);
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) throw this.#closedError("write");
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(off === 0 ? bytes : bytes.subarray(off));
-    this.bytesOut += bytes.length;
+  /** Writes all of `bytes` to the socket: one socket write, more only when the kernel took a part. */
+  #writeAll(bytes: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError("write"));
+    return this.#conn.write(bytes).then((n) => {
+      this.bytesOut += n;
+      if (n < bytes.length) return this.#writeAll(bytes.subarray(n));
+    });
   }
 
-  #failed(e: unknown): void {
+  readonly #writeDone = (): void => {
+    this.#writesUnderWay--;
+  };
+
+  readonly #writeFailedOnce = (e: unknown): void => {
+    this.#writesUnderWay--;
     if (this.#writeFailed) return;
     this.#writeFailed = true;
     this.onWriteError(`write failed: ${closeReasonOf(e, this.#peerName)}`);
-  }
+  };
 
   #closedError(what: string): ConnectionClosedError {
     return new ConnectionClosedError(what);

@@ -619,7 +619,7 @@ export class RtmpSession {
     const sub = new Subscriber(
       this.id,
       packer,
-      { write: (b) => this.#conn.write(b) },
+      this.#conn,
       this.#ctx.config.player,
       this.#log,
       { protocol: Protocol.Rtmp },
