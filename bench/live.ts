@@ -48,6 +48,7 @@ import { ensureNms, startNms } from "./nms.ts";
 import { cpuMs, freePort, has, pct, readUntil, rssMb, sleep, spawn, waitPort } from "./proc.ts";
 import { notMeasured, printRows, ratioLine, type Row } from "./row.ts";
 import { STANDARD_SWEEP_MS, SWEEP_MS } from "./tally.ts";
+import { playersCommand, playersNote } from "./players_c.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -129,7 +130,8 @@ export async function measure(
   seconds: number,
   flv: string,
   pin: string | undefined,
-  play: { proto: PlayProto; httpPort?: number; rtspPort?: number } = { proto: "rtmp" },
+  // denoPlayers: the Deno players (players.ts) even where the C ones (players_c.ts) play.
+  play: { proto: PlayProto; httpPort?: number; rtspPort?: number; denoPlayers?: boolean } = { proto: "rtmp" },
   hooks: MeasureHooks = {},
 ): Promise<Row> {
   const url = `rtmp://127.0.0.1:${port}/live/bench`;
@@ -139,7 +141,7 @@ export async function measure(
     ? `rtsp://127.0.0.1:${play.rtspPort}/live/bench`
     : `${play.proto}://127.0.0.1:${play.httpPort}/live/bench.flv`;
   const bound = PLAYERS_SPARE_S + JOIN_WAIT_MS / 1000 + seconds;
-  const players = spawn(`deno run -A ${ROOT}bench/players.ts ${playUrl} ${n} ${bound}`, pin, {
+  const players = spawn((await playersCommand(playUrl, n, bound, play.denoPlayers)).cmd, pin, {
     stdin: "piped",
   });
   const playersErr = players.stderr.pipeThrough(new TextDecoderStream()).getReader();
@@ -276,7 +278,8 @@ const SLUICE_HLS = [
 
 /**
  * `deno task bench [live] [--n 100,500] [--seconds 10] [--proto rtmp|http|ws|rtsp|hls|rtmp,rtsp,...]
- * [--no-nginx] [--nms] [--compare]`
+ * [--no-nginx] [--nms] [--compare] [--deno-players]`: the C players (players_c.ts) play RTMP and HTTP-FLV
+ * when they build; `--deno-players` takes the Deno ones (players.ts), as ws and rtsp always do.
  */
 export async function runLive(args: string[]): Promise<void> {
   const get = (flag: string) => {
@@ -287,6 +290,7 @@ export async function runLive(args: string[]): Promise<void> {
   const seconds = Number(get("--seconds") ?? 10);
   const sluiceFlags = get("--sluice-flags") ?? "";
   const compare = args.includes("--compare");
+  const denoPlayers = args.includes("--deno-players");
   const protos = (get("--proto") ?? (compare ? "rtmp,http" : "rtmp")).split(",") as Proto[];
   for (const p of protos) {
     if (!PROTOS.includes(p)) {
@@ -314,7 +318,10 @@ export async function runLive(args: string[]): Promise<void> {
     : ` (SWEEP_MS: not the standard ${STANDARD_SWEEP_MS})`;
   const players = [
     ...(playProtos.length > 0
-      ? [`${playProtos.join(" and ")} players read in ${SWEEP_MS} ms sweeps${sweepNote}`]
+      ? [
+        `${playProtos.join(" and ")} players read in ${SWEEP_MS} ms sweeps${sweepNote}`,
+        await playersNote(playProtos, denoPlayers),
+      ]
       : []),
     ...(protos.includes("hls") ? ["HLS players load as hls.js does without LL-HLS"] : []),
   ].join(", ");
@@ -370,6 +377,7 @@ export async function runLive(args: string[]): Promise<void> {
                 proto,
                 httpPort,
                 rtspPort: s.rtspPort,
+                denoPlayers,
               }),
           );
         } finally {
@@ -381,7 +389,12 @@ export async function runLive(args: string[]): Promise<void> {
       const nport = freePort();
       const ng = await startNginx(nport, serverPin);
       try {
-        rows.push(await measure("nginx-rtmp", ng.pid, nport, n, seconds, flv, clientPin));
+        rows.push(
+          await measure("nginx-rtmp", ng.pid, nport, n, seconds, flv, clientPin, {
+            proto: "rtmp",
+            denoPlayers,
+          }),
+        );
       } finally {
         await ng.stop();
       }
@@ -397,6 +410,7 @@ export async function runLive(args: string[]): Promise<void> {
           await measure(Label.NmsHttp, nms.pid, nport, n, seconds, flv, clientPin, {
             proto: "http",
             httpPort: nhttp,
+            denoPlayers,
           }),
         );
       } finally {
