@@ -6,6 +6,16 @@
  * batch (or per merge window, wider for a stream with many players:
  * `mergeWindowFor`), so a burst of frames costs one write per player.
  *
+ * Players in step share the work: a subscriber whose packer has a share key
+ * (`Packer.shareKey`) and that has taken every frame so far, with nothing left
+ * queued, joins its key's group. Frames pushed then go into one batch per
+ * stream instead of each player's queue; a flush packs and concatenates the
+ * batch once per group and hands the same buffer to every member not writing.
+ * A member still writing (a slow player) leaves the group with the batch in
+ * its own queue, where the queue bounds and skips apply as before; it rejoins
+ * at a flush once it is in step again. So a frame costs one push into the
+ * batch, not one per player.
+ *
  * Timestamps: output starts at 0 and never goes backwards per kind. The
  * publisher's 32-bit timestamps are unwrapped (a wrap adds 2^32), a returning
  * publisher continues just after the last frame sent, and a backwards jump of
@@ -23,7 +33,7 @@
 import { type AudioCodecInfo, audioInfo, type VideoCodecInfo, videoInfo } from "../media/codec_info.ts";
 import { classify, FrameKind, type MediaFrame } from "../media/frame.ts";
 import { GopCache } from "./gop_cache.ts";
-import type { FrameSource, StreamEvent, Subscriber } from "./subscriber.ts";
+import type { FrameSource, NewestFrames, StreamEvent, Subscriber } from "./subscriber.ts";
 
 /** The side of a publisher the hub needs. */
 export interface PublisherHandle {
@@ -58,6 +68,9 @@ export interface StreamOptions {
   /** The merge window with many subscribers (see `mergeWindowFor`); default: the merge window, never wider. */
   mergeWindowMaxMs?: number;
 }
+
+/** Bytes pushed within one merge window past which a stream with in-step subscribers flushes at once. */
+const BATCH_FLUSH_BYTES = 1 << 20;
 
 /** Subscribers up to which a stream keeps its configured merge window. */
 export const MERGE_GROW_FROM = 200;
@@ -142,6 +155,18 @@ export class Stream implements FrameSource {
   readonly externalViewers: Map<string, number> = new Map();
   readonly stats: StreamStats;
 
+  /** Subscribers that take every frame into their own queue: all but the in-step ones. */
+  readonly #own: Set<Subscriber> = new Set();
+  /** In-step subscribers by share key: each flush's frames are packed and concatenated once per key. */
+  readonly #groups: Map<string, Set<Subscriber>> = new Map();
+  /** The frames pushed since the last flush, kept while there are in-step subscribers; their bytes. */
+  #batch: MediaFrame[] = [];
+  #batchBytes = 0;
+  /** The newest audio/video timestamp in the batch; -1 when none. */
+  #batchNewestTs = -1;
+  /** The newest frame of each kind pushed, and as of the last flush. */
+  #newest: NewestFrames = {};
+  #flushed: NewestFrames = {};
   #mergeWindowMs: number;
   #mergeWindowMaxMs: number;
   #flushPending = false;
@@ -239,6 +264,8 @@ export class Stream implements FrameSource {
     for (const s of this.subscribers) s.onEvent("end");
     for (const s of this.subscribers) this.#forget(s);
     this.subscribers.clear();
+    this.#own.clear();
+    this.#groups.clear();
   }
 
   /**
@@ -283,7 +310,21 @@ export class Stream implements FrameSource {
       this.#countBits(kind, payload.length);
     }
     this.gop.push(frame);
-    for (const s of this.subscribers) s.send(frame);
+    if (kind === FrameKind.Video) this.#newest.video = frame;
+    else if (kind === FrameKind.Audio) this.#newest.audio = frame;
+    else this.#newest.data = frame;
+    for (const s of this.#own) s.send(frame);
+    if (this.#groups.size > 0) {
+      this.#batch.push(frame);
+      this.#batchBytes += payload.length;
+      if (onClock && timestamp > this.#batchNewestTs) this.#batchNewestTs = timestamp;
+      // A publisher's burst does not wait for the window: in-step players take it now, and any still
+      // writing fall back to their own bounded queue.
+      if (this.#batchBytes > BATCH_FLUSH_BYTES) {
+        this.#flushNow();
+        return frame;
+      }
+    }
     this.#scheduleFlush();
     return frame;
   }
@@ -299,6 +340,7 @@ export class Stream implements FrameSource {
   addSubscriber(sub: Subscriber): void {
     sub.attach(this);
     this.subscribers.add(sub);
+    this.#own.add(sub);
     if (this.metadata) sub.send(this.metadata);
     if (this.videoHeader) sub.send(this.videoHeader);
     if (this.audioHeader) sub.send(this.audioHeader);
@@ -308,14 +350,11 @@ export class Stream implements FrameSource {
 
   /** Detaches a subscriber; its dropped frames and bytes sent stay counted (snapshot(), bytesOut). */
   removeSubscriber(sub: Subscriber): void {
-    if (this.subscribers.delete(sub)) this.#forget(sub);
+    if (!this.subscribers.delete(sub)) return;
+    this.#forget(sub);
+    if (!this.#own.delete(sub)) this.#leaveGroup(sub);
   }
 
-  /**
-   * Bytes written to the stream's subscribers (players and observers), including those that left: their
-   * bytes at removal plus the attached ones' now. Never decreases (a write still under way at removal is
-   * not counted).
-   */
   /**
    * The newest timestamp pushed (-1 before any) and when it was pushed, on the stream's clock: what a
    * sender report's "now" is in hub time (RTSP).
@@ -324,6 +363,11 @@ export class Stream implements FrameSource {
     return { timestamp: this.#maxOut, at: this.#maxOutAt };
   }
 
+  /**
+   * Bytes written to the stream's subscribers (players and observers), including those that left: their
+   * bytes at removal plus the attached ones' now. Never decreases (a write still under way at removal is
+   * not counted).
+   */
   get bytesOut(): number {
     let n = this.#sentByGone;
     for (const s of this.subscribers) n += s.stats.bytesSent;
@@ -338,6 +382,10 @@ export class Stream implements FrameSource {
 
   gopFrames(): readonly MediaFrame[] {
     return this.gop.frames;
+  }
+
+  pendingMediaTs(): number {
+    return this.#batchNewestTs;
   }
 
   hasVideo(): boolean {
@@ -519,11 +567,80 @@ export class Stream implements FrameSource {
     else queueMicrotask(() => this.#flushNow());
   }
 
+  /**
+   * Hands out what was pushed since the last flush: the in-step groups' batches, each packed and
+   * concatenated once, then every own queue; then the subscribers now in step join their group.
+   */
   #flushNow(): void {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#flushPending = false;
-    for (const s of this.subscribers) s.flush();
+    const batch = this.#batch;
+    if (batch.length > 0) {
+      const newestTs = this.#batchNewestTs;
+      this.#batch = [];
+      this.#batchBytes = 0;
+      this.#batchNewestTs = -1;
+      this.#sendBatch(batch, newestTs);
+    }
+    for (const s of this.#own) s.flush();
+    this.#follow();
+    const n = this.#newest;
+    this.#flushed = { audio: n.audio, video: n.video, data: n.data };
+  }
+
+  /**
+   * One batch to every in-step group: packed once by a member's packer and written to each member not
+   * writing. A member still writing its previous batch, or whose share key changed, leaves the group: the
+   * batch goes into its own queue, where a slow player meets the queue bounds as in every other case.
+   */
+  #sendBatch(batch: MediaFrame[], newestTs: number): void {
+    let firstTs = -1;
+    for (const f of batch) {
+      if (f.kind !== FrameKind.Data && !f.sequenceHeader) {
+        firstTs = f.timestamp;
+        break;
+      }
+    }
+    for (const [key, group] of this.#groups) {
+      let bytes: Uint8Array | undefined;
+      for (const s of group) {
+        if (s.closed) {
+          group.delete(s);
+          this.#own.add(s); // removeSubscriber or checkStalls forgets it
+        } else if (s.writing || s.shareKey !== key) {
+          group.delete(s);
+          this.#own.add(s);
+          s.unfollow(this.#flushed, batch);
+        } else {
+          bytes ??= s.packBatch(this.#flushed, batch);
+          s.sendShared(bytes, batch.length, firstTs, newestTs);
+        }
+      }
+      if (group.size === 0) this.#groups.delete(key);
+    }
+  }
+
+  /** Own-queue subscribers now in step join the group of their share key. */
+  #follow(): void {
+    for (const s of this.#own) {
+      const key = s.followKey(this.#newest);
+      if (key === undefined) continue;
+      this.#own.delete(s);
+      let group = this.#groups.get(key);
+      if (!group) this.#groups.set(key, group = new Set());
+      group.add(s);
+      s.follow();
+    }
+  }
+
+  #leaveGroup(sub: Subscriber): void {
+    for (const [key, group] of this.#groups) {
+      if (group.delete(sub)) {
+        if (group.size === 0) this.#groups.delete(key);
+        return;
+      }
+    }
   }
 }
 

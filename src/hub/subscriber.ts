@@ -7,6 +7,8 @@
  * Policy (STYLE 11, DESIGN "Bounded everything"):
  * - frames are packed and queued synchronously as the publisher's frames
  *   arrive; the writer sends everything queued in one write per wake-up;
+ *   a subscriber in step with its stream takes shared batches instead
+ *   (`followKey`, `sendShared`: Stream's groups) and queues nothing;
  * - past `queueMaxBytes` or `queueMaxMs` of queued media the player skips: the
  *   queue is dropped (sequence headers and metadata in it are kept) and the
  *   player restarts at the newest keyframe with audio and video aligned (the
@@ -31,6 +33,21 @@ export interface Packer {
   pack(frame: MediaFrame): Uint8Array;
   /** Frames were dropped: the next frame of each kind must not depend on the previous one. */
   reset(): void;
+  /**
+   * Packers with the same share key that have each packed every frame of their stream so far give the
+   * same bytes for the next frames, so the stream packs them once for all its in-step players (see
+   * Stream). Undefined: this packer's bytes are its player's own (RTP sequence numbers), never shared.
+   */
+  readonly shareKey?: string;
+  /** Another packer of the same share key packed this player's frames up to `newest`: continue from there. */
+  caughtUp?(newest: NewestFrames): void;
+}
+
+/** The newest frame of each kind a stream has flushed or a subscriber has queued (undefined: none yet). */
+export interface NewestFrames {
+  audio?: MediaFrame;
+  video?: MediaFrame;
+  data?: MediaFrame;
 }
 
 /** Where a subscriber's bytes go. */
@@ -45,6 +62,8 @@ export interface FrameSource {
   gopFrames(): readonly MediaFrame[];
   /** Whether the stream carries video (a skip then waits for a keyframe). */
   hasVideo(): boolean;
+  /** The newest audio/video timestamp pushed and not yet handed to in-step subscribers; -1 when none. */
+  pendingMediaTs(): number;
 }
 
 /** Delivery bounds (see PlayerConfig). */
@@ -142,6 +161,12 @@ export class Subscriber {
   #doneTs = -1;
   /** Timestamp of the first audio/video frame ever queued: what lag counts from before any write is done. */
   #startTs = -1;
+  /** The newest frame of each kind queued: whether the packer is in step with the stream (`followKey`). */
+  #lastAudio: MediaFrame | undefined;
+  #lastVideo: MediaFrame | undefined;
+  #lastData: MediaFrame | undefined;
+  /** In its stream's in-step group: it gets shared batches, not frames (Stream). */
+  #following = false;
 
   constructor(
     id: string,
@@ -182,10 +207,101 @@ export class Subscriber {
    * skip does not hide how far behind the player was.
    */
   get lagMs(): number {
-    if (this.#closed || (!this.#writing && this.#head === this.#queue.length)) return 0;
+    if (this.#closed) return 0;
+    // An in-step subscriber's next frames wait in its stream's batch, not in its queue.
+    const pending = this.#following ? this.#source?.pendingMediaTs() ?? -1 : -1;
+    if (!this.#writing && this.#head === this.#queue.length && pending < 0) return 0;
     const from = this.#doneTs >= 0 ? this.#doneTs : this.#startTs;
-    if (from < 0 || this.#newestTs < 0) return 0;
-    return Math.max(0, this.#newestTs - from);
+    const newest = Math.max(this.#newestTs, pending);
+    if (from < 0 || newest < 0) return 0;
+    return Math.max(0, newest - from);
+  }
+
+  /** A write is under way. */
+  get writing(): boolean {
+    return this.#writing;
+  }
+
+  /** In its stream's in-step group. */
+  get following(): boolean {
+    return this.#following;
+  }
+
+  /** The packer's share key now (it may change: an RTMP player that turns a track off has none). */
+  get shareKey(): string | undefined {
+    return this.#packer.shareKey;
+  }
+
+  /**
+   * The share key under which this subscriber can take its stream's batches from now on, or undefined.
+   * It can when it is in step: open, not waiting for a keyframe, nothing left in its queue (all of it is
+   * being written), and the newest frame of each kind it queued is the stream's newest, so its packer has
+   * packed every frame the others have.
+   */
+  followKey(newest: NewestFrames): string | undefined {
+    if (this.#closed || this.#waitKeyframe || this.#head !== this.#queue.length) return undefined;
+    if (
+      this.#lastAudio !== newest.audio || this.#lastVideo !== newest.video || this.#lastData !== newest.data
+    ) return undefined;
+    return this.#packer.shareKey;
+  }
+
+  /** Joins its stream's in-step group (the stream calls this once `followKey` gave a key). */
+  follow(): void {
+    this.#following = true;
+  }
+
+  /**
+   * Leaves the in-step group: its player was given the stream's frames up to `newest` (through shared
+   * batches), and `batch` (the frames since) go into its own queue, under the same bounds as every frame.
+   */
+  unfollow(newest: NewestFrames, batch: readonly MediaFrame[]): void {
+    this.#following = false;
+    this.#packer.caughtUp?.(newest);
+    this.#lastAudio = newest.audio;
+    this.#lastVideo = newest.video;
+    this.#lastData = newest.data;
+    for (const f of batch) this.send(f);
+  }
+
+  /**
+   * `batch` packed by this subscriber's packer, caught up to `newest` first, as one buffer: the bytes every
+   * subscriber of the same share key in step gets.
+   */
+  packBatch(newest: NewestFrames, batch: readonly MediaFrame[]): Uint8Array {
+    this.#packer.caughtUp?.(newest);
+    if (batch.length === 1) return this.#packer.pack(batch[0]);
+    const parts: Uint8Array[] = new Array(batch.length);
+    let total = 0;
+    for (let i = 0; i < batch.length; i++) {
+      parts[i] = this.#packer.pack(batch[i]);
+      total += parts[i].length;
+    }
+    const out = new Uint8Array(total);
+    let o = 0;
+    for (const b of parts) {
+      out.set(b, o);
+      o += b.length;
+    }
+    return out;
+  }
+
+  /**
+   * Writes a batch shared with its in-step group: `frames` frames whose first and newest audio/video
+   * timestamps are `firstMediaTs` and `newestMediaTs` (-1: none). The stream calls this only when no write
+   * is under way.
+   */
+  sendShared(bytes: Uint8Array, frames: number, firstMediaTs: number, newestMediaTs: number): void {
+    if (this.#closed) return;
+    this.stats.framesQueued += frames;
+    if (newestMediaTs >= 0) {
+      if (this.#startTs < 0) this.#startTs = firstMediaTs;
+      if (newestMediaTs > this.#newestTs) this.#newestTs = newestMediaTs;
+    }
+    this.#writing = true;
+    this.#writingTs = newestMediaTs >= 0 ? this.#newestTs : -1;
+    this.#writingFrames = frames;
+    this.#write(bytes);
   }
 
   /** Attaches to a stream (the stream calls this). */
@@ -244,6 +360,9 @@ export class Subscriber {
   #enqueue(frame: MediaFrame, requeued = false): void {
     const bytes = this.#packer.pack(frame);
     this.#queue.push({ frame, bytes });
+    if (frame.kind === FrameKind.Video) this.#lastVideo = frame;
+    else if (frame.kind === FrameKind.Audio) this.#lastAudio = frame;
+    else this.#lastData = frame;
     this.#queuedBytes += bytes.length;
     if (!requeued) this.stats.framesQueued++;
     if (frame.kind !== FrameKind.Data && !frame.sequenceHeader) {
@@ -360,7 +479,11 @@ export class Subscriber {
    * per write, bound once: with hundreds of players this path runs thousands of times a second.
    */
   #writeQueued(): void {
-    const bytes = this.#takeAll();
+    this.#write(this.#takeAll());
+  }
+
+  /** Hands `bytes` to the sink; `#writingTs` and `#writingFrames` say what they hold. */
+  #write(bytes: Uint8Array): void {
     this.#writingBytes = bytes.length;
     this.#writeStartedAt = Date.now();
     if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;

@@ -36,10 +36,14 @@ export class FlvPacker implements Packer {
   readonly #dropAudio: boolean;
   readonly #dropVideo: boolean;
 
+  /** Players with the same tracks get the same bytes: a tag depends on nothing but its frame. */
+  readonly shareKey: string;
+
   /** `filter`: tracks to leave out; their frames pack to no bytes. */
   constructor(filter: TrackFilter = {}) {
     this.#dropAudio = filter.noAudio === true;
     this.#dropVideo = filter.noVideo === true;
+    this.shareKey = `${FLV_PACKED_KEY}:${this.#dropAudio ? "-" : "a"}${this.#dropVideo ? "-" : "v"}`;
   }
 
   /** The frame's FLV tag. Shared bytes, owned by the frame: never mutate them. */

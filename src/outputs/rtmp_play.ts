@@ -12,7 +12,7 @@
  */
 import { FrameKind, type MediaFrame } from "../media/frame.ts";
 import { ChunkStreamId } from "../rtmp/message.ts";
-import type { Packer } from "../hub/subscriber.ts";
+import type { NewestFrames, Packer } from "../hub/subscriber.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
 
 const CSID_OF_KIND: Record<FrameKind, number> = {
@@ -70,6 +70,21 @@ export class RtmpPacker implements Packer {
 
   reset(): void {
     this.#last = { [FrameKind.Audio]: 0, [FrameKind.Video]: 0, [FrameKind.Data]: 0 };
+  }
+
+  /**
+   * Players of one message stream id and chunk size that have had every frame pack the same bytes; a
+   * player that turned a track off packs its own.
+   */
+  get shareKey(): string | undefined {
+    return this.audio && this.video ? this.#keyDelta : undefined;
+  }
+
+  /** The player had the stream's frames up to `newest`: the next of each kind follows on with a delta. */
+  caughtUp(newest: NewestFrames): void {
+    if (newest.audio) this.#last[FrameKind.Audio] = newest.audio.seq;
+    if (newest.video) this.#last[FrameKind.Video] = newest.video.seq;
+    if (newest.data) this.#last[FrameKind.Data] = newest.data.seq;
   }
 }
 

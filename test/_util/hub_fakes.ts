@@ -18,7 +18,13 @@ import {
 } from "../../src/media/frame.ts";
 import { Logger } from "../../src/log.ts";
 import type { PublisherHandle } from "../../src/hub/stream.ts";
-import type { FrameSink, FrameSource, Packer, SubscriberLimits } from "../../src/hub/subscriber.ts";
+import type {
+  FrameSink,
+  FrameSource,
+  NewestFrames,
+  Packer,
+  SubscriberLimits,
+} from "../../src/hub/subscriber.ts";
 import { concatBytes } from "../../src/bytes.ts";
 import type { Admission, AdmissionDecision, AdmissionRequest } from "../../src/hub/admission.ts";
 import { hex } from "../fixtures/annotated_hex.ts";
@@ -141,9 +147,18 @@ export class FakePacker implements Packer {
   resets = 0;
   /** `packed.length` at each reset(), to tell which packs came after it. */
   readonly resetAt: number[] = [];
+  /** With a share key, in-step subscribers of a stream share this packer's bytes (Packer.shareKey). */
+  shareKey?: string;
+  /** What each caughtUp() was told. */
+  readonly caughtUps: NewestFrames[] = [];
 
-  constructor(tag?: number) {
+  constructor(tag?: number, shareKey?: string) {
     this.tag = tag;
+    if (shareKey !== undefined) this.shareKey = shareKey;
+  }
+
+  caughtUp(newest: NewestFrames): void {
+    this.caughtUps.push({ ...newest });
   }
 
   pack(frame: MediaFrame): Uint8Array {
@@ -219,6 +234,10 @@ export class FakeSource implements FrameSource {
 
   hasVideo(): boolean {
     return this.video;
+  }
+
+  pendingMediaTs(): number {
+    return -1;
   }
 }
 

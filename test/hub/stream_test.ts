@@ -31,8 +31,8 @@ function newStream(mergeWindowMs = 0): Stream {
   return s;
 }
 
-function newSubscriber(l: Partial<SubscriberLimits> = {}, sink = new FakeSink()) {
-  const packer = new FakePacker();
+function newSubscriber(l: Partial<SubscriberLimits> = {}, sink = new FakeSink(), shareKey?: string) {
+  const packer = new FakePacker(undefined, shareKey);
   const sub = new Subscriber("sub", packer, sink, limits(l), new RecordingLogger());
   const events: StreamEvent[] = [];
   const closes: string[] = [];
@@ -512,4 +512,134 @@ Deno.test("mergeWindowFor(): the configured window up to 200 subscribers, growin
   assertEquals(mergeWindowFor(5_000, 50, 100), 100);
   assertEquals(mergeWindowFor(5_000, 50, 20), 50, "a max below the window never narrows it");
   assertEquals(mergeWindowFor(5_000, 0, 0), 0, "0 and 0: every publisher read is flushed at once");
+});
+
+// ---- in-step subscribers share each flush's bytes
+
+/** A keyframe, then `n` more flushes of an audio and a video frame each, one flush per macrotask. */
+async function playFlushes(s: Stream, n: number, from = 0): Promise<MediaFrame[][]> {
+  const flushes: MediaFrame[][] = [];
+  for (let i = 0; i < n; i++) {
+    const ts = from + i * 40;
+    flushes.push([s.push(Audio, ts + 20, aacRaw()), s.push(Video, ts + 40, avcInterFrame())]);
+    await settle();
+  }
+  return flushes;
+}
+
+Deno.test("Stream: players in step share one buffer per flush, packed once for all of them", async () => {
+  const s = newStream();
+  s.push(Video, 0, avcKeyframe());
+  const players = [1, 2, 3].map(() => newSubscriber({}, new FakeSink(), "fake"));
+  for (const p of players) s.addSubscriber(p.sub);
+  await settle(); // each writes its own start (the keyframe); from the next flush on they are in step
+  const flushes = await playFlushes(s, 3, 0);
+  for (let f = 0; f < 3; f++) {
+    const written = players.map((p) => p.sink.writes[1 + f]);
+    assertEquals(written[0], concat(flushes[f].map((x) => x.payload)));
+    assertStrictEquals(written[1], written[0], "the very same array");
+    assertStrictEquals(written[2], written[0], "the very same array");
+  }
+  const packs = players.map((p) => p.packer.packed.length);
+  assertEquals(packs.reduce((a, b) => a + b, 0), 3 + 3 * 2, "the start once each, then each flush once");
+  for (const p of players) {
+    assert(p.sub.following);
+    assertEquals(p.sub.stats.framesSent, 1 + 3 * 2);
+    assertEquals(p.sub.stats.framesQueued, 1 + 3 * 2);
+    assertEquals(p.sub.stats.writes, 4);
+  }
+});
+
+Deno.test("Stream: a player still writing when the next flush comes leaves the group and meets its own bounds; the others get every frame", async () => {
+  const s = newStream();
+  s.push(Video, 0, avcKeyframe());
+  const slowSink = new FakeSink();
+  const slow = newSubscriber({ queueMaxBytes: 60 }, slowSink, "fake");
+  const fast = newSubscriber({ queueMaxBytes: 60 }, new FakeSink(), "fake");
+  s.addSubscriber(slow.sub);
+  s.addSubscriber(fast.sub);
+  await settle();
+  await playFlushes(s, 1, 0);
+  assert(slow.sub.following && fast.sub.following);
+  slowSink.stalled = true;
+  const later = await playFlushes(s, 4, 40); // 13-byte frames: past 60 bytes the slow one skips
+  assert(!slow.sub.following, "it left the group at the first flush it was still writing");
+  assert(slow.sub.stats.skips >= 1, "its own queue's bound made it skip");
+  assert(fast.sub.following);
+  assertEquals(fast.sub.stats.framesSent, 1 + 2 + later.length * 2);
+  assertEquals(fast.sub.stats.skips, 0);
+  assertEquals(
+    concat(fast.sink.writes.slice(2)),
+    concat(later.flat().map((f) => f.payload)),
+    "every frame, in order",
+  );
+  // Once it keeps up again it rejoins: the writes it gets are the group's arrays.
+  slowSink.release();
+  await settle();
+  s.push(Video, 200, avcKeyframe()); // its skip waits for a keyframe: the GOP is over its bound
+  await settle();
+  await playFlushes(s, 3, 200);
+  assert(slow.sub.following, "back in step");
+  assertStrictEquals(
+    slowSink.writes[slowSink.writes.length - 1],
+    fast.sink.writes[fast.sink.writes.length - 1],
+  );
+});
+
+Deno.test("Stream: a group member's packer is caught up to the stream's newest frames before it packs or leaves", async () => {
+  const s = newStream();
+  const key = s.push(Video, 0, avcKeyframe());
+  const p = newSubscriber({}, new FakeSink(), "fake");
+  s.addSubscriber(p.sub);
+  await settle();
+  const [[audio, video]] = await playFlushes(s, 1, 0);
+  assertEquals(p.packer.caughtUps[0].video, key, "before the first shared batch: its own last frame");
+  const [[, video2]] = await playFlushes(s, 1, 40);
+  assertStrictEquals(p.packer.caughtUps[1].audio, audio);
+  assertStrictEquals(p.packer.caughtUps[1].video, video);
+  assert(video2.seq > video.seq);
+});
+
+Deno.test("Stream: a player whose packer has no share key, or that waits for a keyframe, keeps its own queue", async () => {
+  const s = newStream();
+  s.push(Video, 0, avcKeyframe());
+  const own = newSubscriber();
+  s.addSubscriber(own.sub);
+  await settle();
+  await playFlushes(s, 2);
+  assert(!own.sub.following);
+  assertEquals(own.sub.stats.framesSent, 5);
+});
+
+Deno.test("Stream: an in-step player's lag counts the frames waiting in the stream's merge window", async () => {
+  const s = newStream(1000);
+  s.push(Video, 0, avcKeyframe());
+  const p = newSubscriber({}, new FakeSink(), "fake");
+  s.addSubscriber(p.sub);
+  await settle();
+  s.push(Video, 40, avcInterFrame());
+  s.stopPublisher(); // flushes: the player now follows, and everything it was given is written
+  await settle();
+  assert(p.sub.following);
+  assertEquals(p.sub.lagMs, 0);
+  s.startPublisher(new FakePublisher("again"));
+  s.push(Video, 80, avcInterFrame());
+  assert(p.sub.lagMs > 0, "a frame waits in the window");
+  s.end();
+});
+
+Deno.test("Stream.removeSubscriber() takes an in-step player out of its group: it gets nothing more", async () => {
+  const s = newStream();
+  s.push(Video, 0, avcKeyframe());
+  const a = newSubscriber({}, new FakeSink(), "fake");
+  const b = newSubscriber({}, new FakeSink(), "fake");
+  s.addSubscriber(a.sub);
+  s.addSubscriber(b.sub);
+  await settle();
+  await playFlushes(s, 1);
+  s.removeSubscriber(a.sub);
+  const before = a.sink.writes.length;
+  await playFlushes(s, 2, 40);
+  assertEquals(a.sink.writes.length, before);
+  assertEquals(b.sub.stats.framesSent, 1 + 2 + 4);
 });

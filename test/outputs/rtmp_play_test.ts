@@ -22,6 +22,9 @@ import {
   metadataPayload,
 } from "../_util/hub_fakes.ts";
 import { hex } from "../fixtures/annotated_hex.ts";
+import { Stream } from "../../src/hub/stream.ts";
+import { Subscriber } from "../../src/hub/subscriber.ts";
+import { FakePublisher, FakeSink, limits, RecordingLogger, settle } from "../_util/hub_fakes.ts";
 
 const CHUNK_SIZE = 4096;
 
@@ -243,4 +246,94 @@ Deno.test("RtmpPacker.reset() makes the next frame of every kind go out with a f
   const again = new RtmpPacker(1, CHUNK_SIZE);
   for (const f of [video[0], video[1], audio[0], audio[1], data[0], data[1]]) again.pack(f);
   assertEquals([video[2], audio[2], data[2]].map((f) => headerType(again.pack(f))), [1, 1, 1]);
+});
+
+// ---- players of one stream in step share bytes (Stream's groups), out of step pack their own
+
+/** A stream with `n` RTMP players on message stream 1 at 4096; each player's sink. */
+function rtmpPlayers(
+  n: number,
+): { stream: Stream; sinks: FakeSink[]; subs: Subscriber[]; packers: RtmpPacker[] } {
+  const stream = new Stream("live/x", 1 << 30, 1 << 30, 0);
+  stream.startPublisher(new FakePublisher());
+  const sinks: FakeSink[] = [], subs: Subscriber[] = [], packers: RtmpPacker[] = [];
+  for (let i = 0; i < n; i++) {
+    const packer = new RtmpPacker(1, CHUNK_SIZE);
+    const sink = new FakeSink();
+    const sub = new Subscriber(`p${i}`, packer, sink, limits(), new RecordingLogger());
+    stream.addSubscriber(sub);
+    sinks.push(sink);
+    subs.push(sub);
+    packers.push(packer);
+  }
+  return { stream, sinks, subs, packers };
+}
+
+/** Pushes audio and video frames (a keyframe every 10th video), a flush per macrotask; `each` runs before each flush. */
+async function publish(
+  stream: Stream,
+  flushes: number,
+  each: (i: number) => void = () => {},
+): Promise<MediaFrame[]> {
+  const sent: MediaFrame[] = [];
+  for (let i = 0; i < flushes; i++) {
+    each(i);
+    sent.push(stream.push(FrameKind.Audio, i * 40 + 3, aacRaw(4)));
+    sent.push(stream.push(FrameKind.Video, i * 40, i % 10 === 0 ? avcKeyframe(4) : avcInterFrame(4)));
+    await settle();
+  }
+  return sent;
+}
+
+Deno.test("RtmpPacker in a Stream: players falling out of step and back decode every message with its frame's timestamp", async () => {
+  const { stream, sinks, subs } = rtmpPlayers(3);
+  stream.setMetadata(metadataPayload());
+  stream.push(FrameKind.Video, 0, avcSequenceHeader());
+  stream.push(FrameKind.Audio, 0, aacSequenceHeader());
+  // Player 1 stalls for two flushes every five (it leaves the group and rejoins); 2 stalls once, long.
+  const sent = await publish(stream, 40, (i) => {
+    sinks[1].stalled = i % 5 === 1 || i % 5 === 2;
+    if (i % 5 === 3) sinks[1].release();
+    if (i === 12) sinks[2].stalled = true;
+    if (i === 20) sinks[2].release();
+  });
+  sinks[1].release();
+  await settle();
+  for (const [i, sink] of sinks.entries()) {
+    const msgs = decode(sink.writes).filter((m) => m.typeId !== MessageType.DataAmf0);
+    const media = msgs.filter((m) => m.payload[1] !== 0); // not the sequence headers
+    assertEquals(media.length, 80, `player ${i} got every frame`);
+    const byKind = (kind: number) => media.filter((m) => m.typeId === kind).map((m) => m.timestamp);
+    assertEquals(
+      byKind(MessageType.Audio),
+      sent.filter((f) => f.kind === FrameKind.Audio).map((f) => f.timestamp),
+    );
+    assertEquals(
+      byKind(MessageType.Video),
+      sent.filter((f) => f.kind === FrameKind.Video).map((f) => f.timestamp),
+    );
+    assert(subs[i].following, `player ${i} is back in step`);
+  }
+  // In step, the three got the very same arrays for the last flush.
+  assertStrictEquals(sinks[1].writes.at(-1), sinks[0].writes.at(-1));
+  assertStrictEquals(sinks[2].writes.at(-1), sinks[0].writes.at(-1));
+});
+
+Deno.test("RtmpPacker in a Stream: a player that turns video off leaves its group and gets audio only", async () => {
+  const { stream, sinks, subs, packers } = rtmpPlayers(2);
+  stream.push(FrameKind.Video, 0, avcKeyframe(4));
+  await settle();
+  await publish(stream, 2);
+  assert(subs[1].following);
+  packers[1].video = false;
+  const sent = await publish(stream, 3);
+  assert(!subs[1].following);
+  const later = decode(sinks[1].writes).slice(-3);
+  assertEquals(later.map((m) => m.typeId), [MessageType.Audio, MessageType.Audio, MessageType.Audio]);
+  assertEquals(
+    later.map((m) => m.timestamp),
+    sent.filter((f) => f.kind === FrameKind.Audio).map((f) => f.timestamp),
+  );
+  assert(subs[0].following);
+  assertEquals(decode(sinks[0].writes).slice(-6).map((m) => m.timestamp), sent.map((f) => f.timestamp));
 });
