@@ -5,6 +5,17 @@
  * payload spans into whole messages. Its pure-TypeScript twin, with the same
  * API and behaviour, is `test/_util/chunk_reader_ref.ts`.
  *
+ * A reader starts on the process's shared `conn` instance: it reads into a
+ * small buffer of its own (SMALL_READ bytes: an RTMP player sends commands,
+ * acknowledgements and pings, not media) and keeps its parser state (the
+ * state region up to its last open chunk stream, a few hundred bytes, and any
+ * carried header bytes) between calls, putting it in the shared instance for
+ * each `commit` and taking it out after. The first read that fills that buffer
+ * (a publisher's media) gives the reader an instance of its own, with its
+ * state moved in, and from then on socket reads land straight in its WASM
+ * memory. So an idle or playing connection costs about 3 KB here rather than
+ * an instance (20 KB) and its 96 KiB input region.
+ *
  * ```ts
  * const reader = new ChunkReader();
  * const n = await conn.read(reader.readable());
@@ -58,13 +69,37 @@ const STATE_CHUNK_SIZE = A.CHUNK_STATE_CHUNK_SIZE / I32;
 const STATE_MORE = A.CHUNK_STATE_MORE / I32;
 const READ_PTR = A.CONN_READ_PTR;
 const READ_END = A.CONN_INPUT_PTR + A.CONN_INPUT_SIZE;
+const STATE_PTR = A.CONN_STATE_PTR;
+const STATE_CARRY = A.CHUNK_STATE_CARRY / I32;
+const STATE_OPEN = A.CHUNK_STATE_OPEN / I32;
+const SLOTS_PTR = A.CHUNK_SLOTS_PTR;
+const SLOT_SIZE = A.CHUNK_SLOT_SIZE;
+
+/** The read buffer of a reader on the shared instance; a read that fills it moves the reader to its own. */
+export const SMALL_READ = 2048;
+
+/** The `conn` instance readers share until they read much (see the module doc); made on first use. */
+let sharedInstance: WasmInstance | undefined;
+
+/** Readers given an instance of their own so far, for tests and memory figures. */
+let ownInstances = 0;
+
+/** How many readers have moved to an instance of their own since the process started. */
+export function ownInstanceCount(): number {
+  return ownInstances;
+}
 
 /** Reassembles RTMP messages from a connection's chunk stream. */
 export class ChunkReader {
-  readonly #wasm: WasmInstance;
-  readonly #parse: (n: number) => number;
-  readonly #resume: () => number;
-  readonly #readable: Uint8Array;
+  #wasm: WasmInstance;
+  #parse: (n: number) => number;
+  #resume: () => number;
+  #readable: Uint8Array;
+  /** On the shared instance: the parser state saved between calls (undefined once it has its own). */
+  #saved: Uint8Array | undefined;
+  #savedLength = 0;
+  /** On the shared instance: the header bytes carried to the next read. */
+  #carry: Uint8Array = EMPTY;
   /** Messages whose payload is still arriving, by chunk stream id. */
   readonly #partial = new Map<number, ChunkMessage>();
   #bytesReceived = 0;
@@ -75,18 +110,26 @@ export class ChunkReader {
     const maxChunkSize = opts.maxChunkSize ?? abi.MAX_CHUNK_SIZE;
     checkLimit("maxMessageLength", maxMessageLength, 0, abi.MAX_MESSAGE_LENGTH);
     checkLimit("maxChunkSize", maxChunkSize, 1, abi.MAX_CHUNK_SIZE);
-    this.#wasm = instantiate("conn");
+    this.#wasm = sharedInstance ??= instantiate("conn");
     const ex = this.#wasm.exports;
     check(ex.chunkInit(maxMessageLength, maxChunkSize), () => "Cannot start the chunk reader");
     this.#parse = ex.chunkParse;
     this.#resume = ex.chunkResume;
-    this.#readable = this.#wasm.u8.subarray(READ_PTR, READ_END);
+    this.#readable = new Uint8Array(SMALL_READ);
+    this.#saved = new Uint8Array(SLOTS_PTR - STATE_PTR + 4 * SLOT_SIZE);
+    this.#saveState();
+  }
+
+  /** Whether this reader has a WASM instance of its own (it read much), rather than the shared one. */
+  get ownsInstance(): boolean {
+    return this.#saved === undefined;
   }
 
   /**
-   * Free space to read socket bytes into, then call `commit(n)`. A view of
-   * this connection's input region, after any carried partial header bytes;
-   * valid until the next call on this reader.
+   * Free space to read socket bytes into, then call `commit(n)`: the reader's
+   * small buffer while it is on the shared instance, else a view of its own
+   * input region after any carried partial header bytes. Valid until the next
+   * call on this reader (a commit may move it to its own instance).
    */
   readable(): Uint8Array {
     return this.#readable;
@@ -103,15 +146,23 @@ export class ChunkReader {
       throw new RangeError(`Cannot commit ${n} bytes: readable() holds ${this.#readable.length}`);
     }
     this.#bytesReceived += n;
+    const shared = this.#saved !== undefined;
+    if (shared) this.#loadState(n);
     const out: ChunkMessage[] = [];
     const i32 = this.#wasm.i32;
-    let status = this.#parse(n);
-    while (true) {
-      if (status < 0) this.#fail(status);
-      this.#drain(status, out);
-      if (i32[STATE_MORE] === 0) return out;
-      status = this.#resume();
+    try {
+      let status = this.#parse(n);
+      while (true) {
+        if (status < 0) this.#fail(status);
+        this.#drain(status, out);
+        if (i32[STATE_MORE] === 0) break;
+        status = this.#resume();
+      }
+    } finally {
+      if (shared) this.#saveState();
     }
+    if (shared && n === this.#readable.length) this.#moveToOwnInstance();
+    return out;
   }
 
   /** Copies `bytes` in through `readable()` and `commit()` as often as needed; returns the messages completed. */
@@ -130,7 +181,45 @@ export class ChunkReader {
 
   /** The peer's current chunk size (starts at 128). */
   get chunkSize(): number {
-    return this.#wasm.i32[STATE_CHUNK_SIZE];
+    const saved = this.#saved;
+    if (saved === undefined) return this.#wasm.i32[STATE_CHUNK_SIZE];
+    return new DataView(saved.buffer).getInt32(A.CHUNK_STATE_CHUNK_SIZE - STATE_PTR, true);
+  }
+
+  /** Puts this reader's state and carried bytes in the shared instance, then `n` bytes read after them. */
+  #loadState(n: number): void {
+    const u8 = this.#wasm.u8;
+    u8.set(this.#saved!.subarray(0, this.#savedLength), STATE_PTR);
+    // The slot a new chunk stream would take starts clean: another reader's may have been there.
+    const next = STATE_PTR + this.#savedLength;
+    u8.fill(0, next, next + SLOT_SIZE);
+    u8.set(this.#carry, READ_PTR - this.#carry.length);
+    u8.set(this.#readable.subarray(0, n), READ_PTR);
+  }
+
+  /** Takes this reader's state out of the shared instance: the region up to its last open slot, and the carry. */
+  #saveState(): void {
+    const { u8, i32 } = this.#wasm;
+    const length = SLOTS_PTR - STATE_PTR + i32[STATE_OPEN] * SLOT_SIZE;
+    if (this.#saved!.length < length) this.#saved = new Uint8Array(length + 4 * SLOT_SIZE);
+    this.#saved!.set(u8.subarray(STATE_PTR, STATE_PTR + length));
+    this.#savedLength = length;
+    const carry = i32[STATE_CARRY];
+    this.#carry = carry === 0 ? EMPTY : u8.slice(READ_PTR - carry, READ_PTR);
+  }
+
+  /** A read filled the small buffer: this reader reads much (a publisher) and gets an instance of its own. */
+  #moveToOwnInstance(): void {
+    const own = instantiate("conn");
+    own.u8.set(this.#saved!.subarray(0, this.#savedLength), STATE_PTR);
+    own.u8.set(this.#carry, READ_PTR - this.#carry.length);
+    this.#wasm = own;
+    this.#parse = own.exports.chunkParse;
+    this.#resume = own.exports.chunkResume;
+    this.#readable = own.u8.subarray(READ_PTR, READ_END);
+    this.#saved = undefined;
+    this.#carry = EMPTY;
+    ownInstances++;
   }
 
   /** Total bytes committed so far (for Acknowledgements). */
@@ -209,6 +298,8 @@ function describe(reason: number, csid: number, value: number, limit: number): s
       return `Cannot parse chunk stream ${csid}: unknown reason ${reason}`;
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function checkLimit(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {

@@ -6,7 +6,12 @@
  */
 import { ProtocolError } from "../../src/errors.ts";
 import type { RtmpMessage } from "../../src/rtmp/message.ts";
-import { ChunkReader as WasmChunkReader, type ChunkReaderOptions } from "../../src/wasm/chunk_reader.ts";
+import {
+  ChunkReader as WasmChunkReader,
+  type ChunkReaderOptions,
+  ownInstanceCount,
+  SMALL_READ,
+} from "../../src/wasm/chunk_reader.ts";
 import { abi, statusName } from "../../src/wasm/module.ts";
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
 import { ChunkReader as RefChunkReader } from "../_util/chunk_reader_ref.ts";
@@ -95,6 +100,82 @@ for (const c of chunkCases.filter((c) => c.error)) {
     assertEquals(wasm.detail, ref.detail);
   });
 }
+
+// ---- readers on the shared instance (each keeps its state between calls) and the move to their own
+
+Deno.test("ChunkReader: readers fed in turns, random pieces each, read every case as if alone", () => {
+  for (let seed = 1; seed <= 8; seed++) {
+    const random = seededRandom(seed);
+    const runs = chunkCases.map((c) => {
+      const reader = new WasmChunkReader(c.options);
+      const pieces = [...randomPieces(c.bytes, random, 40)];
+      return { c, reader, pieces, got: { items: [] as RtmpMessage[] } as FeedResult<RtmpMessage>, i: 0 };
+    });
+    // One piece of each reader in turn, as a server's connections read: the shared instance holds
+    // another reader's state between two calls of the same reader.
+    for (let more = true; more;) {
+      more = false;
+      for (const r of runs) {
+        if (r.i >= r.pieces.length || r.got.error !== undefined) continue;
+        more = true;
+        try {
+          r.got.items.push(...r.reader.push(r.pieces[r.i++]));
+        } catch (error) {
+          r.got.error = error;
+        }
+      }
+    }
+    for (const r of runs) expectCase(r.c, r.reader, r.got, false, `in turns, seed ${seed}`);
+  }
+});
+
+Deno.test("ChunkReader: a read that fills the small buffer moves the reader to its own instance, mid-message", () => {
+  const before = ownInstanceCount();
+  const reader = new WasmChunkReader();
+  assert(!reader.ownsInstance, "a new reader is on the shared instance");
+  assertEquals(reader.readable().length, SMALL_READ);
+  const first = video(6, 1000, pattern(300, 1));
+  const big = video(6, 1040, pattern(20_000, 2));
+  const last = video(6, 1080, pattern(700, 3));
+  const bytes = concat(
+    encodeMessage(
+      { csid: 2, typeId: 1, streamId: 0, timestamp: 0, payload: Uint8Array.of(0, 0, 0x10, 0) },
+      128,
+    ),
+    encodeMessage(first, 4096),
+    encodeMessage(big, 4096, "delta", first.timestamp),
+    encodeMessage(last, 4096, "delta", big.timestamp),
+  );
+  const got: RtmpMessage[] = [];
+  // A few small reads on the shared instance, then a read that fills the buffer, then the rest.
+  let off = 0;
+  for (const n of [100, 250, SMALL_READ]) {
+    const room = reader.readable();
+    room.set(bytes.subarray(off, off + n));
+    got.push(...reader.commit(n).filter((m) => m.typeId === 9));
+    off += n;
+  }
+  assert(reader.ownsInstance, "the full read moved it");
+  assertEquals(ownInstanceCount(), before + 1);
+  assert(reader.readable().length > SMALL_READ, "reads now land in its own input region");
+  got.push(...reader.push(bytes.subarray(off)).filter((m) => m.typeId === 9));
+  assertEquals(got, [first, big, last]);
+  assertEquals(reader.chunkSize, 4096);
+  assertEquals(reader.bytesReceived, bytes.length);
+  assert(!new WasmChunkReader().ownsInstance, "the next reader starts shared again");
+});
+
+Deno.test("ChunkReader: a reader that fails on the shared instance leaves the others reading", () => {
+  const good = new WasmChunkReader();
+  const bad = new WasmChunkReader();
+  const msg = video(6, 0, pattern(100, 4));
+  const bytes = encodeMessage(msg, 128);
+  assertEquals(good.push(bytes.subarray(0, 50)), []);
+  assertThrows(() => bad.push(Uint8Array.of(0x46, 0, 0, 0, 0, 0, 4, 9)), ProtocolError); // type 1 first
+  assertThrows(() => bad.push(Uint8Array.of(0)), ProtocolError);
+  assertEquals(good.push(bytes.subarray(50)), [msg]);
+  assertEquals(good.chunkSize, 128);
+});
 
 const video = (csid: number, timestamp: number, payload: Uint8Array): RtmpMessage => ({
   csid,

@@ -146,26 +146,32 @@ export const CHUNK_STATE_ERR_REASON: i32 = CONN_STATE_PTR + 44;
 export const CHUNK_STATE_ERR_CSID: i32 = CONN_STATE_PTR + 48;
 export const CHUNK_STATE_ERR_VALUE: i32 = CONN_STATE_PTR + 52;
 export const CHUNK_STATE_ERR_LIMIT: i32 = CONN_STATE_PTR + 56;
+/** Carried header bytes (they end at CONN_READ_PTR) and slots in use: what a host saving the state needs. */
+export const CHUNK_STATE_CARRY: i32 = CONN_STATE_PTR + 12;
+export const CHUNK_STATE_OPEN: i32 = CONN_STATE_PTR + 36;
 
 const S_CHUNK_SIZE: usize = <usize> CHUNK_STATE_CHUNK_SIZE;
 const S_MAX_MESSAGE: usize = CONN_STATE_PTR + 4;
 const S_MAX_CHUNK: usize = CONN_STATE_PTR + 8;
-const S_CARRY: usize = CONN_STATE_PTR + 12;
+const S_CARRY: usize = <usize> CHUNK_STATE_CARRY;
 const S_MORE: usize = <usize> CHUNK_STATE_MORE;
 const S_POS: usize = CONN_STATE_PTR + 20;
 const S_END: usize = CONN_STATE_PTR + 24;
 const S_CUR: usize = CONN_STATE_PTR + 28;
 const S_CUR_LEFT: usize = CONN_STATE_PTR + 32;
-const S_OPEN: usize = CONN_STATE_PTR + 36;
+const S_OPEN: usize = <usize> CHUNK_STATE_OPEN;
 const S_ERR_STATUS: usize = CONN_STATE_PTR + 40;
 const S_ERR_REASON: usize = <usize> CHUNK_STATE_ERR_REASON;
 const S_ERR_CSID: usize = <usize> CHUNK_STATE_ERR_CSID;
 const S_ERR_VALUE: usize = <usize> CHUNK_STATE_ERR_VALUE;
 const S_ERR_LIMIT: usize = <usize> CHUNK_STATE_ERR_LIMIT;
 const SLOTS_OFFSET: i32 = 64;
-const S_SLOTS: usize = CONN_STATE_PTR + SLOTS_OFFSET;
+/** Where the slots start, and each one's size: the state in use is up to the last open slot. */
+export const CHUNK_SLOTS_PTR: i32 = CONN_STATE_PTR + SLOTS_OFFSET;
+export const CHUNK_SLOT_SIZE: i32 = 48;
+const S_SLOTS: usize = <usize> CHUNK_SLOTS_PTR;
 
-const SLOT_SIZE: i32 = 48;
+const SLOT_SIZE: i32 = CHUNK_SLOT_SIZE;
 const SL_CSID: usize = 0;
 const SL_TS: usize = 4;
 const SL_DELTA: usize = 8;
