@@ -115,8 +115,11 @@ export class RtmpConn {
   /** Per chunk stream: the message stream id and timestamp of the last message sent on it. */
   readonly #lastOut = new Map<number, { streamId: number; timestamp: number }>();
   #writeTail: Promise<void> = Promise.resolve();
-  /** Writes handed to `write()` and not yet settled. */
+  /** Socket writes started or chained and not yet settled. */
   #writesUnderWay = 0;
+  /** What waits for the write under way, and the promise of its one write (undefined: none waits). */
+  #batch: Uint8Array[] = [];
+  #batchWrite: Promise<void> | undefined;
   #writeFailed = false;
   #closed = false;
   #wakeRead: (() => void) | undefined;
@@ -216,9 +219,28 @@ export class RtmpConn {
    * hop, and a whole write costs the socket's promise and two callbacks.
    */
   write(bytes: Uint8Array): Promise<void> {
-    const p = this.#writesUnderWay === 0
-      ? this.#writeAll(bytes)
-      : this.#writeTail.then(() => this.#writeAll(bytes));
+    if (this.#writesUnderWay > 0) return this.#writeLater(bytes);
+    const p = this.#writeAll(bytes);
+    this.#writesUnderWay++;
+    this.#writeTail = p.then(this.#writeDone, this.#writeFailedOnce);
+    return p;
+  }
+
+  /**
+   * While a write is under way, what else is written joins one batch that goes out as one socket write
+   * when it is done: a session's answers to a command (status, stream begin, metadata) cost one or two
+   * syscalls rather than one each.
+   */
+  #writeLater(bytes: Uint8Array): Promise<void> {
+    this.#batch.push(bytes);
+    if (this.#batchWrite) return this.#batchWrite;
+    const p = this.#writeTail.then(() => {
+      const parts = this.#batch;
+      this.#batch = [];
+      this.#batchWrite = undefined;
+      return this.#writeAll(parts.length === 1 ? parts[0] : concatBytes(parts));
+    });
+    this.#batchWrite = p;
     this.#writesUnderWay++;
     this.#writeTail = p.then(this.#writeDone, this.#writeFailedOnce);
     return p;

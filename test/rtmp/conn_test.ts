@@ -244,3 +244,29 @@ Deno.test("RtmpConn.send() after close() rejects and close() is idempotent", asy
   assert(socket.closed && conn.closed);
   await assertRejects(() => conn.send([video(1, 0, new Uint8Array(4))]), Error, "closed");
 });
+
+Deno.test("RtmpConn.write() sends what comes while a write is under way as one socket write after it, in order", async () => {
+  const { socket, conn } = newConn();
+  const writes = [1, 2, 3, 4, 5].map((i) => conn.write(Uint8Array.of(i, i)));
+  await Promise.all(writes);
+  assertEquals(socket.written, [Uint8Array.of(1, 1), Uint8Array.of(2, 2, 3, 3, 4, 4, 5, 5)]);
+  assertEquals(conn.bytesOut, 10);
+  // Nothing under way: the next write goes out at once, alone.
+  await conn.write(Uint8Array.of(6));
+  assertEquals(socket.written.length, 3);
+  assertEquals(socket.written[2], Uint8Array.of(6));
+});
+
+Deno.test("RtmpConn.write() rejects every write of a batch whose socket write failed, and reports it once", async () => {
+  const { socket, conn } = newConn();
+  const reasons: string[] = [];
+  conn.onWriteError = (reason) => reasons.push(reason);
+  const first = conn.write(Uint8Array.of(1));
+  socket.failWrites = true;
+  const batch = [conn.write(Uint8Array.of(2)), conn.write(Uint8Array.of(3))];
+  await first;
+  for (const p of batch) await assertRejects(() => p);
+  await conn.drained;
+  assertEquals(reasons.length, 1);
+  assert(reasons[0].startsWith("write failed"), reasons[0]);
+});
