@@ -439,27 +439,30 @@ export class Subscriber {
   }
 
   /**
-   * Everything queued, as one buffer: no copy for one item, and one shared concatenation for the
-   * players that queued the very same packed arrays (players in step with the stream all do), so a
-   * flush costs one copy per stream rather than one per player.
+   * What to write next, as one buffer: everything queued, with no copy for one item; or, when another
+   * subscriber's write began with the very same packed arrays, that shared concatenation, and the rest
+   * waits for the next write. Joiners all queue the same start (metadata, headers, the GOP so far) and
+   * differ only in the newest frames, so each copies only what the one before it did not.
    */
   #takeAll(): Uint8Array {
     const items = this.#queue;
     const from = this.#head;
     const n = items.length - from;
     const total = this.#queuedBytes;
-    // Everything queued goes into this write, so its newest media frame is the newest queued.
-    this.#writingTs = this.#lastMediaTs >= 0 ? this.#newestTs : -1;
-    this.#clearQueue();
-    this.#writingFrames = n;
-    if (n === 1) return items[from].bytes;
     const first = items[from].bytes;
-    const cached = batches.get(first);
-    if (cached && cached.parts.length === n && cached.bytes.length === total) {
+    const cached = n === 1 ? undefined : batches.get(first);
+    if (cached && cached.parts.length <= n && cached.parts.length > 1) {
+      const len = cached.parts.length;
       let same = true;
-      for (let i = 1; i < n && same; i++) same = cached.parts[i] === items[from + i].bytes;
-      if (same) return cached.bytes;
+      for (let i = 1; i < len && same; i++) same = cached.parts[i] === items[from + i].bytes;
+      if (same && len < n) return this.#takePart(len, cached.bytes);
+      if (same) {
+        this.#takeRest(n);
+        return cached.bytes;
+      }
     }
+    this.#takeRest(n);
+    if (n === 1) return first;
     const out = new Uint8Array(total);
     const parts: Uint8Array[] = new Array(n);
     let o = 0;
@@ -471,6 +474,37 @@ export class Subscriber {
     }
     batches.set(first, { parts, bytes: out });
     return out;
+  }
+
+  /** The whole queue (`n` items) goes into this write. */
+  #takeRest(n: number): void {
+    // Everything queued goes into this write, so its newest media frame is the newest queued.
+    this.#writingTs = this.#lastMediaTs >= 0 ? this.#newestTs : -1;
+    this.#writingFrames = n;
+    this.#clearQueue();
+  }
+
+  /** The first `len` queued items, `bytes` long, go into this write; the rest stay queued. */
+  #takePart(len: number, bytes: Uint8Array): Uint8Array {
+    const items = this.#queue;
+    const from = this.#head;
+    let newest = -1;
+    for (let i = from; i < from + len; i++) {
+      const f = items[i].frame;
+      if (f.kind !== FrameKind.Data && !f.sequenceHeader && f.timestamp > newest) newest = f.timestamp;
+    }
+    let firstMedia = -1;
+    for (let i = from + len; i < items.length && firstMedia < 0; i++) {
+      const f = items[i].frame;
+      if (f.kind !== FrameKind.Data && !f.sequenceHeader) firstMedia = f.timestamp;
+    }
+    this.#writingTs = newest;
+    this.#writingFrames = len;
+    this.#head = from + len;
+    this.#queuedBytes -= bytes.length;
+    this.#firstMediaTs = firstMedia;
+    if (firstMedia < 0) this.#lastMediaTs = -1;
+    return bytes;
   }
 
   /**

@@ -118,3 +118,20 @@ Deno.test("decodeAmf0() throws only ProtocolError on random bytes", () => {
     expectOnlyProtocolError(input, (b) => decodeAmf0(b));
   }
 });
+
+Deno.test("encodeAmf0() writes ASCII and non-ASCII strings and keys with their UTF-8 byte lengths", () => {
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  for (const s of ["", "onStatus", "NetStream.Play.Start", "é", "日本語", "ab\u0080c", "\u007f"]) {
+    const bytes = encodeAmf0(s);
+    assertEquals(bytes[0], 0x02, `string marker for ${JSON.stringify(s)}`);
+    assertEquals((bytes[1] << 8) | bytes[2], utf8(s).length, `length of ${JSON.stringify(s)}`);
+    assertEquals(bytes.subarray(3), utf8(s));
+    assertEquals(decodeAmf0(bytes), [s]);
+    const keyed = encodeAmf0({ [s || "k"]: 1 });
+    assertEquals(decodeAmf0(keyed), [{ [s || "k"]: 1 }]);
+  }
+  const long = "a".repeat(70_000);
+  const bytes = encodeAmf0(long, "é".repeat(40_000));
+  assertEquals(bytes[0], 0x0c, "long string marker");
+  assertEquals(decodeAmf0(bytes), [long, "é".repeat(40_000)]);
+});

@@ -643,3 +643,29 @@ Deno.test("Stream.removeSubscriber() takes an in-step player out of its group: i
   assertEquals(a.sink.writes.length, before);
   assertEquals(b.sub.stats.framesSent, 1 + 2 + 4);
 });
+
+Deno.test("Stream.addSubscriber(): a later joiner writes the earlier joiner's start as the same array, then only what came since", async () => {
+  const s = newStream();
+  const start = [
+    s.push(Video, 0, avcKeyframe()),
+    s.push(Audio, 20, aacRaw()),
+    s.push(Video, 40, avcInterFrame()),
+  ];
+  const a = newSubscriber();
+  s.addSubscriber(a.sub);
+  await settle();
+  const later = s.push(Video, 80, avcInterFrame());
+  await settle();
+  const b = newSubscriber();
+  s.addSubscriber(b.sub);
+  await settle();
+  assertStrictEquals(b.sink.writes[0], a.sink.writes[0], "the shared start");
+  assertEquals(b.sink.writes[0], concat(start.map((f) => f.payload)));
+  assertEquals(
+    concat(b.sink.writes),
+    concat([...start, later].map((f) => f.payload)),
+    "then the rest, in order",
+  );
+  assertEquals(b.sub.stats.framesSent, 4);
+  assertEquals(b.sub.lagMs, 0);
+});
