@@ -45,6 +45,8 @@ export interface SessionCounters {
   skips: number;
   /** A player's lag behind its stream, ms (Subscriber.lagMs). */
   lagMs: number;
+  /** Media bytes a player holds of its own: queued, or in a write under way (Subscriber.ownBytes). */
+  queuedBytes: number;
 }
 
 /** The longest method, URL, user agent or referer a session keeps, in characters; longer ones are cut. */
@@ -188,6 +190,7 @@ const ZERO: SessionCounters = {
   framesDropped: 0,
   skips: 0,
   lagMs: 0,
+  queuedBytes: 0,
 };
 const COUNTER_KEYS = Object.keys(ZERO) as (keyof SessionCounters)[];
 

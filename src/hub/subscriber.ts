@@ -147,6 +147,8 @@ export class Subscriber {
   /** The bytes and frames of the write under way. */
   #writingBytes = 0;
   #writingFrames = 0;
+  /** The write under way is a shared batch (`sendShared`). */
+  #writingShared = false;
   #waitKeyframe = false;
   #skipTimes: number[] = [];
   #lastWarnAt = 0;
@@ -196,6 +198,14 @@ export class Subscriber {
   /** Bytes queued and not yet handed to the sink. */
   get queuedBytes(): number {
     return this.#queuedBytes;
+  }
+
+  /**
+   * Media bytes this subscriber holds of its own: queued, plus a write under way unless it is its group's
+   * shared batch (held once for all members, not per player).
+   */
+  get ownBytes(): number {
+    return this.#queuedBytes + (this.#writing && !this.#writingShared ? this.#writingBytes : 0);
   }
 
   /**
@@ -302,6 +312,7 @@ export class Subscriber {
     this.#writingTs = newestMediaTs >= 0 ? this.#newestTs : -1;
     this.#writingFrames = frames;
     this.#write(bytes);
+    this.#writingShared = true;
   }
 
   /** Attaches to a stream (the stream calls this). */
@@ -519,6 +530,7 @@ export class Subscriber {
   /** Hands `bytes` to the sink; `#writingTs` and `#writingFrames` say what they hold. */
   #write(bytes: Uint8Array): void {
     this.#writingBytes = bytes.length;
+    this.#writingShared = false;
     this.#writeStartedAt = Date.now();
     if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;
     let written: Promise<void>;

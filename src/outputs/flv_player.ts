@@ -150,6 +150,7 @@ export class FlvPlayer {
         framesDropped: stats.framesDropped,
         skips: stats.skips,
         lagMs: this.subscriber.lagMs,
+        queuedBytes: this.subscriber.ownBytes,
       }),
       close: (reason) => this.#close(reason),
       ...(request !== undefined && { request }),

@@ -242,6 +242,7 @@ export class RtspSession {
           framesDropped: s?.stats.framesDropped ?? 0,
           skips: s?.stats.skips ?? 0,
           lagMs: s?.lagMs ?? 0,
+          queuedBytes: s?.ownBytes ?? 0,
         };
       },
       close: (reason) => this.close(reason),

@@ -53,6 +53,7 @@ function session(over: Partial<SessionSnapshot>): SessionSnapshot {
     framesDropped: 0,
     skips: 0,
     lagMs: 0,
+    queuedBytes: 0,
     ...over,
   };
 }

@@ -304,6 +304,7 @@ test("serveClients() lists every session's snapshot, and ?stream= only that stre
         "key",
         "lagMs",
         "protocol",
+        "queuedBytes",
         "remote",
         "role",
         "skips",

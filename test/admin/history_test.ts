@@ -66,6 +66,7 @@ function player(id: string, key: string, lagMs: number, role: Role = Role.Player
     framesDropped: 0,
     skips: 0,
     lagMs,
+    queuedBytes: 0,
   };
 }
 

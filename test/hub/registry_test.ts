@@ -67,6 +67,7 @@ Deno.test("SessionEntry.snapshot() is plain data with the edge's counters, 0 for
     framesDropped: 0,
     skips: 0,
     lagMs: 120,
+    queuedBytes: 0,
   });
 });
 

@@ -669,3 +669,23 @@ Deno.test("Stream.addSubscriber(): a later joiner writes the earlier joiner's st
   assertEquals(b.sub.stats.framesSent, 4);
   assertEquals(b.sub.lagMs, 0);
 });
+
+Deno.test("Subscriber.ownBytes counts its queue and its own write under way, not its group's shared batch", async () => {
+  const s = newStream();
+  s.push(Video, 0, avcKeyframe());
+  const sink = new FakeSink();
+  const p = newSubscriber({}, sink, "fake");
+  s.addSubscriber(p.sub);
+  await settle();
+  sink.stalled = true;
+  const [[audio, video]] = await playFlushes(s, 1);
+  assert(p.sub.following && p.sub.writing, "a shared batch is being written");
+  assertEquals(p.sub.ownBytes, 0);
+  const [[audio2, video2]] = await playFlushes(s, 1, 40); // still writing: it takes this batch itself
+  assert(!p.sub.following);
+  assertEquals(p.sub.ownBytes, audio2.payload.length + video2.payload.length);
+  sink.release();
+  await settle();
+  assert(audio.payload.length + video.payload.length > 0);
+  assertEquals(p.sub.ownBytes, 0);
+});

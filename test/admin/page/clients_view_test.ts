@@ -20,6 +20,7 @@ function client(id: string, over: Partial<SessionSnapshot> = {}): SessionSnapsho
     framesDropped: 4,
     skips: 1,
     lagMs: 87.6,
+    queuedBytes: 0,
     ...over,
   };
 }

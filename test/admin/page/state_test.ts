@@ -48,6 +48,7 @@ function client(id: string, over: Partial<SessionSnapshot> = {}): SessionSnapsho
     framesDropped: 0,
     skips: 0,
     lagMs: 0,
+    queuedBytes: 0,
     ...over,
   };
 }
