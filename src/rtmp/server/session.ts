@@ -58,6 +58,7 @@ import {
 import { encodeAmf0 } from "../../amf/amf0.ts";
 import {
   type Command,
+  commandMessage,
   CommandName,
   dataMessage,
   DataName,
@@ -69,6 +70,7 @@ import {
   StatusCode,
   statusInfo,
   StatusLevel,
+  statusMessage,
 } from "../command.ts";
 import { DeltaHeaders, RtmpConn } from "../conn.ts";
 import * as control from "../control.ts";
@@ -394,10 +396,13 @@ export class RtmpSession {
     this.#setRequest("CONNECT", this.#appUrl());
     const objectEncoding = typeof o.objectEncoding === "number" ? o.objectEncoding : 0;
     const cfg = this.#ctx.config.rtmp;
-    this.#conn.sendControl(control.windowAckSize(cfg.windowAckSize));
-    this.#conn.sendControl(control.setPeerBandwidth(cfg.windowAckSize, control.PeerBandwidthLimit.Dynamic));
-    this.#conn.sendControl(control.setChunkSize(this.#conn.chunkSize));
-    this.#conn.sendCommand(0, encodeConnectResult(tid, { objectEncoding }));
+    // One write for the whole answer (a failure reaches onWriteError).
+    this.#conn.send([
+      control.windowAckSize(cfg.windowAckSize),
+      control.setPeerBandwidth(cfg.windowAckSize, control.PeerBandwidthLimit.Dynamic),
+      control.setChunkSize(this.#conn.chunkSize),
+      commandMessage(0, encodeConnectResult(tid, { objectEncoding })),
+    ]).catch(() => {});
   }
 
   #onCreateStream(tid: number): void {
@@ -715,15 +720,16 @@ export class RtmpSession {
   /** A play starts: status Ok, StreamBegin, NetStream.Play.Reset and .Start, `|RtmpSampleAccess`. */
   #sendPlayStart(streamId: number, key: string, name: string): void {
     this.#entry.setStatus(SessionStatus.Ok);
-    this.#conn.sendControl(control.streamBegin(streamId));
     const details = { details: name };
     const status = (code: StatusCode, text: string) =>
-      this.#conn.sendStatus(streamId, StatusLevel.Status, code, text, details);
-    status(StatusCode.PlayReset, `Playing and resetting ${key}.`);
-    status(StatusCode.PlayStart, `Started playing ${key}.`);
-    this.#conn.send([dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true))]).catch(
-      () => {},
-    );
+      statusMessage(streamId, StatusLevel.Status, code, text, details);
+    // One write for all of it (a failure reaches onWriteError).
+    this.#conn.send([
+      control.streamBegin(streamId),
+      status(StatusCode.PlayReset, `Playing and resetting ${key}.`),
+      status(StatusCode.PlayStart, `Started playing ${key}.`),
+      dataMessage(streamId, encodeData(DataName.RtmpSampleAccess, true, true)),
+    ]).catch(() => {});
   }
 
   #notFound(streamId: number, key: string, name: string): void {
