@@ -12,7 +12,11 @@
  * - A probe player connects first and reads eagerly; the time at which it sees
  *   each video timestamp is the live edge. "probe ready" once its play request
  *   is written; "probe failed: REASON" (exit 1) if it fails before that.
- * - stdin, a line each: "go" (the N players join, 25 every 20 ms), "mark" (the
+ * - stdin, a line each: "go" (the N players join, 25 every 20 ms, from
+ *   JOIN_PHASE_MS, 1000 ms, after the next keyframe the probe sees: every run
+ *   joins at the same point of the GOP, so the GOP bursts and a GOP-less
+ *   server's wait for a keyframe are the same from run to run; JOIN_PHASE_MS=-1
+ *   joins at once; with no keyframe within 5 s of "go" they join then), "mark" (the
  *   media bytes delivered to the players so far; two marks give windowBytes),
  *   "stop" (the players end; the probe 500 ms later). SECONDS bounds the run.
  * - "playing X ms after go" once every player has its first frame or failed.
@@ -63,6 +67,10 @@
 #define JOIN_BATCH 25
 /** ...this many ms apart (players.ts). */
 #define JOIN_GAP_MS 20.0
+/** The join starts this long after the keyframe that follows "go"; JOIN_PHASE_MS in the environment changes it. */
+#define STANDARD_JOIN_PHASE_MS 1000.0
+/** With no keyframe this long after "go" (an audio-only stream), the join starts anyway. */
+#define KEYFRAME_WAIT_MS 5000.0
 /** The probe ends this long after "stop" (players.ts). */
 #define PROBE_TAIL_MS 500.0
 /** tally.ts STANDARD_SWEEP_MS; SWEEP_MS in the environment changes it. */
@@ -275,6 +283,9 @@ static int n_players;
 static int joined, settled, live;
 static int ep;
 static double sweep_ms = STANDARD_SWEEP_MS;
+static double join_phase_ms = STANDARD_JOIN_PHASE_MS;
+/** When the probe last saw a keyframe (now_ms()); -1 before the first. */
+static double probe_key_at = -1;
 static struct timespec origin;
 static double stop_at, probe_stop_at;
 static uint8_t read_buf[READ_BYTES];
@@ -398,6 +409,7 @@ static void picture(struct player *p, int64_t ms, bool keyframe, double now) {
   }
   if (p->first_ts < 0) p->first_ts = ms;
   p->last_ts = ms;
+  if (p->probe && keyframe) probe_key_at = now;
   if (p->probe && (edge_len == 0 || edge[edge_len - 1].ts <= ms) && edge_len < EDGE_CAP) {
     edge[edge_len].ts = ms;
     edge[edge_len].at = now;
@@ -1213,6 +1225,13 @@ int main(int argc, char **argv) {
       die("Cannot use SWEEP_MS=%s: allowed 1..%.0f ms", sw, MAX_SWEEP_MS);
     }
   }
+  const char *phase = getenv("JOIN_PHASE_MS");
+  if (phase) {
+    join_phase_ms = strtod(phase, &end);
+    if (*end || !(join_phase_ms == -1 || (join_phase_ms >= 0 && join_phase_ms <= MAX_SWEEP_MS))) {
+      die("Cannot use JOIN_PHASE_MS=%s: allowed -1 (join at once) or 0..%.0f ms", phase, MAX_SWEEP_MS);
+    }
+  }
   n_players = (int)n;
   signal(SIGPIPE, SIG_IGN);
   raise_file_limit(n_players + 16);
@@ -1244,6 +1263,9 @@ int main(int argc, char **argv) {
 
   bool go = false, stopped = false, playing_said = false;
   double join_started = 0, next_join = 0;
+  /** "go" came and the join waits for the probe's next keyframe (JOIN_PHASE_MS); when "go" came. */
+  bool go_waits = false;
+  double go_at = 0;
   long long marks[2];
   int n_marks = 0;
   char line[LINE_CAP];
@@ -1262,18 +1284,24 @@ int main(int argc, char **argv) {
       printf("probe failed: %s\n", probe->failed ? probe->error : "it ended before it was ready");
       return 1;
     }
+    /* The join starts JOIN_PHASE_MS after the first keyframe the probe sees after "go". */
+    if (go_waits && (probe_key_at >= go_at || now - go_at >= KEYFRAME_WAIT_MS)) {
+      go_waits = false;
+      double from = probe_key_at >= go_at ? probe_key_at + join_phase_ms : now;
+      join_started = next_join = from;
+    }
     /* Players join in batches, after the stream is live (the bench waits before it sends "go"). */
-    while (go && !stopped && joined < n_players && now >= next_join) {
+    while (go && !go_waits && !stopped && joined < n_players && now >= next_join) {
       for (int k = 0; k < JOIN_BATCH && joined < n_players; k++) start_player(&players[++joined]);
       now = now_ms();
       next_join = now + JOIN_GAP_MS;
     }
-    if (go && !playing_said && joined == n_players && settled == n_players) {
+    if (go && !go_waits && !playing_said && joined == n_players && settled == n_players) {
       playing_said = true;
       printf("playing %.0f ms after go\n", now - join_started);
       fflush(stdout);
     }
-    bool players_done = stopped || (go && joined == n_players && live == 0);
+    bool players_done = stopped || (go && !go_waits && joined == n_players && live == 0);
     if (players_done && probe->stage == ST_DONE && (!stdin_open || now >= probe_stop_at)) break;
     /* players.ts: no "go" line, no run (once the probe is ready, so a probe that fails says why) */
     if (!go && (now >= probe_stop_at || (!stdin_open && probe->ready))) {
@@ -1283,7 +1311,8 @@ int main(int argc, char **argv) {
 
     double wake = probe_stop_at;
     if (!stopped && stop_at < wake) wake = stop_at;
-    if (go && !stopped && joined < n_players && next_join < wake) wake = next_join;
+    if (go && !go_waits && !stopped && joined < n_players && next_join < wake) wake = next_join;
+    if (go_waits && go_at + KEYFRAME_WAIT_MS < wake) wake = go_at + KEYFRAME_WAIT_MS;
     int timeout = wake <= now ? 0 : (int)(wake - now) + 1;
     int nev = epoll_wait(ep, evs, MAX_EVENTS, timeout);
     if (nev < 0) {
@@ -1326,6 +1355,10 @@ int main(int argc, char **argv) {
             }
             go = true;
             join_started = next_join = t;
+            if (join_phase_ms >= 0) {
+              go_waits = true;
+              go_at = t;
+            }
           } else if (ok && strcmp(line, "mark") == 0) {
             if (n_marks < 2) marks[n_marks++] = delivered_bytes();
           } else if (ok && strcmp(line, "stop") == 0) {

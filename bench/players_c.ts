@@ -133,5 +133,7 @@ export async function playersNote(protos: readonly string[], deno: boolean): Pro
   const c = await cPlayers();
   if (!c.ok) return `Deno players (C players unavailable: ${c.why})`;
   const mixed = inDeno.length > 0 ? `, Deno players for ${inDeno.join(" and ")}` : "";
-  return `C players (bench/players.c) for ${inC.join(" and ")}${mixed}`;
+  const phase = Deno.env.get("JOIN_PHASE_MS") ?? "1000";
+  const join = phase === "-1" ? "joining at once" : `joining ${phase} ms after a keyframe`;
+  return `C players (bench/players.c, ${join}) for ${inC.join(" and ")}${mixed}`;
 }

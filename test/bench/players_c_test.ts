@@ -38,11 +38,17 @@ interface Finished {
 const LINE_WAIT_MS = 15_000;
 
 /** The C players for `url`: `say` writes a stdin line, `line` waits for a stdout line, `end` closes stdin. */
-async function startPlayers(url: string, n: number, seconds: number) {
+async function startPlayers(
+  url: string,
+  n: number,
+  seconds: number,
+  env: Record<string, string> = { JOIN_PHASE_MS: "-1" }, // scripted servers send no keyframe to wait for
+) {
   const built = await cPlayers();
   if (!built.ok) throw new Error(`Cannot build the C players: ${built.why}`);
   const child = new Deno.Command(built.path, {
     args: [url, String(n), String(seconds)],
+    env,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -110,7 +116,7 @@ const WINDOW_MS = 3000;
 /** go, mark, mark, stop against a Sluice that ffmpeg publishes `live/c` to; returns the results. */
 async function benchRun(server: TestServer, dir: string, url: string): Promise<Finished> {
   const src = await makeSource(`${dir}/src.flv`, { seconds: 14, size: "320x180", fps: FPS });
-  const players = await startPlayers(url, 5, 30);
+  const players = await startPlayers(url, 5, 30, { JOIN_PHASE_MS: "300" }); // the bench's way: after a keyframe
   await players.line("probe ready");
   const publisher = publish(src, server.url("c"));
   try {
@@ -151,6 +157,12 @@ function checkBenchRun(run: Finished): void {
     assertGreaterOrEqual(r.lagMs, 0);
     assertLess(r.lagMs, 500);
   }
+  // They joined together 300 ms after a keyframe the probe saw: all start at that keyframe, the GOP cache's.
+  assertEquals(
+    new Set(players.map((r) => r.firstTs)).size,
+    1,
+    `first keyframes ${players.map((r) => r.firstTs)}`,
+  );
   // About 1 Mbit/s to each of 5 players over the 3 s window: far more than 100 kbit/s each.
   assertGreater(windowBytes, (5 * 100_000 * WINDOW_MS) / 1000 / 8);
   assertLess(windowBytes, probe.bytes * 5);
@@ -207,6 +219,19 @@ Deno.test({
       const run = await (await startPlayers(url, 1, 5)).end();
       assertEquals(run.code, 1);
       assertEquals(run.lines, [`probe failed: Cannot connect to 127.0.0.1:${port}: Connection refused`]);
+    }
+  },
+});
+
+Deno.test({
+  name: "players.c refuses a JOIN_PHASE_MS that is not -1 or 0..10000 with exit 2",
+  ignore: !CC,
+  fn: async () => {
+    for (const phase of ["x", "-5", "20000"]) {
+      const run = await (await startPlayers("rtmp://127.0.0.1:1/live/x", 1, 5, { JOIN_PHASE_MS: phase }))
+        .end();
+      assertEquals(run.code, 2);
+      assert(run.stderr.startsWith(`Cannot use JOIN_PHASE_MS=${phase}: `), run.stderr);
     }
   },
 });
