@@ -101,7 +101,10 @@ export async function waitPort(port: number, ms = 10_000): Promise<void> {
   throw new Error(`Cannot reach port ${port}: nothing listening after ${ms} ms`);
 }
 
-/** `cmd` under sh with a raised file limit, pinned to the cores `pin` names (taskset) when given. */
+/**
+ * `cmd` under sh with a raised file limit (65536, else as far as the hard limit allows), pinned to the cores
+ * `pin` names (taskset) when given.
+ */
 export function spawn(
   cmd: string,
   pin: string | undefined,
@@ -109,7 +112,7 @@ export function spawn(
 ): Deno.ChildProcess {
   const prefix = pin ? `taskset -c ${pin} ` : "";
   return new Deno.Command("sh", {
-    args: ["-c", `ulimit -n 65536 2>/dev/null || ulimit -n 4096; exec ${prefix}${cmd}`],
+    args: ["-c", `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${prefix}${cmd}`],
     stdin: opts.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",
