@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { concatBytes } from "../bytes.ts";
 import { FrameKind, type MediaFrame } from "../media/frame.ts";
 import type { Logger } from "../log.ts";
 
@@ -281,19 +282,7 @@ export class Subscriber {
   packBatch(newest: NewestFrames, batch: readonly MediaFrame[]): Uint8Array {
     this.#packer.caughtUp?.(newest);
     if (batch.length === 1) return this.#packer.pack(batch[0]);
-    const parts: Uint8Array[] = new Array(batch.length);
-    let total = 0;
-    for (let i = 0; i < batch.length; i++) {
-      parts[i] = this.#packer.pack(batch[i]);
-      total += parts[i].length;
-    }
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const b of parts) {
-      out.set(b, o);
-      o += b.length;
-    }
-    return out;
+    return concatBytes(batch.map((f) => this.#packer.pack(f)));
   }
 
   /**

@@ -12,6 +12,7 @@ import { encodeCommand } from "../../src/rtmp/command.ts";
 import { abort, setChunkSize } from "../../src/rtmp/control.ts";
 import { ServerHandshake } from "../../src/rtmp/handshake.ts";
 import { MessageType } from "../../src/rtmp/message.ts";
+import { concatBytes } from "../../src/bytes.ts";
 import { encodeMessage } from "../../src/wasm/chunk_writer.ts";
 import { assert, assertEquals, assertGreater, assertGreaterOrEqual, assertLess } from "../_util/assert.ts";
 import {
@@ -269,15 +270,7 @@ async function writeSplit(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   }
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 /** Reads from `conn` until `n` bytes are in (bytes beyond are kept). */
 async function readAtLeast(conn: Deno.Conn, have: Uint8Array, n: number): Promise<Uint8Array> {
