@@ -240,13 +240,13 @@ export function decodeAmf0(bytes: Uint8Array, limits?: Partial<AmfLimits>): AmfV
 const encoder = new TextEncoder();
 
 /**
- * `str.length` when every character is ASCII, so its UTF-8 is one byte each; else -1. Command names, keys
- * and status strings nearly always are, and writing them byte by byte skips a TextEncoder call per string
- * (measurable with hundreds of RTMP joiners a second).
+ * `str`'s UTF-8, or undefined when every character is ASCII: then its UTF-8 is its characters, one byte
+ * each, which `ByteWriter.text` writes directly. Command names, keys and status strings nearly always are,
+ * and skipping a TextEncoder call per string is measurable with hundreds of RTMP joiners a second.
  */
-function asciiLength(str: string): number {
-  for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) > 0x7f) return -1;
-  return str.length;
+function utf8UnlessAscii(str: string): Uint8Array | undefined {
+  for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) > 0x7f) return encoder.encode(str);
+  return undefined;
 }
 
 /** A growable big-endian byte buffer for the encoder. */
@@ -294,8 +294,9 @@ class ByteWriter {
     this.length += b.length;
   }
 
-  /** A string known to be ASCII (`asciiLength`), one byte per character. */
-  ascii(str: string): void {
+  /** `str` as UTF-8: `utf8` when `utf8UnlessAscii` gave it, else its ASCII characters one byte each. */
+  text(str: string, utf8: Uint8Array | undefined): void {
+    if (utf8) return this.bytes(utf8);
     this.#reserve(str.length);
     const buf = this.#buf;
     let at = this.length;
@@ -328,9 +329,8 @@ class Amf0Writer {
         out.u8(Amf0Marker.Boolean);
         return out.u8(v ? 1 : 0);
       case "string": {
-        const ascii = asciiLength(v);
-        const utf8 = ascii < 0 ? encoder.encode(v) : undefined;
-        const length = utf8?.length ?? ascii;
+        const utf8 = utf8UnlessAscii(v);
+        const length = utf8?.length ?? v.length;
         if (length > AMF0_SHORT_STRING_MAX) {
           out.u8(Amf0Marker.LongString);
           out.u32(length);
@@ -338,7 +338,7 @@ class Amf0Writer {
           out.u8(Amf0Marker.String);
           out.u16(length);
         }
-        return utf8 ? out.bytes(utf8) : out.ascii(v);
+        return out.text(v, utf8);
       }
       case "object":
         return this.#object(v);
@@ -399,17 +399,15 @@ class Amf0Writer {
   }
 
   #key(key: string): void {
-    const ascii = asciiLength(key);
-    const utf8 = ascii < 0 ? encoder.encode(key) : undefined;
-    const length = utf8?.length ?? ascii;
+    const utf8 = utf8UnlessAscii(key);
+    const length = utf8?.length ?? key.length;
     if (length > AMF0_SHORT_STRING_MAX) {
       throw new RangeError(
         `Cannot encode AMF0 key: current length ${length} bytes, limit ${AMF0_SHORT_STRING_MAX}`,
       );
     }
     this.out.u16(length);
-    if (utf8) this.out.bytes(utf8);
-    else this.out.ascii(key);
+    this.out.text(key, utf8);
   }
 
   #properties(properties: AmfObject): void {

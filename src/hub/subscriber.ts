@@ -300,8 +300,7 @@ export class Subscriber {
     this.#writing = true;
     this.#writingTs = newestMediaTs >= 0 ? this.#newestTs : -1;
     this.#writingFrames = frames;
-    this.#write(bytes);
-    this.#writingShared = true;
+    this.#write(bytes, true);
   }
 
   /** Attaches to a stream (the stream calls this). */
@@ -448,7 +447,6 @@ export class Subscriber {
     const items = this.#queue;
     const from = this.#head;
     const n = items.length - from;
-    const total = this.#queuedBytes;
     const first = items[from].bytes;
     const cached = n === 1 ? undefined : batches.get(first);
     if (cached && cached.parts.length <= n && cached.parts.length > 1) {
@@ -463,15 +461,8 @@ export class Subscriber {
     }
     this.#takeRest(n);
     if (n === 1) return first;
-    const out = new Uint8Array(total);
-    const parts: Uint8Array[] = new Array(n);
-    let o = 0;
-    for (let i = 0; i < n; i++) {
-      const b = items[from + i].bytes;
-      parts[i] = b;
-      out.set(b, o);
-      o += b.length;
-    }
+    const parts = items.slice(from).map((it) => it.bytes);
+    const out = concatBytes(parts);
     batches.set(first, { parts, bytes: out });
     return out;
   }
@@ -516,10 +507,10 @@ export class Subscriber {
     this.#write(this.#takeAll());
   }
 
-  /** Hands `bytes` to the sink; `#writingTs` and `#writingFrames` say what they hold. */
-  #write(bytes: Uint8Array): void {
+  /** Hands `bytes` (`shared`: its group's batch) to the sink; `#writingTs` and `#writingFrames` say what they hold. */
+  #write(bytes: Uint8Array, shared = false): void {
     this.#writingBytes = bytes.length;
-    this.#writingShared = false;
+    this.#writingShared = shared;
     this.#writeStartedAt = Date.now();
     if (this.firstWriteAt === 0) this.firstWriteAt = this.#writeStartedAt;
     let written: Promise<void>;

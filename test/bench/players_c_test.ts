@@ -6,6 +6,7 @@
  * without a C compiler (and without ffmpeg for the Sluice runs).
  */
 import { buildCPlayers, cPlayers, playersCommand } from "../../bench/players_c.ts";
+import { freePort } from "../../bench/proc.ts";
 import { cmd } from "../../bench/rtmp_open.ts";
 import { type PlayerResult, Tally } from "../../bench/tally.ts";
 import { encodeCommand } from "../../src/rtmp/command.ts";
@@ -203,19 +204,11 @@ Deno.test({
 
 // ---- failures before the players start
 
-/** A loopback port nothing listens on (now). */
-function closedPort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 Deno.test({
   name: "players.c with nothing listening prints 'probe failed' with the reason and exits 1",
   ignore: !CC,
   fn: async () => {
-    const port = closedPort();
+    const port = freePort();
     for (const url of [`rtmp://127.0.0.1:${port}/live/x`, `http://127.0.0.1:${port}/live/x.flv`]) {
       const run = await (await startPlayers(url, 1, 5)).end();
       assertEquals(run.code, 1);
