@@ -32,8 +32,14 @@
  *   against the new ones; clients already admitted are never touched;
  * - a limit that is not a whole number 0 or more is refused (constructor and
  *   update()), and a refused update keeps the limits in force;
- * - counts are as exact as the registry: two requests answered in the same
- *   instant, before either edge has registered its player, may both see room.
+ * - counts are as exact as the registry, plus what was just admitted: a
+ *   request admitted before its session is in the registry (an HTTP play,
+ *   whose player registers a few microtasks after the answer) is held as a
+ *   reservation for RESERVE_MS, and each count within that time is at least
+ *   the count when the first reservation was made plus the reservations
+ *   since. So a burst of requests answered in the same turn (a connect flood)
+ *   cannot all see the same room; a burst may be refused a little early
+ *   while sessions also leave within those few milliseconds.
  *
  * @module
  */
@@ -44,6 +50,7 @@ import {
   type AdmissionDecision,
   type AdmissionRequest,
   allow,
+  DecisionKind,
   deny,
   DenyKind,
 } from "../hub/admission.ts";
@@ -108,9 +115,21 @@ interface Counts {
   fromAddress: number;
 }
 
+/** How long an admission whose session is not registered yet still counts, ms. */
+export const RESERVE_MS = 5;
+
+/** The counts reserved since `at`: the count then (`base`) and the admissions since. */
+interface Reservation {
+  at: number;
+  base: number;
+  reserved: number;
+}
+
 export class LimitsPolicy implements Admission {
   #limits: Readonly<LimitsConfig>;
   #view: LimitsView;
+  /** Per counter (`players`, `stream KEY`, `publishers`, `http`, `from HOST`). */
+  #reserved = new Map<string, Reservation>();
 
   constructor(limits: LimitsConfig, view: LimitsView) {
     this.#limits = checked(limits);
@@ -135,8 +154,10 @@ export class LimitsPolicy implements Admission {
     const counting = (play && (l.maxPlayers > 0 || l.maxPlayersPerStream > 0)) ||
       (!play && l.maxPublishers > 0) || (http && l.maxHttpConnections > 0) ||
       (host !== undefined && l.maxConnectionsPerAddress > 0);
+    let c: Counts | undefined;
     if (counting) {
-      const c = this.#count(req, host);
+      c = this.#count(req, host);
+      this.#withReservations(c, req.key, host);
       if (play) {
         if (over(c.players, l.maxPlayers)) {
           return full(`players ${c.players} of ${l.maxPlayers}`, LimitName.MaxPlayers);
@@ -160,8 +181,44 @@ export class LimitsPolicy implements Admission {
         );
       }
     }
-    if (play && l.maxBandwidthKbps > 0) return this.#bandwidth(req.key, l.maxBandwidthKbps);
-    return allow();
+    const answer = play && l.maxBandwidthKbps > 0 ? this.#bandwidth(req.key, l.maxBandwidthKbps) : allow();
+    if (c !== undefined && req.sessionId === undefined && answer.kind === DecisionKind.Allow) {
+      this.#reserve(c, play, http, req.key, host);
+    }
+    return answer;
+  }
+
+  /** Raises `c`'s counts to what the reservations still running say. */
+  #withReservations(c: Counts, key: string, host: string | undefined): void {
+    if (this.#reserved.size === 0) return;
+    const now = performance.now();
+    for (const [name, r] of this.#reserved) if (now - r.at > RESERVE_MS) this.#reserved.delete(name);
+    const at = (name: string, count: number) => {
+      const r = this.#reserved.get(name);
+      return r ? Math.max(count, r.base + r.reserved) : count;
+    };
+    c.players = at("players", c.players);
+    c.streamPlayers = at(`stream ${key}`, c.streamPlayers);
+    c.publishers = at("publishers", c.publishers);
+    c.http = at("http", c.http);
+    if (host !== undefined) c.fromAddress = at(`from ${host}`, c.fromAddress);
+  }
+
+  /** Counts an admitted request whose session is not in the registry yet. */
+  #reserve(c: Counts, play: boolean, http: boolean, key: string, host: string | undefined): void {
+    const now = performance.now();
+    const add = (name: string, count: number) => {
+      const r = this.#reserved.get(name);
+      if (r === undefined || now - r.at > RESERVE_MS) {
+        this.#reserved.set(name, { at: now, base: count, reserved: 1 });
+      } else r.reserved++;
+    };
+    if (play) {
+      add("players", c.players);
+      add(`stream ${key}`, c.streamPlayers);
+    } else add("publishers", c.publishers);
+    if (http) add("http", c.http);
+    if (host !== undefined) add(`from ${host}`, c.fromAddress);
   }
 
   /** One pass over the registry, the asking session left out. */

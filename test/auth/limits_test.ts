@@ -311,3 +311,26 @@ Deno.test("LimitsPolicy over a real StreamHub counts its registry, and the hub's
   assertEquals(await hub.admit(request({ protocol: P.Rtmp, sessionId: asking.id })), allow());
   hub.stop();
 });
+
+Deno.test("LimitsPolicy.admit() counts what it just admitted before the registry has it (a connect flood in one turn)", () => {
+  const { p, view } = policy({ maxConnectionsPerAddress: 3 });
+  view.add(1, player("live/cam", P.Rtmp, "10.0.0.9"));
+  // Three HTTP plays answered in the same instant, none registered yet: the third is one past the limit.
+  assertEquals(p.admit(request()), allow());
+  assertEquals(p.admit(request()), allow());
+  assertEquals(
+    p.admit(request()),
+    full("connections from 10.0.0.9 3 of 3 (limits.maxConnectionsPerAddress)"),
+  );
+  // The two register: the count is the registry's, not twice the same players.
+  view.add(2, player("live/cam", P.HttpFlv, "10.0.0.9"));
+  assertEquals(p.admit(request()).kind, "deny");
+  view.sessions.pop();
+  view.sessions.pop();
+  // A request whose session is in the registry (RTMP asks with its id) is counted by the registry alone.
+  assertEquals(
+    p.admit(request({ sessionId: "1", protocol: P.Rtmp })).kind,
+    "deny",
+    "the reservations still hold",
+  );
+});
