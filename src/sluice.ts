@@ -7,7 +7,8 @@
  * With a certificate and key (`tls.cert`, `tls.key`; both or neither) it also
  * listens for RTMPS (`tls.rtmpsPort`, the same sessions over `Deno.listenTls`)
  * and HTTPS (`tls.httpsPort`, the same router; Deno.serve offers HTTP/2 by
- * ALPN). `reloadTls()` (SIGHUP) reads both files again and binds the TLS
+ * ALPN). Plain HTTP is Sluice's own HTTP/1.1 server (`http/http1_server.ts`),
+ * whose FLV players write to their sockets. `reloadTls()` (SIGHUP) reads both files again and binds the TLS
  * ports again with them; connections already open keep their TLS state.
  *
  * @module
@@ -31,6 +32,7 @@ import { DEFAULT_SSE_MAX_BACKLOG_BYTES } from "./admin/sse.ts";
 import type { Config } from "./config/config.ts";
 import { ConfigError, ConfigRule, validateConfig } from "./config/validate.ts";
 import { makeRouter } from "./http/routes.ts";
+import { Http1Server } from "./http/http1_server.ts";
 import { type Admission, allowAll } from "./hub/admission.ts";
 import { AdmissionAction } from "./hub/admission.ts";
 import { StreamHub } from "./hub/stream_hub.ts";
@@ -51,7 +53,7 @@ export class Sluice {
   #rtmp: RtmpListener | undefined;
   /** The RTSP listener, when `rtsp.enabled`. */
   #rtsp: RtspServer | undefined;
-  #http: Deno.HttpServer | undefined;
+  #http: Http1Server | undefined;
   #httpPort = 0;
   /** Every RTMP and RTMPS session: the two listeners share `rtmp.maxConnections`. */
   readonly #rtmpSessions = new Set<RtmpSession>();
@@ -345,33 +347,29 @@ export class Sluice {
     }, { shared: this.#rtmpSessions });
     this.#rtmp.listen();
     if (this.config.rtsp.enabled) this.#startRtsp();
-    const ready = Promise.withResolvers<void>();
-    this.#http = Deno.serve(
+    this.#handler = makeRouter(
       {
-        hostname: this.config.http.host,
-        port: this.config.http.port,
-        onListen: (addr) => {
-          this.#httpPort = (addr as Deno.NetAddr).port;
-          ready.resolve();
-        },
-        onError: (e) => {
-          this.log.child("http").error(`request failed: ${e instanceof Error ? e.message : e}`);
-          return new Response("internal error\n", { status: 500 });
-        },
+        hub: this.hub,
+        config: this.config,
+        log: this.log.child("http"),
+        startedAt: this.#startedAt,
+        feeds: this.feeds,
+        hls: this.hls,
       },
-      this.#handler = makeRouter(
-        {
-          hub: this.hub,
-          config: this.config,
-          log: this.log.child("http"),
-          startedAt: this.#startedAt,
-          feeds: this.feeds,
-          hls: this.hls,
-        },
-        { admin, metrics: this.metrics, gate: this.guard },
-      ),
+      { admin, metrics: this.metrics, gate: this.guard },
     );
-    await ready.promise;
+    const httpLog = this.log.child("http");
+    this.#http = new Http1Server({
+      hostname: this.config.http.host,
+      port: this.config.http.port,
+      handler: this.#handler,
+      log: httpLog,
+      onError: (e) => {
+        httpLog.error(`request failed: ${e instanceof Error ? e.message : e}`);
+        return new Response("internal error\n", { status: 500 });
+      },
+    });
+    this.#httpPort = this.#http.addr.port;
     if (files !== undefined && pair !== undefined) {
       try {
         this.#startTls(pair, files);

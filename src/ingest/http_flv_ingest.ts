@@ -49,6 +49,7 @@ import { admissionRequest, DENY_STATUS } from "../http/admit.ts";
 import type { HttpContext } from "../http/context.ts";
 import { CORS_ALLOW_ORIGIN, json, jsonError } from "../http/responses.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
+import { type UpgradedSocket, upgradeWebSocket } from "../http/upgrade.ts";
 import { AdmissionAction, type AdmissionDecision, DecisionKind, refusalText } from "../hub/admission.ts";
 import { addressOf, type SessionEntry, sessionRequestOf } from "../hub/registry.ts";
 import { Protocol, Role } from "../hub/session_kind.ts";
@@ -410,9 +411,9 @@ async function serveWebSocket(
   const session = new PushSession(Protocol.WsPush, key, ctx, remote, req);
   // Upgraded only once the gate has answered: before, the client cannot send a message.
   const allowed = await session.admit(req);
-  let upgraded: { socket: WebSocket; response: Response };
+  let upgraded: { socket: UpgradedSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(req);
+    upgraded = upgradeWebSocket(req);
   } catch (e) {
     const message = `Cannot publish ${key} over WebSocket: ${(e as Error).message}`;
     session.upgradeFailed(message);

@@ -38,6 +38,9 @@ import { Protocol } from "../hub/session_kind.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
+import { type RawConnection, takeConnection } from "../http/http1_server.ts";
+import { httpDate, responseHead } from "../http/http1_head.ts";
+import { concatBytes } from "../bytes.ts";
 import {
   addressOf,
   admitFlvPlay,
@@ -92,7 +95,10 @@ async function playOverBody(
   id: string,
   options: FlvPlayOptions,
 ): Promise<Response> {
-  const body = new BodyTransport(flvFileHeader(flvHeaderFlags(ctx.hub.get(key), options)));
+  const header = flvFileHeader(flvHeaderFlags(ctx.hub.get(key), options));
+  // On Sluice's own HTTP/1.1 server the player writes to its socket; on Deno.serve (HTTPS), to a body.
+  const raw = takeConnection(req);
+  const body = raw ? new ConnTransport(raw, header) : new BodyTransport(header);
   const player = new FlvPlayer(
     id,
     key,
@@ -110,7 +116,64 @@ async function playOverBody(
     if (e instanceof StreamNotFoundError) return notFound(key, ctx.config.hub.playWaitMs);
     throw e;
   }
+  if (body instanceof ConnTransport) return body.response;
   return new Response(body.stream, { headers: FLV_PLAY_HEADERS });
+}
+
+/** The head of an FLV play on a taken connection: the body is the rest of the connection (RFC 9112 6.3, 8). */
+function rawPlayHead(): Uint8Array {
+  return responseHead(200, [...Object.entries(FLV_PLAY_HEADERS), ["connection", "close"], [
+    "date",
+    httpDate(),
+  ]]);
+}
+
+/**
+ * The player's own connection (Sluice's HTTP/1.1 server): the response head and the FLV header go out with
+ * the first write, then every write is a socket write of the bytes given (a group's shared batch is not
+ * copied), and the body ends when the connection closes. A write resolves when the socket took it.
+ */
+export class ConnTransport implements FlvTransport {
+  onCancel: () => void = () => {};
+  #raw: RawConnection;
+  #header: Uint8Array | undefined;
+  #done = false;
+
+  constructor(raw: RawConnection, header: Uint8Array) {
+    this.#raw = raw;
+    this.#header = header;
+    raw.onEnd = () => {
+      if (this.#done) return;
+      this.#done = true;
+      this.onCancel();
+    };
+  }
+
+  /** What the route answers: the connection is the player's. */
+  get response(): Response {
+    return this.#raw.response;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.#done) return Promise.reject(new Error("the connection is closed"));
+    const header = this.#header;
+    if (header !== undefined) {
+      this.#header = undefined;
+      const head = rawPlayHead();
+      // A small first write is one buffer; a GOP burst goes on its own after the head, not copied.
+      if (bytes.length <= 16 * 1024) return this.#raw.write(concatBytes([head, header, bytes]));
+      this.#raw.write(concatBytes([head, header])).catch(() => {});
+    }
+    return this.#raw.write(bytes);
+  }
+
+  end(_reason: string): void {
+    if (this.#done) return;
+    // Nothing written yet (the stream ended before any tag): the head and the FLV header, then the end.
+    if (this.#header !== undefined) this.write(new Uint8Array(0)).catch(() => {});
+    this.#done = true;
+    this.#raw.end();
+  }
 }
 
 /**

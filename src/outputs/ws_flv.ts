@@ -25,6 +25,7 @@ import { DecisionKind, refusalText } from "../hub/admission.ts";
 import { sessionRequestOf } from "../hub/registry.ts";
 import { Protocol } from "../hub/session_kind.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
+import { type UpgradedSocket, upgradeWebSocket } from "../http/upgrade.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
@@ -84,9 +85,9 @@ export async function serveWsFlvPlay(
     }
     throw e;
   }
-  let upgraded: { socket: WebSocket; response: Response };
+  let upgraded: { socket: UpgradedSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(req);
+    upgraded = upgradeWebSocket(req);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     player.session.setStatus(FlvPlayStatus.BadRequest);
@@ -99,9 +100,9 @@ export async function serveWsFlvPlay(
 
 /** Upgrades and closes at once with 1008 and `reason` (an upgrade that fails gets a 400). */
 function refuseSocket(req: Request, reason: string): Response {
-  let upgraded: { socket: WebSocket; response: Response };
+  let upgraded: { socket: UpgradedSocket; response: Response };
   try {
-    upgraded = Deno.upgradeWebSocket(req);
+    upgraded = upgradeWebSocket(req);
   } catch (e) {
     return jsonError(400, `Cannot upgrade to a WebSocket: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -119,7 +120,7 @@ export class WsTransport implements FlvTransport {
   /** Called once when the peer closes the socket (or it fails). */
   onPeerClose: () => void = () => {};
   #endWaitMs: number;
-  #socket: WebSocket | undefined;
+  #socket: UpgradedSocket | undefined;
   #open = false;
   /** Messages to send when the socket opens: the FLV header, then whatever was written before. */
   #unsent: Uint8Array[];
@@ -141,7 +142,7 @@ export class WsTransport implements FlvTransport {
   }
 
   /** Takes the upgraded socket. */
-  attach(socket: WebSocket): void {
+  attach(socket: UpgradedSocket): void {
     this.#socket = socket;
     socket.binaryType = "arraybuffer";
     socket.onopen = () => {

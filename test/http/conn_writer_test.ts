@@ -1,0 +1,69 @@
+import { assertEquals, assertRejects } from "../_util/assert.ts";
+import { ConnWriter, type WritableConn } from "../../src/http/conn_writer.ts";
+
+/** A socket that takes at most `take` bytes per write and holds each write until released. */
+class FakeConn implements WritableConn {
+  writes: Uint8Array[] = [];
+  closed = false;
+  fail = false;
+  #release: (() => void)[] = [];
+  constructor(readonly take = Infinity) {}
+  write(bytes: Uint8Array): Promise<number> {
+    if (this.fail) return Promise.reject(new Error("broken pipe"));
+    const n = Math.min(this.take, bytes.length);
+    this.writes.push(bytes.slice(0, n));
+    return new Promise((resolve) => this.#release.push(() => resolve(n)));
+  }
+  release(): void {
+    for (const r of this.#release.splice(0)) r();
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+Deno.test("ConnWriter.write() writes at once when idle and batches what comes while a write is under way", async () => {
+  const conn = new FakeConn();
+  const w = new ConnWriter(conn);
+  const first = Uint8Array.of(1, 2);
+  const a = w.write(first);
+  assertEquals(conn.writes.length, 1);
+  assertEquals(conn.writes[0], first, "the caller's bytes, at once");
+  const b = w.write(Uint8Array.of(3));
+  const c = w.write(Uint8Array.of(4, 5));
+  assertEquals(w.queuedBytes, 3);
+  conn.release();
+  await a;
+  await tick();
+  assertEquals(conn.writes.map((x) => [...x]), [[1, 2], [3, 4, 5]], "the two later writes went out as one");
+  conn.release();
+  await Promise.all([b, c]);
+  assertEquals(w.bytesOut, 5);
+  assertEquals(w.idle, true);
+});
+
+Deno.test("ConnWriter.write() writes the rest of what the socket took in part, in order", async () => {
+  const conn = new FakeConn(2);
+  const w = new ConnWriter(conn);
+  const done = w.write(Uint8Array.of(1, 2, 3, 4, 5));
+  for (let i = 0; i < 3; i++) {
+    conn.release();
+    await tick();
+  }
+  await done;
+  assertEquals(conn.writes.map((x) => [...x]), [[1, 2], [3, 4], [5]]);
+});
+
+Deno.test("ConnWriter.write() rejects a failed write, the batch behind it and every later write", async () => {
+  const conn = new FakeConn();
+  const w = new ConnWriter(conn);
+  const a = w.write(Uint8Array.of(1));
+  const b = w.write(Uint8Array.of(2));
+  conn.fail = true;
+  conn.release();
+  await a;
+  await assertRejects(() => b, Error, "broken pipe");
+  await assertRejects(() => w.write(Uint8Array.of(3)), Error, "broken pipe");
+});
