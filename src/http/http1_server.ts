@@ -59,9 +59,11 @@ export interface Http1ServerOptions {
 
 /** A head must come within this, ms (nginx's client_header_timeout is 60 s; its keepalive_timeout 75 s). */
 export const HEADER_TIMEOUT_MS = 60_000;
-/** Read buffer while a head comes, and while a request body is read, bytes. */
+/** Read buffer while a head comes, while a request body is read, and while a bodiless request is answered. */
 const HEAD_READ_BYTES = 2048;
 const BODY_READ_BYTES = 16 * 1024;
+/** (The last one only sees the peer leave, or the start of a pipelined request: a player holds it for its life.) */
+const WATCH_READ_BYTES = 256;
 /** An unread request body up to this is read and dropped to keep the connection; past it, the connection closes. */
 const DRAIN_BYTES = 64 * 1024;
 /** A body the route sends is gathered into one write with the head while its chunks come at once, up to this. */
@@ -138,7 +140,7 @@ export class RawConnection {
  * The connection of `req`, taken from the server, when `req` came through an Http1Server and nothing took
  * it yet; undefined otherwise (Deno.serve's requests: the caller keeps its usual path).
  */
-export function takeConnection(req: Request, readBytes = 512): RawConnection | undefined {
+export function takeConnection(req: Request, readBytes = 256): RawConnection | undefined {
   const c = exchanges.get(req);
   return c?.take(req, readBytes);
 }
@@ -320,6 +322,7 @@ class Http1Connection {
   /** The next head, or undefined when the connection ends first (a bad or late head is answered here). */
   async #nextHead(): Promise<RequestHead | undefined> {
     this.#idle = true;
+    if (this.#readBuf.length !== HEAD_READ_BYTES) this.#readBuf = new Uint8Array(HEAD_READ_BYTES);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -403,8 +406,8 @@ class Http1Connection {
         await this.#writer.write(responseHead(100, []));
       }
     }
-    const readBuf = this.#readBuf;
-    if (!bodyless && framing.kind !== "none") this.#readBuf = new Uint8Array(BODY_READ_BYTES);
+    const reads = !bodyless && framing.kind !== "none";
+    this.#readBuf = new Uint8Array(reads ? BODY_READ_BYTES : WATCH_READ_BYTES);
     // While the route answers and nothing reads the body, a read stays open so the peer leaving is seen.
     this.#answering = true;
     if (framing.kind === "none") void this.#watch();
@@ -415,7 +418,10 @@ class Http1Connection {
       res = this.#opts.onError(e);
     }
     this.#answering = false;
-    if (this.#taken && res === this.#taken.response) return false;
+    if (this.#taken && res === this.#taken.response) {
+      this.#current = undefined; // the route keeps what it needs of the request
+      return false;
+    }
     this.#taken = undefined; // taken but not answered with it: the server answers
     // A body the route left unread: drained after the answer when it is sized and small, else the
     // connection closes (announced, so no client sends another request on it).
@@ -425,7 +431,6 @@ class Http1Connection {
     if (keepAlive && framing.kind !== "none") keepAlive = await body.drain(DRAIN_BYTES);
     this.#abort = undefined;
     this.#current = undefined;
-    this.#readBuf = readBuf;
     return keepAlive;
   }
 
@@ -447,8 +452,8 @@ class Http1Connection {
       return;
     }
     // Wait for a read the watcher left open (its bytes land in #pending), then read in the taker's size.
-    await this.#reading;
     this.#readBuf = new Uint8Array(raw.readBytes);
+    await this.#reading;
     while (!raw.closed) {
       if (this.#pending.length > 0) raw.onData?.(this.#consume(this.#pending.length));
       if (!await this.#read()) break;

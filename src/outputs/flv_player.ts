@@ -201,15 +201,21 @@ export class FlvPlayer {
     this.#close(reason);
   }
 
-  async #write(bytes: Uint8Array): Promise<void> {
+  /** A write: the transport's promise and two bound callbacks (no async frame per write). */
+  #write(bytes: Uint8Array): Promise<void> {
     this.#inFlight++;
-    try {
-      await this.#transport.write(bytes);
-    } finally {
-      this.#inFlight--;
-      this.#endIfDrained();
-    }
+    return this.#transport.write(bytes).then(this.#written, this.#writeFailed);
   }
+
+  readonly #written = (): void => {
+    this.#inFlight--;
+    this.#endIfDrained();
+  };
+
+  readonly #writeFailed = (e: unknown): never => {
+    this.#written();
+    throw e;
+  };
 
   #onEvent(ev: StreamEvent): void {
     // "unpublish" and "publish": nothing to say in FLV; a returning publisher's sequence headers come as

@@ -10,8 +10,9 @@
  * acknowledgements and pings, not media) and keeps its parser state (the
  * state region up to its last open chunk stream, a few hundred bytes, and any
  * carried header bytes) between calls, putting it in the shared instance for
- * each `commit` and taking it out after. The first read that fills that buffer
- * (a publisher's media) gives the reader an instance of its own, with its
+ * each `commit` and taking it out after. The FULL_READS_TO_MOVE-th read that
+ * fills that buffer (a publisher's media; a player's one long `connect`, with a
+ * token in its URL, does not) gives the reader an instance of its own, with its
  * state moved in, and from then on socket reads land straight in its WASM
  * memory. So an idle or playing connection costs about 3 KB here rather than
  * an instance (20 KB) and its 96 KiB input region.
@@ -76,7 +77,9 @@ const SLOTS_PTR = A.CHUNK_SLOTS_PTR;
 const SLOT_SIZE = A.CHUNK_SLOT_SIZE;
 
 /** The read buffer of a reader on the shared instance; a read that fills it moves the reader to its own. */
-export const SMALL_READ = 2048;
+export const SMALL_READ = 1024;
+/** The full reads of the small buffer after which a reader gets its own instance (a publisher's first KBs). */
+export const FULL_READS_TO_MOVE = 3;
 
 /** The `conn` instance readers share until they read much (see the module doc); made on first use. */
 let sharedInstance: WasmInstance | undefined;
@@ -103,6 +106,8 @@ export class ChunkReader {
   /** Messages whose payload is still arriving, by chunk stream id. */
   readonly #partial = new Map<number, ChunkMessage>();
   #bytesReceived = 0;
+  /** Reads that filled the small buffer, on the shared instance. */
+  #fullReads = 0;
   #error: ProtocolError | undefined;
 
   constructor(opts: ChunkReaderOptions = {}) {
@@ -161,7 +166,9 @@ export class ChunkReader {
     } finally {
       if (shared) this.#saveState();
     }
-    if (shared && n === this.#readable.length) this.#moveToOwnInstance();
+    if (shared && n === this.#readable.length && ++this.#fullReads >= FULL_READS_TO_MOVE) {
+      this.#moveToOwnInstance();
+    }
     return out;
   }
 

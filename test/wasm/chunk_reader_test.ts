@@ -9,6 +9,7 @@ import type { RtmpMessage } from "../../src/rtmp/message.ts";
 import {
   ChunkReader as WasmChunkReader,
   type ChunkReaderOptions,
+  FULL_READS_TO_MOVE,
   ownInstanceCount,
   SMALL_READ,
 } from "../../src/wasm/chunk_reader.ts";
@@ -129,7 +130,7 @@ Deno.test("ChunkReader: readers fed in turns, random pieces each, read every cas
   }
 });
 
-Deno.test("ChunkReader: a read that fills the small buffer moves the reader to its own instance, mid-message", () => {
+Deno.test("ChunkReader: FULL_READS_TO_MOVE reads that fill the small buffer move the reader to its own instance, mid-message", () => {
   const before = ownInstanceCount();
   const reader = new WasmChunkReader();
   assert(!reader.ownsInstance, "a new reader is on the shared instance");
@@ -149,13 +150,15 @@ Deno.test("ChunkReader: a read that fills the small buffer moves the reader to i
   const got: RtmpMessage[] = [];
   // A few small reads on the shared instance, then a read that fills the buffer, then the rest.
   let off = 0;
-  for (const n of [100, 250, SMALL_READ]) {
+  const reads = [100, 250, ...Array(FULL_READS_TO_MOVE).fill(SMALL_READ)];
+  for (const [i, n] of reads.entries()) {
     const room = reader.readable();
     room.set(bytes.subarray(off, off + n));
     got.push(...reader.commit(n).filter((m) => m.typeId === 9));
     off += n;
+    if (i < reads.length - 1) assert(!reader.ownsInstance, `still shared after read ${i + 1}`);
   }
-  assert(reader.ownsInstance, "the full read moved it");
+  assert(reader.ownsInstance, "the full reads moved it");
   assertEquals(ownInstanceCount(), before + 1);
   assert(reader.readable().length > SMALL_READ, "reads now land in its own input region");
   got.push(...reader.push(bytes.subarray(off)).filter((m) => m.typeId === 9));
