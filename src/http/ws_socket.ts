@@ -152,6 +152,9 @@ function isSendableCloseCode(code: number): boolean {
   return Number.isInteger(code) && isReceivableCloseCode(code);
 }
 
+/** Binary frames of sendShared() payloads, while the payload lives. */
+const sharedFrames = new WeakMap<Uint8Array, Uint8Array>();
+
 /** One unmasked server frame, FIN set (RFC 6455 5.2): header and payload in one new buffer. */
 export function encodeFrame(opcode: WsOpcode, payload: Uint8Array): Uint8Array {
   const n = payload.length;
@@ -359,6 +362,24 @@ export class ServerWebSocket {
       bytes: encodeFrame(text ? WsOpcode.Text : WsOpcode.Binary, payload),
       sent: payload.length,
     });
+  }
+
+  /**
+   * send() of bytes that never change after this call and that other sockets may send too (a group's
+   * shared FLV batch): framed once, the first time, and the same frame written by every socket.
+   */
+  sendShared(bytes: Uint8Array): void {
+    if (this.#state !== WsReadyState.Open || this.#closeSent) {
+      this.send(bytes); // throws or drops as send() does
+      return;
+    }
+    let frame = sharedFrames.get(bytes);
+    if (frame === undefined) {
+      frame = encodeFrame(WsOpcode.Binary, bytes);
+      sharedFrames.set(bytes, frame);
+    }
+    this.#bufferedAmount += bytes.length;
+    this.#enqueue({ bytes: frame, sent: bytes.length });
   }
 
   /**

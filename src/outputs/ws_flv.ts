@@ -26,6 +26,7 @@ import { sessionRequestOf } from "../hub/registry.ts";
 import { Protocol } from "../hub/session_kind.ts";
 import { closeReasonText, WsCloseCode } from "../http/websocket.ts";
 import { type UpgradedSocket, upgradeWebSocket } from "../http/upgrade.ts";
+import { ServerWebSocket } from "../http/ws_socket.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
@@ -163,7 +164,9 @@ export class WsTransport implements FlvTransport {
       this.#unsent.push(bytes);
       return new Promise((resolve, reject) => this.#pending = { resolve, reject });
     }
-    socket.send(bytes);
+    // A group's batch goes to every member: Sluice's own socket frames it once for all of them.
+    if (socket instanceof ServerWebSocket) socket.sendShared(bytes);
+    else socket.send(bytes);
     if (socket.bufferedAmount <= LOW_WATER_BYTES) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };

@@ -75,6 +75,8 @@ function serverFrames(bytes: Uint8Array): string[] {
 /** A ByteSink that records writes; with `hold`, each write waits for release() or fail(). */
 class FakeSink implements ByteSink {
   writes: Uint8Array[] = [];
+  /** The buffers given to write(), not copied. */
+  given: Uint8Array[] = [];
   closes = 0;
   hold = false;
   #pending: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -83,6 +85,7 @@ class FakeSink implements ByteSink {
     assert(this.#pending === undefined, "a write while another is pending");
     assertEquals(this.closes, 0, "a write after close()");
     this.writes.push(bytes.slice());
+    this.given.push(bytes);
     if (!this.hold) return Promise.resolve();
     return new Promise((resolve, reject) => this.#pending = { resolve, reject });
   }
@@ -823,4 +826,17 @@ Deno.test("new ServerWebSocket() rejects a bad maxMessageBytes or closeWaitMs", 
     "current maxMessageBytes 0",
   );
   assertThrows(() => new ServerWebSocket(sink, { closeWaitMs: -1 }), RangeError, "current closeWaitMs -1");
+});
+
+Deno.test("ServerWebSocket.sendShared() frames a payload once: two sockets write the same frame", async () => {
+  const a = await opened();
+  const b = await opened();
+  const batch = new Uint8Array(300).fill(9);
+  a.ws.sendShared(batch);
+  b.ws.sendShared(batch);
+  await settle();
+  assertEquals(a.sink.writes[0], b.sink.writes[0]);
+  assert(a.sink.given[0] === b.sink.given[0], "the same buffer, not a copy");
+  assertEquals(serverFrames(a.sink.writes[0]), [`binary ${Array(300).fill("09").join(" ")}`]);
+  assertEquals(a.ws.bufferedAmount, 0, "written");
 });
