@@ -2,8 +2,9 @@
  * ConnWriter: a connection's writes in order, each whole (a socket write takes
  * what the kernel accepts; the rest goes out after it). With no write under way
  * a write goes to the socket at once, as the caller's own bytes (a player's
- * shared batch is not copied); what is written while one is under way joins a
- * batch that goes out as one socket write after it.
+ * shared batch is not copied), and costs the socket's promise and one
+ * callback; what is written while one is under way joins a batch that goes out
+ * as one socket write after it.
  *
  * @module
  */
@@ -19,12 +20,12 @@ export class ConnWriter {
   /** Bytes handed to the socket so far. */
   bytesOut = 0;
   #conn: WritableConn;
-  /** Bytes queued behind the write under way, and the promise of their batch. */
+  /** A socket write is under way. */
+  #busy = false;
+  /** Bytes queued behind it, and the promise their batch's writers wait on. */
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
-  #batchWrite: Promise<void> | undefined;
-  #tail: Promise<void> | undefined;
-  #underWay = 0;
+  #batchDone: PromiseWithResolvers<void> | undefined;
   #failed: Error | undefined;
 
   constructor(conn: WritableConn) {
@@ -38,53 +39,49 @@ export class ConnWriter {
 
   /** Whether no write is under way. */
   get idle(): boolean {
-    return this.#underWay === 0;
+    return !this.#busy;
   }
 
   /** Writes `bytes` after everything before; rejects when the socket write fails (and every later write). */
   write(bytes: Uint8Array): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
-    if (this.#underWay > 0) return this.#later(bytes);
-    const p = this.#writeAll(bytes);
-    this.#track(p);
-    return p;
+    if (this.#busy) {
+      this.#batch.push(bytes);
+      this.#batchBytes += bytes.length;
+      return (this.#batchDone ??= Promise.withResolvers<void>()).promise;
+    }
+    this.#busy = true;
+    return this.#send(bytes);
   }
 
-  #later(bytes: Uint8Array): Promise<void> {
-    this.#batch.push(bytes);
-    this.#batchBytes += bytes.length;
-    if (this.#batchWrite) return this.#batchWrite;
-    const p = this.#tail!.then(() => {
-      const parts = this.#batch;
-      this.#batch = [];
-      this.#batchBytes = 0;
-      this.#batchWrite = undefined;
-      return this.#writeAll(parts.length === 1 ? parts[0] : concatBytes(parts));
-    });
-    this.#batchWrite = p;
-    this.#track(p);
-    return p;
-  }
-
-  #track(p: Promise<void>): void {
-    this.#underWay++;
-    this.#tail = p.then(this.#done, this.#fail);
-  }
-
-  readonly #done = (): void => {
-    this.#underWay--;
-  };
-
-  readonly #fail = (e: unknown): void => {
-    this.#underWay--;
-    this.#failed ??= e instanceof Error ? e : new Error(String(e)); // the batch behind it fails with it
-  };
-
-  #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#failed) return Promise.reject(this.#failed);
+  #send(bytes: Uint8Array): Promise<void> {
     return this.#conn.write(bytes).then((n) => {
       this.bytesOut += n;
-      if (n < bytes.length) return this.#writeAll(bytes.subarray(n));
+      if (n < bytes.length) return this.#send(bytes.subarray(n));
+      this.#next();
+    }, (e) => {
+      this.#failed ??= e instanceof Error ? e : new Error(String(e));
+      this.#next();
+      throw e;
     });
+  }
+
+  /** After a write: the batch behind it goes out (or fails with it), else the writer is idle. */
+  #next(): void {
+    const done = this.#batchDone;
+    if (done === undefined) {
+      this.#busy = false;
+      return;
+    }
+    const parts = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchDone = undefined;
+    if (this.#failed) {
+      this.#busy = false;
+      done.reject(this.#failed);
+      return;
+    }
+    this.#send(parts.length === 1 ? parts[0] : concatBytes(parts)).then(done.resolve, done.reject);
   }
 }
