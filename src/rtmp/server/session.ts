@@ -74,6 +74,7 @@ import {
 } from "../command.ts";
 import { DeltaHeaders, RtmpConn } from "../conn.ts";
 import * as control from "../control.ts";
+import { after, type Deadline } from "../../deadlines.ts";
 import { ServerHandshake } from "../handshake.ts";
 import { mediaChunkStream, MessageType, type RtmpMessage } from "../message.ts";
 
@@ -162,6 +163,8 @@ export class RtmpSession {
   #playStreamId = 0;
   #lastMediaAt = 0;
   #timers: ReturnType<typeof setTimeout>[] = [];
+  /** The handshake's and the start's timeouts (one shared queue per duration, not a timer each). */
+  #deadlines: Deadline[] = [];
 
   constructor(conn: Deno.Conn, ctx: SessionContext) {
     this.#ctx = ctx;
@@ -216,18 +219,18 @@ export class RtmpSession {
   async run(): Promise<void> {
     const cfg = this.#ctx.config.rtmp;
     try {
-      const handshakeTimer = setTimeout(
-        () => this.close(`handshake timeout after ${cfg.handshakeTimeoutMs} ms`),
+      const handshakeDeadline = after(
         cfg.handshakeTimeoutMs,
+        () => this.close(`handshake timeout after ${cfg.handshakeTimeoutMs} ms`),
       );
-      this.#timers.push(handshakeTimer);
+      this.#deadlines.push(handshakeDeadline);
       const rest = await this.#handshake();
-      clearTimeout(handshakeTimer);
+      handshakeDeadline.cancel();
       if (rest === null) return this.close("peer closed during handshake");
       if (this.#closed) return;
-      this.#timers.push(setTimeout(() => {
+      this.#deadlines = [after(cfg.startTimeoutMs, () => {
         if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
-      }, cfg.startTimeoutMs));
+      })];
       const end = await this.#conn.run({ onMessage: (m) => this.#handle(m) }, rest);
       this.close(end === "peer closed" ? "peer closed the connection" : this.#closeReason || "ended");
     } catch (e) {
@@ -265,6 +268,8 @@ export class RtmpSession {
       clearInterval(t);
     }
     this.#timers = [];
+    for (const d of this.#deadlines) d.cancel();
+    this.#deadlines = [];
     this.#endPublish();
     this.#endPlay();
     this.#conn.close();
