@@ -34,6 +34,7 @@ import type { Handler } from "./router.ts";
 import type { Logger } from "../log.ts";
 import { ConnWriter } from "./conn_writer.ts";
 import { concatBytes } from "../bytes.ts";
+import { after } from "../deadlines.ts";
 import {
   fieldTokens,
   headEnd,
@@ -324,12 +325,13 @@ class Http1Connection {
     this.#idle = true;
     if (this.#readBuf.length !== HEAD_READ_BYTES) this.#readBuf = new Uint8Array(HEAD_READ_BYTES);
     let timedOut = false;
-    const timer = setTimeout(() => {
+    // One deadline queue per duration for every connection, not a timer each (src/deadlines.ts).
+    const deadline = after(this.#opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS, () => {
       timedOut = true;
       this.#respondError(408, "Cannot read the request: its head did not come in time").finally(() =>
         this.close()
       );
-    }, this.#opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS);
+    });
     try {
       for (;;) {
         const end = headEnd(this.#pending);
@@ -363,7 +365,7 @@ class Http1Connection {
       await this.#respondError(e.status, e.message);
       return undefined;
     } finally {
-      clearTimeout(timer);
+      deadline.cancel();
     }
   }
 
