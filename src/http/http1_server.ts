@@ -69,6 +69,8 @@ const WATCH_READ_BYTES = 256;
 const DRAIN_BYTES = 64 * 1024;
 /** A body the route sends is gathered into one write with the head while its chunks come at once, up to this. */
 const GATHER_BYTES = 256 * 1024;
+/** A body up to this goes out in one write with its head (copied behind it); a larger one in its own writes. */
+const COPY_BYTES = 16 * 1024;
 /** A chunked body's size line is at most this long (hex size and extensions), bytes. */
 const CHUNK_LINE_BYTES = 1024;
 /** How long shutdown() waits for answers under way before closing their connections, ms. */
@@ -220,7 +222,10 @@ class Http1Connection {
   #writer: ConnWriter;
   /** Bytes read and not yet consumed. */
   #pending: Uint8Array = EMPTY;
-  #readBuf = new Uint8Array(HEAD_READ_BYTES);
+  #readBuf: Uint8Array;
+  /** Kept across a kept-alive connection's requests (a player's taken connection lets the head's go). */
+  #headBuf: Uint8Array | undefined = new Uint8Array(HEAD_READ_BYTES);
+  #watchBuf: Uint8Array | undefined;
   #reading: Promise<boolean> | undefined;
   #eof = false;
   #closed = false;
@@ -240,6 +245,7 @@ class Http1Connection {
     this.#conn = conn;
     this.#opts = opts;
     this.#writer = new ConnWriter(conn);
+    this.#readBuf = this.#headBuf!;
   }
 
   /** Serves requests until the connection ends (or is taken, then until the taker's end). */
@@ -323,7 +329,7 @@ class Http1Connection {
   /** The next head, or undefined when the connection ends first (a bad or late head is answered here). */
   async #nextHead(): Promise<RequestHead | undefined> {
     this.#idle = true;
-    if (this.#readBuf.length !== HEAD_READ_BYTES) this.#readBuf = new Uint8Array(HEAD_READ_BYTES);
+    this.#readBuf = this.#headBuf ??= new Uint8Array(HEAD_READ_BYTES);
     let timedOut = false;
     // One deadline queue per duration for every connection, not a timer each (src/deadlines.ts).
     const deadline = after(this.#opts.headerTimeoutMs ?? HEADER_TIMEOUT_MS, () => {
@@ -409,7 +415,9 @@ class Http1Connection {
       }
     }
     const reads = !bodyless && framing.kind !== "none";
-    this.#readBuf = new Uint8Array(reads ? BODY_READ_BYTES : WATCH_READ_BYTES);
+    this.#readBuf = reads
+      ? new Uint8Array(BODY_READ_BYTES)
+      : (this.#watchBuf ??= new Uint8Array(WATCH_READ_BYTES));
     // While the route answers and nothing reads the body, a read stays open so the peer leaving is seen.
     this.#answering = true;
     if (framing.kind === "none") void this.#watch();
@@ -422,6 +430,7 @@ class Http1Connection {
     this.#answering = false;
     if (this.#taken && res === this.#taken.response) {
       this.#current = undefined; // the route keeps what it needs of the request
+      this.#headBuf = undefined;
       return false;
     }
     this.#taken = undefined; // taken but not answered with it: the server answers
@@ -553,7 +562,12 @@ class Http1Connection {
     const first: Uint8Array[] = [responseHead(status, fields)];
     for (const p of parts) first.push(...frame(p));
     if (whole && mode === "chunked") first.push(LAST_CHUNK);
-    await this.#writer.write(first.length === 1 ? first[0] : concatBytes(first));
+    if (size <= COPY_BYTES) await this.#writer.write(first.length === 1 ? first[0] : concatBytes(first));
+    else {
+      // A large body (an HLS segment) is not copied behind its head: the head, then each piece as it is.
+      const writes = first.map((bytes) => this.#writer.write(bytes));
+      await Promise.all(writes);
+    }
     if (whole || !reader) return left === 0 || mode !== "length" ? keepAlive : false;
     // The rest of a streamed body, one write per chunk, each after the last went out (the route's backpressure).
     this.#responseReader = reader;
