@@ -38,7 +38,7 @@ import { Protocol } from "../hub/session_kind.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
-import { type RawConnection, takeConnection } from "../http/http1_server.ts";
+import { COPY_BYTES, type RawConnection, takeConnection } from "../http/http1_server.ts";
 import { httpDate, responseHead } from "../http/http1_head.ts";
 import { concatBytes } from "../bytes.ts";
 import {
@@ -161,7 +161,7 @@ export class ConnTransport implements FlvTransport {
       this.#header = undefined;
       const head = rawPlayHead();
       // A small first write is one buffer; a GOP burst goes on its own after the head, not copied.
-      if (bytes.length <= 16 * 1024) return this.#raw.write(concatBytes([head, header, bytes]));
+      if (bytes.length <= COPY_BYTES) return this.#raw.write(concatBytes([head, header, bytes]));
       this.#raw.write(concatBytes([head, header])).catch(() => {});
     }
     return this.#raw.write(bytes);

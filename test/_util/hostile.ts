@@ -26,6 +26,7 @@ import { classify, FrameKind } from "../../src/media/frame.ts";
 import { FlvReader, type FlvTag, TagType } from "../../src/media/flv.ts";
 import { type OutgoingFrame, type Publisher, RtmpClient } from "../../src/rtmp/client/client.ts";
 import { flvFileHeader, packTag } from "../../src/wasm/flv_pack.ts";
+import { WsOpcode } from "../../src/http/ws_socket.ts";
 
 export const MiB = 1024 * 1024;
 /** How far above its baseline a settled RSS may be after an attack. */
@@ -496,19 +497,14 @@ export function closeAll(conns: readonly Deno.Conn[]): void {
 // ---------------------------------------------------------------------------------------------
 // WebSocket frames (RFC 6455 5.2)
 
-/** Frame opcodes (RFC 6455 5.2, 11.8). */
-export const WsOpcode = {
-  Binary: 0x2,
-  Close: 0x8,
-  Ping: 0x9,
-  Pong: 0xa,
-} as const;
-export type WsOpcode = typeof WsOpcode[keyof typeof WsOpcode];
+/** Frame opcodes (RFC 6455 5.2, 11.8): the server's own table. */
+export { WsOpcode };
 
+/** RFC 6455 5.7's masking key. */
 const WS_MASK = [0x37, 0xfa, 0x21, 0x3d];
 
-/** A client frame: FIN set, masked (5.3), with a 7-bit, 16-bit or 64-bit length (5.2). */
-export function wsFrame(opcode: WsOpcode, payload: Uint8Array): Uint8Array {
+/** A client frame: masked (5.3), with a 7-bit, 16-bit or 64-bit length (5.2); FIN set unless `fin` is false. */
+export function wsFrame(opcode: WsOpcode, payload: Uint8Array, fin = true): Uint8Array {
   const len = payload.length;
   const lenBytes = len < 126 ? [0x80 | len] : len < 0x10000 ? [0x80 | 126, len >> 8, len & 0xff] : [
     0x80 | 127,
@@ -518,7 +514,7 @@ export function wsFrame(opcode: WsOpcode, payload: Uint8Array): Uint8Array {
     (len >>> 8) & 0xff,
     len & 0xff,
   ];
-  const head = [0x80 | opcode, ...lenBytes, ...WS_MASK];
+  const head = [(fin ? 0x80 : 0) | opcode, ...lenBytes, ...WS_MASK];
   const out = new Uint8Array(head.length + len);
   out.set(head);
   for (let i = 0; i < len; i++) out[head.length + i] = payload[i] ^ WS_MASK[i & 3];

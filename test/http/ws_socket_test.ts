@@ -18,6 +18,7 @@ import {
 import { assert, assertEquals, assertThrows } from "../_util/assert.ts";
 import { seededRandom } from "../_util/mutate.ts";
 import { byteByByte, randomPieces, splitsInTwo } from "../_util/split.ts";
+import { wsFrame } from "../_util/hostile.ts";
 
 /** Bytes from hex fields ("81", "85 37 fa 21 3d"). */
 function hex(...fields: string[]): Uint8Array {
@@ -27,20 +28,6 @@ function hex(...fields: string[]): Uint8Array {
 
 function hexOf(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
-}
-
-/** RFC 6455 5.7's masking key. */
-const KEY = [0x37, 0xfa, 0x21, 0x3d];
-
-/** A masked client frame (for payloads too long for a hex fixture). */
-function clientFrame(opcode: number, payload: Uint8Array, fin = true): Uint8Array {
-  const n = payload.length;
-  const len = n <= 125 ? [0x80 | n] : n <= 0xffff ? [0x80 | 126, n >> 8, n & 0xff] : [
-    0x80 | 127,
-    ...Array.from({ length: 8 }, (_, i) => Math.floor(n / 2 ** (8 * (7 - i))) & 0xff),
-  ];
-  const masked = payload.map((b, i) => b ^ KEY[i & 3]);
-  return concatBytes([Uint8Array.of((fin ? 0x80 : 0) | opcode, ...len, ...KEY), masked]);
 }
 
 /** The frames the server wrote, one line each: "pong 48 69", "close 1002", "binary 01 02". */
@@ -513,7 +500,7 @@ Deno.test("webSocketAccept() answers RFC 6455's example key", async () => {
 Deno.test("ServerWebSocket.feed() takes 16-bit and 64-bit payload lengths (126, 65535, 65536 bytes)", async () => {
   for (const n of [126, 0xffff, 0x10000]) {
     const payload = Uint8Array.from({ length: n }, (_, i) => (i * 7) & 0xff);
-    const frame = clientFrame(WsOpcode.Binary, payload);
+    const frame = wsFrame(WsOpcode.Binary, payload);
     assertEquals(frame[1], n <= 0xffff ? 0x80 | 126 : 0x80 | 127, `length form for ${n}`);
     const ways: [string, Uint8Array[]][] = [
       ["whole", [frame]],
@@ -710,7 +697,7 @@ Deno.test("ServerWebSocket.feed() answers every ping behind a pending write, up 
   const { sink, ws } = await opened();
   sink.hold = true;
   ws.send("x");
-  for (let i = 0; i < 100; i++) ws.feed(clientFrame(WsOpcode.Ping, Uint8Array.of(i)));
+  for (let i = 0; i < 100; i++) ws.feed(wsFrame(WsOpcode.Ping, Uint8Array.of(i)));
   ws.send("y");
   sink.release();
   await settle();
@@ -721,7 +708,7 @@ Deno.test("ServerWebSocket.feed() answers every ping behind a pending write, up 
   // A flood past the bound: the pongs stop growing and the last one queued carries the newest payload.
   ws.send("z");
   const pings = 100_000;
-  for (let i = 0; i < pings; i++) ws.feed(clientFrame(WsOpcode.Ping, Uint8Array.of(i & 0xff)));
+  for (let i = 0; i < pings; i++) ws.feed(wsFrame(WsOpcode.Ping, Uint8Array.of(i & 0xff)));
   sink.release();
   await settle();
   const flood = serverFrames(sink.writes[2]);
