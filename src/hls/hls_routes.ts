@@ -26,6 +26,7 @@ import type { HttpContext } from "../http/context.ts";
 import { admitHttp, refusalResponse } from "../http/admit.ts";
 import { CORS_ALLOW_ORIGIN, jsonError } from "../http/responses.ts";
 import type { Route } from "../http/router.ts";
+import { sharedBytesResponse } from "../http/http1_server.ts";
 import { DecisionKind, refusalText } from "../hub/admission.ts";
 import { AdmissionAction } from "../hub/admission.ts";
 import { addressOf } from "../hub/registry.ts";
@@ -332,7 +333,7 @@ function playlistResponse(req: Request, viewer: HlsViewer, text: string, cache: 
   const body = new TextEncoder().encode(text);
   viewer.bytesOut += body.length;
   viewer.lastSeen = Date.now(); // a request held open counts as activity until it is answered
-  return new Response(req.method === "HEAD" ? null : body, {
+  return sharedBytesResponse(req, req.method === "HEAD" ? null : body, {
     headers: {
       ...BASE_HEADERS,
       "content-type": HlsContentType.Playlist,
@@ -436,7 +437,7 @@ function bytesResponse(req: Request, viewer: HlsViewer, bytes: Uint8Array, type:
   headers["content-length"] = String(body.length);
   if (req.method !== "HEAD") viewer.bytesOut += body.length;
   viewer.lastSeen = Date.now();
-  return new Response(req.method === "HEAD" ? null : body as BodyInit, { status, headers });
+  return sharedBytesResponse(req, req.method === "HEAD" ? null : body, { status, headers });
 }
 
 // ---- waiting

@@ -27,6 +27,8 @@
  *   reset a client whose body they will not read); a body that is whole at once
  *   (a string, bytes) gets one; any other is chunked (close-delimited for
  *   HTTP/1.0). Head and body go out in one write when the body is whole.
+ *   `sharedBytesResponse` sends kept bytes (HLS segments, parts, playlists)
+ *   without the copy `new Response(bytes)` makes of them per request.
  *
  * @module
  */
@@ -137,6 +139,21 @@ export class RawConnection {
       // already closed
     }
   }
+}
+
+/** Bodies that go out as they are, by response (sharedBytesResponse): Deno's Response would copy them. */
+const sharedBodies = new WeakMap<Response, Uint8Array>();
+
+/**
+ * A response of `body` that the own server sends without the copy `new Response(bytes)` makes: for
+ * bytes kept and sent many times (an HLS segment to every viewer), which the caller must not change
+ * afterwards. A request from Deno.serve (HTTPS) gets an ordinary response.
+ */
+export function sharedBytesResponse(req: Request, body: Uint8Array | null, init: ResponseInit): Response {
+  if (body === null || !exchanges.has(req)) return new Response(body as BodyInit | null, init);
+  const res = new Response(null, init);
+  sharedBodies.set(res, body);
+  return res;
 }
 
 /**
@@ -509,7 +526,12 @@ class Http1Connection {
     let whole = res.body === null;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     let next: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
-    if (res.body !== null && noBody) {
+    const shared = sharedBodies.get(res);
+    if (shared !== undefined && !noBody) {
+      parts.push(shared);
+      size = shared.length;
+      whole = true;
+    } else if (res.body !== null && noBody) {
       await res.body.cancel().catch(() => {});
       whole = true;
     } else if (res.body !== null) {

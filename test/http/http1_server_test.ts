@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch } from "../_util/assert.ts";
-import { Http1Server, takeConnection } from "../../src/http/http1_server.ts";
+import { Http1Server, sharedBytesResponse, takeConnection } from "../../src/http/http1_server.ts";
 import type { Handler } from "../../src/http/router.ts";
 import { log } from "../../src/log.ts";
 
@@ -58,6 +58,26 @@ Deno.test("Http1Server keeps a connection alive: two requests, two answers with 
     assertMatch(answers[1], /connection: close\r\n/);
     assert(answers[1].endsWith("answer 2"), answers[1]);
   });
+});
+
+Deno.test("sharedBytesResponse(): the own server sends the bytes it was given (large and small, kept alive)", async () => {
+  const big = new Uint8Array(200_000).map((_, i) => i % 251);
+  const small = enc.encode("small body");
+  await withServer((req) => {
+    const body = new URL(req.url).pathname === "/big" ? big : small;
+    return sharedBytesResponse(req, body, { headers: { "content-type": "video/mp4" } });
+  }, async (port) => {
+    for (const [path, want] of [["/big", big], ["/small", small], ["/big", big]] as const) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      assertEquals(res.headers.get("content-length"), String(want.length));
+      assertEquals(res.headers.get("content-type"), "video/mp4");
+      assertEquals(new Uint8Array(await res.arrayBuffer()), want);
+    }
+  });
+  // Not a request of the own server (Deno.serve's, or one made here): an ordinary response with the bytes.
+  const plain = sharedBytesResponse(new Request("http://x/"), small, { status: 206 });
+  assertEquals(plain.status, 206);
+  assertEquals(new Uint8Array(await plain.arrayBuffer()), small);
 });
 
 Deno.test("Http1Server serves fetch(): a JSON answer, a request body, a streamed answer", async () => {
