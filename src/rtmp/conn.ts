@@ -204,6 +204,14 @@ export class RtmpConn {
     return "closed";
   }
 
+  /**
+   * The session is set up (it plays): the peer sends acknowledgements and pings from now on, so later
+   * reads go into a smaller buffer (ChunkReader.settle).
+   */
+  settleReads(): void {
+    this.#reader.settle();
+  }
+
   /** Makes a read loop paused by `readPaused()` look again. */
   resumeReading(): void {
     const wake = this.#wakeRead;

@@ -78,6 +78,8 @@ const SLOT_SIZE = A.CHUNK_SLOT_SIZE;
 
 /** The read buffer of a reader on the shared instance; a read that fills it moves the reader to its own. */
 export const SMALL_READ = 1024;
+/** The read buffer of a settled reader on the shared instance (`settle()`: a player's acks and pings). */
+export const SETTLED_READ = 256;
 /** The full reads of the small buffer after which a reader gets its own instance (a publisher's first KBs). */
 export const FULL_READS_TO_MOVE = 3;
 
@@ -138,6 +140,17 @@ export class ChunkReader {
    */
   readable(): Uint8Array {
     return this.#readable;
+  }
+
+  /**
+   * The connection is set up and from now on sends little (a player's acknowledgements, pings, the odd
+   * command): on the shared instance, later reads go into SETTLED_READ bytes rather than SMALL_READ, and
+   * the count of full reads starts again. A reader with its own instance keeps its region.
+   */
+  settle(): void {
+    if (this.#saved === undefined || this.#readable.length <= SETTLED_READ) return;
+    this.#readable = new Uint8Array(SETTLED_READ);
+    this.#fullReads = 0;
   }
 
   /**

@@ -65,6 +65,9 @@ export class ChunkReader {
     return this.#buffer;
   }
 
+  /** The WASM reader's smaller reads once set up; the twin reads into one buffer throughout. */
+  settle(): void {}
+
   /** Parses `n` bytes just written into `readable()`; returns the messages they complete. */
   commit(n: number): RtmpMessage[] {
     if (this.#error) throw this.#error;

@@ -11,6 +11,7 @@ import {
   type ChunkReaderOptions,
   FULL_READS_TO_MOVE,
   ownInstanceCount,
+  SETTLED_READ,
   SMALL_READ,
 } from "../../src/wasm/chunk_reader.ts";
 import { abi, statusName } from "../../src/wasm/module.ts";
@@ -166,6 +167,32 @@ Deno.test("ChunkReader: FULL_READS_TO_MOVE reads that fill the small buffer move
   assertEquals(reader.chunkSize, 4096);
   assertEquals(reader.bytesReceived, bytes.length);
   assert(!new WasmChunkReader().ownsInstance, "the next reader starts shared again");
+});
+
+Deno.test("ChunkReader: settle() reads a set-up player's acks into SETTLED_READ bytes and keeps its messages whole", () => {
+  const reader = new WasmChunkReader();
+  const ack = (n: number): RtmpMessage => ({
+    csid: 2,
+    typeId: 3,
+    streamId: 0,
+    timestamp: 0,
+    payload: Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255),
+  });
+  const cmd = video(3, 0, pattern(600, 5)); // a message larger than the settled buffer, over several reads
+  const bytes = concat(encodeMessage(ack(1), 128), encodeMessage(cmd, 128), encodeMessage(ack(2), 128));
+  const got = reader.push(bytes.subarray(0, 10));
+  reader.settle();
+  assertEquals(reader.readable().length, SETTLED_READ);
+  let off = 10;
+  while (off < bytes.length) {
+    const room = reader.readable();
+    const n = Math.min(room.length - 1, bytes.length - off); // never full: stays shared
+    room.set(bytes.subarray(off, off + n));
+    got.push(...reader.commit(n));
+    off += n;
+  }
+  assertEquals(got, [ack(1), cmd, ack(2)]);
+  assert(!reader.ownsInstance, "a settled reader stays on the shared instance");
 });
 
 Deno.test("ChunkReader: a reader that fails on the shared instance leaves the others reading", () => {

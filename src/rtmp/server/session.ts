@@ -524,7 +524,14 @@ export class RtmpSession {
     return `${this.app}/${name.split("?")[0]}`;
   }
 
+  /** The session publishes or plays: the start deadline has done its job (it holds the session until it fires). */
+  #startDone(): void {
+    for (const d of this.#deadlines) d.cancel();
+    this.#deadlines = [];
+  }
+
   #onPublish(streamId: number, name: string): void {
+    this.#startDone();
     const key = this.#key(name);
     const publisher = new FlvPublisher(key, this.id, this.#ctx.hub, {
       protocol: Protocol.Rtmp,
@@ -618,6 +625,8 @@ export class RtmpSession {
   // ---- play
 
   async #onPlay(streamId: number, name: string, start?: unknown): Promise<void> {
+    this.#conn.settleReads(); // a player sends acknowledgements and pings from here on
+    this.#startDone();
     const vodPath = vodPlayPath(this.#ctx.config.vod, this.app, name);
     if (vodPath !== undefined) return this.#onVodPlay(streamId, name, vodPath, start);
     const key = this.#key(name);
