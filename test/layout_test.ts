@@ -13,7 +13,7 @@ export function layerOf(path: string): number {
   if (path === "src/sluice.ts") return 4;
   if (
     /^src\/(wasm|config|metrics)\//.test(path) || path === "src/log.ts" || path === "src/bytes.ts" ||
-    path === "src/version.ts" || path === "src/deadlines.ts" ||
+    path === "src/version.ts" || path === "src/deadlines.ts" || path === "src/conn_writer.ts" ||
     path === "src/errors.ts"
   ) return 0;
   if (/^src\/rtmp\/(conn\.ts$|server\/|client\/)/.test(path)) return 3;

@@ -34,7 +34,7 @@
  */
 import type { Handler } from "./router.ts";
 import type { Logger } from "../log.ts";
-import { ConnWriter } from "./conn_writer.ts";
+import { ConnWriter } from "../conn_writer.ts";
 import { concatBytes } from "../bytes.ts";
 import { after } from "../deadlines.ts";
 import {

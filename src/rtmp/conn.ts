@@ -16,8 +16,10 @@
  *   Bandwidth is answered with our window when it differs; Ping Request is
  *   answered; Set Chunk Size and Abort are applied inside the chunk reader;
  *   other user control events go up to the owner;
- * - **the write chain**: every byte goes through one promise chain, so writes
- *   never interleave, and a failed write is reported once (`onWriteError`);
+ * - **the write chain**: every byte goes through one `ConnWriter`
+ *   (`src/conn_writer.ts`, as on the HTTP/1.1 server), so writes never
+ *   interleave and what comes behind a write under way goes out as one batch
+ *   after it; a failed write is reported once (`onWriteError`);
  * - **message encoding**: messages are chunked in the current outgoing chunk
  *   size (a Set Chunk Size message switches it for everything after it, in the
  *   same write), with a type 1 (delta) header when asked and the previous
@@ -35,6 +37,7 @@ import { concatBytes } from "../bytes.ts";
 import { closeReasonOf, ConnectionClosedError } from "../errors.ts";
 import { ChunkReader } from "../wasm/chunk_reader.ts";
 import { encodeMessage } from "../wasm/chunk_writer.ts";
+import { ConnWriter } from "../conn_writer.ts";
 import type { AmfObject } from "../amf/value.ts";
 import { commandMessage, type StatusLevel, statusMessage } from "./command.ts";
 import * as control from "./control.ts";
@@ -101,7 +104,6 @@ const CHUNK_SIZE_MASK = 0x7fff_ffff;
 export class RtmpConn {
   /** Bytes read from and written to the socket, handshake included. */
   bytesIn = 0;
-  bytesOut = 0;
   /** Called once, with a close reason, when a write fails; the owner closes the connection. */
   onWriteError: (reason: string) => void = () => {};
 
@@ -114,13 +116,7 @@ export class RtmpConn {
   #lastAck = 0;
   /** Per chunk stream: the message stream id and timestamp of the last message sent on it. */
   readonly #lastOut = new Map<number, { streamId: number; timestamp: number }>();
-  #writeTail: Promise<void> = Promise.resolve();
-  /** Socket writes started or chained and not yet settled. */
-  #writesUnderWay = 0;
-  /** What waits for the write under way, and the promise of its one write (undefined: none waits). */
-  #batch: Uint8Array[] = [];
-  #batchWrite: Promise<void> | undefined;
-  #writeFailed = false;
+  readonly #writer: ConnWriter;
   #closed = false;
   #wakeRead: (() => void) | undefined;
 
@@ -130,6 +126,15 @@ export class RtmpConn {
     this.#chunkSize = opts.chunkSize ?? INITIAL_CHUNK_SIZE;
     this.#ourWindow = opts.windowAckSize;
     this.#peerName = opts.peerName ?? "peer";
+    this.#writer = new ConnWriter(
+      conn,
+      (e) => this.onWriteError(`write failed: ${closeReasonOf(e, this.#peerName)}`),
+    );
+  }
+
+  /** Bytes written to the socket, handshake included. */
+  get bytesOut(): number {
+    return this.#writer.bytesOut;
   }
 
   /** The peer's address. */
@@ -158,7 +163,7 @@ export class RtmpConn {
 
   /** Resolves once every write queued so far has gone out (or failed). */
   get drained(): Promise<void> {
-    return this.#writeTail;
+    return this.#writer.drained;
   }
 
   /**
@@ -222,36 +227,13 @@ export class RtmpConn {
   // ---- writing
 
   /**
-   * Writes bytes after everything queued before; rejects when the connection is gone or the write fails.
-   * With no write under way (a player's usual case) the socket write starts at once, not after a promise
-   * hop, and a whole write costs the socket's promise and two callbacks.
+   * Writes bytes after everything queued before (what comes while a write is under way joins one batch that
+   * goes out after it: a session's answers to a command cost one or two syscalls rather than one each);
+   * rejects when the connection is gone or the write fails.
    */
   write(bytes: Uint8Array): Promise<void> {
-    if (this.#writesUnderWay > 0) return this.#writeLater(bytes);
-    const p = this.#writeAll(bytes);
-    this.#writesUnderWay++;
-    this.#writeTail = p.then(this.#writeDone, this.#writeFailedOnce);
-    return p;
-  }
-
-  /**
-   * While a write is under way, what else is written joins one batch that goes out as one socket write
-   * when it is done: a session's answers to a command (status, stream begin, metadata) cost one or two
-   * syscalls rather than one each.
-   */
-  #writeLater(bytes: Uint8Array): Promise<void> {
-    this.#batch.push(bytes);
-    if (this.#batchWrite) return this.#batchWrite;
-    const p = this.#writeTail.then(() => {
-      const parts = this.#batch;
-      this.#batch = [];
-      this.#batchWrite = undefined;
-      return this.#writeAll(parts.length === 1 ? parts[0] : concatBytes(parts));
-    });
-    this.#batchWrite = p;
-    this.#writesUnderWay++;
-    this.#writeTail = p.then(this.#writeDone, this.#writeFailedOnce);
-    return p;
+    if (this.#closed) return Promise.reject(this.#closedError("write"));
+    return this.#writer.write(bytes);
   }
 
   /**
@@ -290,6 +272,7 @@ export class RtmpConn {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#writer.refuse(this.#closedError("write"));
     try {
       this.#conn.close();
     } catch {
@@ -372,26 +355,6 @@ export class RtmpConn {
     }
     return parts.length === 1 ? parts[0] : concatBytes(parts);
   }
-
-  /** Writes all of `bytes` to the socket: one socket write, more only when the kernel took a part. */
-  #writeAll(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closedError("write"));
-    return this.#conn.write(bytes).then((n) => {
-      this.bytesOut += n;
-      if (n < bytes.length) return this.#writeAll(bytes.subarray(n));
-    });
-  }
-
-  readonly #writeDone = (): void => {
-    this.#writesUnderWay--;
-  };
-
-  readonly #writeFailedOnce = (e: unknown): void => {
-    this.#writesUnderWay--;
-    if (this.#writeFailed) return;
-    this.#writeFailed = true;
-    this.onWriteError(`write failed: ${closeReasonOf(e, this.#peerName)}`);
-  };
 
   #closedError(what: string): ConnectionClosedError {
     return new ConnectionClosedError(what);

@@ -4,17 +4,22 @@
  * a write goes to the socket at once, as the caller's own bytes (a player's
  * shared batch is not copied), and costs the socket's promise and one
  * callback; what is written while one is under way joins a batch that goes out
- * as one socket write after it.
+ * as one socket write after it. The first failure fails the batch behind it and
+ * every later write, and is reported once (`onFailed`); `refuse()` does the same
+ * for a connection its owner closed. Used by the HTTP/1.1 server and by RTMP
+ * connections (`src/rtmp/conn.ts`).
  *
  * @module
  */
-import { concatBytes } from "../bytes.ts";
+import { concatBytes } from "./bytes.ts";
 
 /** The socket side: Deno.Conn's write and close. */
 export interface WritableConn {
   write(bytes: Uint8Array): Promise<number>;
   close(): void;
 }
+
+const NOOP = (): void => {};
 
 export class ConnWriter {
   /** Bytes handed to the socket so far. */
@@ -27,9 +32,24 @@ export class ConnWriter {
   #batchBytes = 0;
   #batchDone: PromiseWithResolvers<void> | undefined;
   #failed: Error | undefined;
+  /** The newest write's promise (the socket's, or its batch's): `drained` waits for it. */
+  #tail: Promise<void> | undefined;
+  #onFailed: ((e: Error) => void) | undefined;
 
-  constructor(conn: WritableConn) {
+  /** `onFailed`: called once, with the first socket write's failure. */
+  constructor(conn: WritableConn, onFailed?: (e: Error) => void) {
     this.#conn = conn;
+    this.#onFailed = onFailed;
+  }
+
+  /** Resolves once every write so far has gone out or failed. */
+  get drained(): Promise<void> {
+    return this.#tail === undefined ? Promise.resolve() : this.#tail.then(NOOP, NOOP);
+  }
+
+  /** From now on writes, and the batch waiting behind the write under way, reject with `error`. */
+  refuse(error: Error): void {
+    this.#failed ??= error;
   }
 
   /** Bytes waiting behind the write under way. */
@@ -48,10 +68,14 @@ export class ConnWriter {
     if (this.#busy) {
       this.#batch.push(bytes);
       this.#batchBytes += bytes.length;
-      return (this.#batchDone ??= Promise.withResolvers<void>()).promise;
+      if (this.#batchDone === undefined) {
+        this.#batchDone = Promise.withResolvers<void>();
+        this.#tail = this.#batchDone.promise;
+      }
+      return this.#batchDone.promise;
     }
     this.#busy = true;
-    return this.#send(bytes);
+    return this.#tail = this.#send(bytes);
   }
 
   #send(bytes: Uint8Array): Promise<void> {
@@ -60,8 +84,11 @@ export class ConnWriter {
       if (n < bytes.length) return this.#send(bytes.subarray(n));
       this.#next();
     }, (e) => {
-      this.#failed ??= e instanceof Error ? e : new Error(String(e));
+      const error = e instanceof Error ? e : new Error(String(e));
+      const first = this.#failed === undefined;
+      this.#failed ??= error;
       this.#next();
+      if (first) this.#onFailed?.(error);
       throw e;
     });
   }

@@ -1,5 +1,5 @@
-import { assertEquals, assertRejects } from "../_util/assert.ts";
-import { ConnWriter, type WritableConn } from "../../src/http/conn_writer.ts";
+import { assertEquals, assertRejects } from "./_util/assert.ts";
+import { ConnWriter, type WritableConn } from "../src/conn_writer.ts";
 
 /** A socket that takes at most `take` bytes per write and holds each write until released. */
 class FakeConn implements WritableConn {
@@ -66,4 +66,46 @@ Deno.test("ConnWriter.write() rejects a failed write, the batch behind it and ev
   await a;
   await assertRejects(() => b, Error, "broken pipe");
   await assertRejects(() => w.write(Uint8Array.of(3)), Error, "broken pipe");
+});
+
+Deno.test("ConnWriter.drained waits for the write under way and its batch; onFailed hears the first failure once", async () => {
+  const conn = new FakeConn();
+  const failures: string[] = [];
+  const w = new ConnWriter(conn, (e) => failures.push(e.message));
+  await w.drained; // nothing written yet
+  const a = w.write(Uint8Array.of(1));
+  const b = w.write(Uint8Array.of(2));
+  let drained = false;
+  const d = w.drained.then(() => drained = true);
+  conn.release();
+  await a;
+  await tick();
+  assertEquals(drained, false, "the batch is still under way");
+  conn.release();
+  await b;
+  await d;
+  assertEquals(drained, true);
+  conn.fail = true;
+  const c = w.write(Uint8Array.of(3));
+  const e = w.write(Uint8Array.of(4));
+  await assertRejects(() => c, Error, "broken pipe");
+  await assertRejects(() => e, Error, "broken pipe");
+  await assertRejects(() => w.write(Uint8Array.of(5)), Error, "broken pipe");
+  await w.drained; // settles, failed or not
+  assertEquals(failures, ["broken pipe"], "reported once");
+});
+
+Deno.test("ConnWriter.refuse(): the batch behind the write under way and every later write reject with its error", async () => {
+  const conn = new FakeConn();
+  const failures: Error[] = [];
+  const w = new ConnWriter(conn, (e) => failures.push(e));
+  const a = w.write(Uint8Array.of(1));
+  const b = w.write(Uint8Array.of(2));
+  w.refuse(new Error("closed by its owner"));
+  conn.release();
+  await a; // the write under way settles as the socket says
+  await assertRejects(() => b, Error, "closed by its owner");
+  await assertRejects(() => w.write(Uint8Array.of(3)), Error, "closed by its owner");
+  assertEquals(conn.writes.length, 1, "nothing more reached the socket");
+  assertEquals(failures.length, 0, "a refusal is not a socket failure");
 });
