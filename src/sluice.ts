@@ -108,7 +108,12 @@ export class Sluice {
       admissionTimeoutMs: admissionBoundMs(config, log),
     });
     this.history = new History(this.hub, { samples: config.admin.historySamples, log: log.child("admin") });
-    this.metrics = new MetricsCollector(this.hub, { startedAt: this.#startedAt, version: VERSION });
+    this.hls = new HlsService({ hub: this.hub, config: config.hls, log: log.child("hls") });
+    this.metrics = new MetricsCollector(this.hub, {
+      startedAt: this.#startedAt,
+      version: VERSION,
+      hls: this.hls,
+    });
     this.guard = new AdminGuard(config.admin, log.child("admin"));
     this.meter = new BandwidthMeter(this.hub);
     this.limits = new LimitsPolicy(config.limits, { hub: this.hub, meter: this.meter });
@@ -125,7 +130,6 @@ export class Sluice {
       this.limits,
     );
     this.feeds = new Feeds(config.feeds, { hub: this.hub, log: log.child("feed") });
-    this.hls = new HlsService({ hub: this.hub, config: config.hls, log: log.child("hls") });
     checkTranscodes(config);
     this.transcoder = new Transcoder(config.transcodes, {
       settings: config.jobs,

@@ -41,6 +41,27 @@ export interface MetricsHub {
   on(listener: HubListener): () => void;
 }
 
+/** HLS as the collector needs it (an HlsService is one): its request counters and its streams. */
+export interface MetricsHls {
+  readonly stats: {
+    readonly playlists: number;
+    readonly segments: number;
+    readonly parts: number;
+    readonly inits: number;
+    readonly blocked: number;
+    readonly refusedBusy: number;
+  };
+  streams(): readonly unknown[];
+}
+
+/** The `kind` label of `sluice_hls_requests_total`. */
+export const HlsRequestKind = {
+  Playlist: "playlist",
+  Segment: "segment",
+  Part: "part",
+  Init: "init",
+} as const;
+
 /** Options for MetricsCollector. */
 export interface MetricsCollectorOptions {
   /** When the server started, ms since the epoch, for `sluice_uptime_seconds`; default the collector's creation. */
@@ -51,6 +72,8 @@ export interface MetricsCollectorOptions {
   sampleIntervalMs?: number;
   /** Bound on the series of each metric; default MAX_SERIES_PER_METRIC. */
   maxSeries?: number;
+  /** HLS, for the `sluice_hls_*` metrics; without it there are none. */
+  hls?: MetricsHls;
   /** Milliseconds since the epoch; default Date.now (tests pass a fake). */
   clock?: () => number;
 }
@@ -111,6 +134,9 @@ export class MetricsCollector {
   #received: Counter;
   #sent: Counter;
   #streams: Gauge;
+  #hls:
+    | { source: MetricsHls; requests: Counter<"kind">; blocked: Counter; refused: Counter; streams: Gauge }
+    | undefined;
   #streamsSeen: Counter;
   #cpu: Counter;
   #rss: Gauge;
@@ -171,6 +197,25 @@ export class MetricsCollector {
       help: "Streams live or waiting for their publisher now.",
     });
     this.#streamsSeen = r.counter({ name: "sluice_streams_seen_total", help: "Streams ever created." });
+    if (options.hls !== undefined) {
+      this.#hls = {
+        source: options.hls,
+        requests: r.counter({
+          name: "sluice_hls_requests_total",
+          help: "HLS requests answered with a playlist, segment, part or init section, by kind.",
+          labelNames: ["kind"] as const,
+        }),
+        blocked: r.counter({
+          name: "sluice_hls_blocked_requests_total",
+          help: "HLS requests held for a blocking playlist reload or a part still to come.",
+        }),
+        refused: r.counter({
+          name: "sluice_hls_refused_busy_total",
+          help: "HLS requests answered 503 because every waiting slot (hls.maxWaiting) was taken.",
+        }),
+        streams: r.gauge({ name: "sluice_hls_streams", help: "Streams muxed to HLS now." }),
+      };
+    }
     this.#cpu = r.counter({
       name: "sluice_process_cpu_seconds_total",
       help: "CPU time of the process, user and system.",
@@ -311,6 +356,18 @@ export class MetricsCollector {
       for (const [protocol, n] of Object.entries(snap.viewers.byProtocol)) {
         if (!PLAYER_PROTOCOLS.includes(protocol)) this.#streamViewers.set({ ...labels, protocol }, n);
       }
+    }
+
+    if (this.#hls !== undefined) {
+      const { source, requests, blocked, refused, streams } = this.#hls;
+      const st = source.stats;
+      requests.set({ kind: HlsRequestKind.Playlist }, st.playlists);
+      requests.set({ kind: HlsRequestKind.Segment }, st.segments);
+      requests.set({ kind: HlsRequestKind.Part }, st.parts);
+      requests.set({ kind: HlsRequestKind.Init }, st.inits);
+      blocked.set({}, st.blocked);
+      refused.set({}, st.refusedBusy);
+      streams.set({}, source.streams().length);
     }
 
     const cpu = process.cpuUsage();

@@ -363,6 +363,29 @@ Deno.test("MetricsCollector.render() writes text whose every line matches the ex
   });
 });
 
+/** An HLS service as the collector reads it: its counters and one stream. */
+const FAKE_HLS = {
+  stats: { playlists: 7, segments: 3, parts: 12, inits: 1, blocked: 5, refusedBusy: 2 },
+  streams: () => [{}],
+};
+
+Deno.test("MetricsCollector.render() gives HLS requests by kind, held and refused requests, and HLS streams", async () => {
+  await withCollector(({ collector }) => {
+    const text = collector.render();
+    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "playlist" }), 7);
+    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "segment" }), 3);
+    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "part" }), 12);
+    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "init" }), 1);
+    assertEquals(valueOf(text, "sluice_hls_blocked_requests_total"), 5);
+    assertEquals(valueOf(text, "sluice_hls_refused_busy_total"), 2);
+    assertEquals(valueOf(text, "sluice_hls_streams"), 1);
+    assertEquals(grammarErrors(text), []);
+  }, { hls: FAKE_HLS });
+  await withCollector(({ collector }) => {
+    assertEquals(collector.render().includes("sluice_hls_"), false, "no HLS service, no HLS metrics");
+  });
+});
+
 Deno.test({
   name: "MetricsCollector.render() passes promtool check metrics",
   ignore: !onPath("promtool"),
@@ -386,7 +409,7 @@ Deno.test({
       const out = await child.output();
       const said = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
       assertEquals([out.code, said], [0, ""]);
-    }, { version: "0.0.0-test" });
+    }, { version: "0.0.0-test", hls: FAKE_HLS });
   },
 });
 

@@ -201,6 +201,19 @@ e2e(
       assertEquals(ranged.status, 206);
       assertEquals(new Uint8Array(await ranged.arrayBuffer()), bytes.subarray(4, 12));
       assertEquals(new TextDecoder().decode(bytes.subarray(4, 8)), "moof");
+
+      // What Prometheus scrapes counts these requests (loopback reads /metrics).
+      const metrics = await (await fetch(http(server, "/metrics"))).text();
+      const value = (series: string) => Number(metrics.match(new RegExp(`^${series} (\\S+)$`, "m"))?.[1]);
+      assertGreater(value('sluice_hls_requests_total\\{kind="playlist"\\}'), 1, metrics);
+      assertGreater(value('sluice_hls_requests_total\\{kind="part"\\}'), 0, metrics);
+      assertGreater(
+        value('sluice_hls_requests_total\\{kind="segment"\\}'),
+        1,
+        "the whole and the ranged segment",
+      );
+      assertGreater(value("sluice_hls_blocked_requests_total"), 0, "the blocking reload and the held part");
+      assertEquals(value("sluice_hls_streams"), 1);
     } finally {
       await publisher.stop();
     }
