@@ -5,6 +5,7 @@
  * exposition grammar and by `promtool check metrics` (when installed).
  */
 import { assert, assertEquals, assertGreater, assertMatch, assertThrows } from "../_util/assert.ts";
+import { metricValue } from "../_util/metrics_text.ts";
 import {
   aacRaw,
   avcInterFrame,
@@ -58,19 +59,6 @@ async function withCollector(
 /** A player (or observer) of `protocol` with its own sink. */
 function player(log: RecordingLogger, protocol: string, sink = new FakeSink(), observer = false): Subscriber {
   return new Subscriber(`${protocol} player`, new FakePacker(), sink, limits(), log, { protocol, observer });
-}
-
-/** `{a="x",b="y"}` as render() writes it (values here need no escaping). */
-function labelText(labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return parts.length === 0 ? "" : `{${parts.join(",")}}`;
-}
-
-/** The value of the sample `name{labels}` in `text`; undefined when there is no such line. */
-function valueOf(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const prefix = `${name}${labelText(labels)} `;
-  const line = text.split("\n").find((l) => l.startsWith(prefix));
-  return line === undefined ? undefined : Number(line.slice(prefix.length).replace("+Inf", "Infinity"));
 }
 
 /** The sample lines that mention a stream's labels. */
@@ -137,7 +125,7 @@ Deno.test("MetricsCollector.render() counts a stream's received bytes, growing b
     const stream = hub.publish("live/cam", new FakePublisher());
     const key = avcKeyframe(100);
     stream.push(Video, 0, key);
-    const first = valueOf(collector.render(), "sluice_stream_received_bytes_total", {
+    const first = metricValue(collector.render(), "sluice_stream_received_bytes_total", {
       app: "live",
       stream: "cam",
     });
@@ -145,7 +133,7 @@ Deno.test("MetricsCollector.render() counts a stream's received bytes, growing b
     const inter = avcInterFrame(50);
     stream.push(Video, 40, inter);
     stream.push(Audio, 40, aacRaw(20));
-    const second = valueOf(collector.render(), "sluice_stream_received_bytes_total", {
+    const second = metricValue(collector.render(), "sluice_stream_received_bytes_total", {
       app: "live",
       stream: "cam",
     });
@@ -169,19 +157,23 @@ Deno.test("MetricsCollector.render() gives a stream's frames by kind, bytes sent
     await settle();
     const text = collector.render();
     const cam = { app: "live", stream: "cam" };
-    assertEquals(valueOf(text, "sluice_stream_frames_total", { ...cam, kind: "video" }), 1);
-    assertEquals(valueOf(text, "sluice_stream_frames_total", { ...cam, kind: "audio" }), 2);
-    assertEquals(valueOf(text, "sluice_stream_frames_total", { ...cam, kind: "data" }), 1);
+    assertEquals(metricValue(text, "sluice_stream_frames_total", { ...cam, kind: "video" }), 1);
+    assertEquals(metricValue(text, "sluice_stream_frames_total", { ...cam, kind: "audio" }), 2);
+    assertEquals(metricValue(text, "sluice_stream_frames_total", { ...cam, kind: "data" }), 1);
     assertEquals(
-      valueOf(text, "sluice_stream_sent_bytes_total", cam),
+      metricValue(text, "sluice_stream_sent_bytes_total", cam),
       4 * stream.stats.bytesIn,
       "4 subscribers",
     );
-    assertEquals(valueOf(text, "sluice_stream_dropped_frames_total", cam), 0);
-    assertEquals(valueOf(text, "sluice_stream_viewers", { ...cam, protocol: "rtmp" }), 2);
-    assertEquals(valueOf(text, "sluice_stream_viewers", { ...cam, protocol: "ws-flv" }), 1);
-    assertEquals(valueOf(text, "sluice_stream_viewers", { ...cam, protocol: "http-flv" }), 0, "shown at 0");
-    assertEquals(valueOf(text, "sluice_stream_viewers", { ...cam, protocol: "recorder" }), undefined);
+    assertEquals(metricValue(text, "sluice_stream_dropped_frames_total", cam), 0);
+    assertEquals(metricValue(text, "sluice_stream_viewers", { ...cam, protocol: "rtmp" }), 2);
+    assertEquals(metricValue(text, "sluice_stream_viewers", { ...cam, protocol: "ws-flv" }), 1);
+    assertEquals(
+      metricValue(text, "sluice_stream_viewers", { ...cam, protocol: "http-flv" }),
+      0,
+      "shown at 0",
+    );
+    assertEquals(metricValue(text, "sluice_stream_viewers", { ...cam, protocol: "recorder" }), undefined);
   });
 });
 
@@ -190,7 +182,7 @@ Deno.test("MetricsCollector.render() counts RTSP connections and RTSP viewers un
     const stream = hub.publish("live/cam", new FakePublisher());
     const idle = collector.render();
     assertEquals(
-      valueOf(idle, "sluice_connections", { protocol: "rtsp" }),
+      metricValue(idle, "sluice_connections", { protocol: "rtsp" }),
       0,
       "shown at 0 like every protocol",
     );
@@ -202,12 +194,12 @@ Deno.test("MetricsCollector.render() counts RTSP connections and RTSP viewers un
     collector.sample();
     const text = collector.render();
     const cam = { app: "live", stream: "cam" };
-    assertEquals(valueOf(text, "sluice_connections", { protocol: "rtsp" }), 1);
-    assertEquals(valueOf(text, "sluice_connections_opened_total", { protocol: "rtsp" }), 1);
-    assertEquals(valueOf(text, "sluice_stream_viewers", { ...cam, protocol: "rtsp" }), 2);
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_count", cam), 2, "both RTSP players sampled");
+    assertEquals(metricValue(text, "sluice_connections", { protocol: "rtsp" }), 1);
+    assertEquals(metricValue(text, "sluice_connections_opened_total", { protocol: "rtsp" }), 1);
+    assertEquals(metricValue(text, "sluice_stream_viewers", { ...cam, protocol: "rtsp" }), 2);
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_count", cam), 2, "both RTSP players sampled");
     conn.end();
-    assertEquals(valueOf(collector.render(), "sluice_connections", { protocol: "rtsp" }), 0);
+    assertEquals(metricValue(collector.render(), "sluice_connections", { protocol: "rtsp" }), 0);
   });
 });
 
@@ -217,9 +209,9 @@ Deno.test("MetricsCollector.render() drops a viewer series of an odd protocol on
     const odd = player(log, "srt");
     hub.attach("live/cam", odd);
     const srt = { app: "live", stream: "cam", protocol: "srt" };
-    assertEquals(valueOf(collector.render(), "sluice_stream_viewers", srt), 1);
+    assertEquals(metricValue(collector.render(), "sluice_stream_viewers", srt), 1);
     hub.leave("live/cam", odd);
-    assertEquals(valueOf(collector.render(), "sluice_stream_viewers", srt), undefined);
+    assertEquals(metricValue(collector.render(), "sluice_stream_viewers", srt), undefined);
   });
 });
 
@@ -234,14 +226,14 @@ Deno.test("MetricsCollector.render() gives the server's connections, bytes and s
     a.end();
     hub.publish("live/a", new FakePublisher());
     const text = collector.render();
-    assertEquals(valueOf(text, "sluice_connections", { protocol: "rtmp" }), 1);
-    assertEquals(valueOf(text, "sluice_connections", { protocol: "http-flv" }), 1);
-    assertEquals(valueOf(text, "sluice_connections", { protocol: "file" }), 0);
-    assertEquals(valueOf(text, "sluice_connections_opened_total", { protocol: "rtmp" }), 2);
-    assertEquals(valueOf(text, "sluice_received_bytes_total"), 1000);
-    assertEquals(valueOf(text, "sluice_sent_bytes_total"), 517);
-    assertEquals(valueOf(text, "sluice_streams"), 1);
-    assertEquals(valueOf(text, "sluice_streams_seen_total"), 1);
+    assertEquals(metricValue(text, "sluice_connections", { protocol: "rtmp" }), 1);
+    assertEquals(metricValue(text, "sluice_connections", { protocol: "http-flv" }), 1);
+    assertEquals(metricValue(text, "sluice_connections", { protocol: "file" }), 0);
+    assertEquals(metricValue(text, "sluice_connections_opened_total", { protocol: "rtmp" }), 2);
+    assertEquals(metricValue(text, "sluice_received_bytes_total"), 1000);
+    assertEquals(metricValue(text, "sluice_sent_bytes_total"), 517);
+    assertEquals(metricValue(text, "sluice_streams"), 1);
+    assertEquals(metricValue(text, "sluice_streams_seen_total"), 1);
   });
 });
 
@@ -250,11 +242,11 @@ Deno.test("MetricsCollector.render() gives the process's CPU time, memory and th
   await withCollector(({ collector }) => {
     clock.now = 112_500;
     const text = collector.render();
-    assertEquals(valueOf(text, "sluice_uptime_seconds"), 12.5);
-    assertGreater(valueOf(text, "sluice_process_cpu_seconds_total")!, 0);
-    assertGreater(valueOf(text, "sluice_process_resident_memory_bytes")!, 1 << 20);
-    assertGreater(valueOf(text, "sluice_process_heap_used_bytes")!, 0);
-    assertEquals(valueOf(text, "sluice_build_info", { version: "9.9.9" }), 1);
+    assertEquals(metricValue(text, "sluice_uptime_seconds"), 12.5);
+    assertGreater(metricValue(text, "sluice_process_cpu_seconds_total")!, 0);
+    assertGreater(metricValue(text, "sluice_process_resident_memory_bytes")!, 1 << 20);
+    assertGreater(metricValue(text, "sluice_process_heap_used_bytes")!, 0);
+    assertEquals(metricValue(text, "sluice_build_info", { version: "9.9.9" }), 1);
   }, { clock: () => clock.now, version: "9.9.9" });
 });
 
@@ -273,13 +265,13 @@ Deno.test("MetricsCollector.sample() observes each player's lag into sluice_view
     collector.sample();
     const text = collector.render();
     const cam = { app: "live", stream: "cam" };
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_count", cam), 4, "2 players, 2 samples");
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_count", cam), 4, "2 players, 2 samples");
     // The stalled player is 1.48 s behind: past le="1", within le="2"; the other one at 0.
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "0.05" }), 2);
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "1" }), 2);
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "2" }), 4);
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "+Inf" }), 4);
-    assertEquals(valueOf(text, "sluice_viewer_lag_seconds_sum", cam), 2 * 1.48);
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "0.05" }), 2);
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "1" }), 2);
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "2" }), 4);
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_bucket", { ...cam, le: "+Inf" }), 4);
+    assertEquals(metricValue(text, "sluice_viewer_lag_seconds_sum", cam), 2 * 1.48);
     assertEquals(
       text.split("\n").filter((l) => l.startsWith("sluice_viewer_lag_seconds_bucket")).length,
       LAG_BUCKETS_S.length + 1,
@@ -299,7 +291,7 @@ Deno.test("MetricsCollector.start() samples every sampleIntervalMs until stop()"
     collector.stop();
     collector.stop();
     assert(!collector.running);
-    const count = valueOf(collector.render(), "sluice_viewer_lag_seconds_count", {
+    const count = metricValue(collector.render(), "sluice_viewer_lag_seconds_count", {
       app: "live",
       stream: "cam",
     });
@@ -335,7 +327,7 @@ Deno.test("MetricsCollector.render() keeps at most maxSeries series per metric a
       text.split("\n").filter((l) => l.startsWith("sluice_stream_received_bytes_total{")).length,
       2,
     );
-    assertGreater(valueOf(text, SERIES_DROPPED_METRIC)!, 0);
+    assertGreater(metricValue(text, SERIES_DROPPED_METRIC)!, 0);
     assertEquals(grammarErrors(text), []);
   }, { maxSeries: 2 });
 });
@@ -372,13 +364,13 @@ const FAKE_HLS = {
 Deno.test("MetricsCollector.render() gives HLS requests by kind, held and refused requests, and HLS streams", async () => {
   await withCollector(({ collector }) => {
     const text = collector.render();
-    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "playlist" }), 7);
-    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "segment" }), 3);
-    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "part" }), 12);
-    assertEquals(valueOf(text, "sluice_hls_requests_total", { kind: "init" }), 1);
-    assertEquals(valueOf(text, "sluice_hls_blocked_requests_total"), 5);
-    assertEquals(valueOf(text, "sluice_hls_refused_busy_total"), 2);
-    assertEquals(valueOf(text, "sluice_hls_streams"), 1);
+    assertEquals(metricValue(text, "sluice_hls_requests_total", { kind: "playlist" }), 7);
+    assertEquals(metricValue(text, "sluice_hls_requests_total", { kind: "segment" }), 3);
+    assertEquals(metricValue(text, "sluice_hls_requests_total", { kind: "part" }), 12);
+    assertEquals(metricValue(text, "sluice_hls_requests_total", { kind: "init" }), 1);
+    assertEquals(metricValue(text, "sluice_hls_blocked_requests_total"), 5);
+    assertEquals(metricValue(text, "sluice_hls_refused_busy_total"), 2);
+    assertEquals(metricValue(text, "sluice_hls_streams"), 1);
     assertEquals(grammarErrors(text), []);
   }, { hls: FAKE_HLS });
   await withCollector(({ collector }) => {
@@ -422,7 +414,7 @@ Deno.test("serveMetrics() answers 200 with the text format's content type and th
     assertEquals(METRICS_CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
     assertEquals(res.headers.get("cache-control"), "no-store");
     const text = await res.text();
-    assertEquals(valueOf(text, "sluice_streams"), 1);
+    assertEquals(metricValue(text, "sluice_streams"), 1);
     assertEquals(grammarErrors(text), []);
   });
 });

@@ -7,6 +7,7 @@
  */
 import { assert, assertEquals, assertGreater, assertMatch } from "../_util/assert.ts";
 import { PlaylistChecker } from "../_util/hls_checker.ts";
+import { metricValue } from "../_util/metrics_text.ts";
 import { checkByRate } from "../_util/rate_check.ts";
 import {
   checkPlayback,
@@ -204,15 +205,20 @@ e2e(
 
       // What Prometheus scrapes counts these requests (loopback reads /metrics).
       const metrics = await (await fetch(http(server, "/metrics"))).text();
-      const value = (series: string) => Number(metrics.match(new RegExp(`^${series} (\\S+)$`, "m"))?.[1]);
-      assertGreater(value('sluice_hls_requests_total\\{kind="playlist"\\}'), 1, metrics);
-      assertGreater(value('sluice_hls_requests_total\\{kind="part"\\}'), 0, metrics);
+      const value = (name: string, labels?: Record<string, string>) =>
+        metricValue(metrics, name, labels) ?? NaN;
+      assertGreater(value("sluice_hls_requests_total", { kind: "playlist" }), 1, metrics);
+      assertGreater(value("sluice_hls_requests_total", { kind: "part" }), 0, metrics);
       assertGreater(
-        value('sluice_hls_requests_total\\{kind="segment"\\}'),
+        value("sluice_hls_requests_total", { kind: "segment" }),
         1,
         "the whole and the ranged segment",
       );
-      assertGreater(value("sluice_hls_blocked_requests_total"), 0, "the blocking reload and the held part");
+      assertGreater(
+        value("sluice_hls_blocked_requests_total"),
+        0,
+        "the blocking reload and the held part",
+      );
       assertEquals(value("sluice_hls_streams"), 1);
     } finally {
       await publisher.stop();
