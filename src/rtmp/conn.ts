@@ -65,6 +65,13 @@ export interface ConnHandler {
   readPaused?(): boolean;
 }
 
+/** The read loop's state (RtmpConn.run). */
+interface ReadLoop {
+  readonly handler: ConnHandler;
+  readonly resolve: (end: "peer closed" | "closed") => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Settings of one connection. */
 export interface RtmpConnOptions {
   /** Largest message the peer may send, in bytes (the chunk reader's cap). */
@@ -118,7 +125,10 @@ export class RtmpConn {
   readonly #lastOut = new Map<number, { streamId: number; timestamp: number }>();
   readonly #writer: ConnWriter;
   #closed = false;
-  #wakeRead: (() => void) | undefined;
+  /** The read loop waits for resumeReading() (its owner paused reading). */
+  #readWaiting = false;
+  /** The read loop's handler and run()'s promise, once run() was called. */
+  #run: ReadLoop | undefined;
 
   constructor(conn: Deno.Conn, opts: RtmpConnOptions) {
     this.#conn = conn;
@@ -191,23 +201,52 @@ export class RtmpConn {
    * the peer closed it (or `close()` was called), rejects with the error that
    * broke it (a ProtocolError for bad bytes, a Deno error for the socket).
    * `rest`: the bytes the handshake read past its end (already counted).
+   *
+   * The loop is callbacks on each read rather than an async function: a connection lives for hours with a
+   * read pending, and a suspended async frame (its generator, registers and promise) would stay with each.
    */
-  async run(handler: ConnHandler, rest?: Uint8Array): Promise<"peer closed" | "closed"> {
-    if (rest && rest.length > 0) this.#dispatch(this.#reader.push(rest), handler);
-    rest = undefined; // this frame lives as long as the connection: do not keep the handshake's bytes
-    while (!this.#closed) {
-      if (handler.readPaused?.()) {
-        await new Promise<void>((resolve) => this.#wakeRead = resolve);
-        continue;
+  run(handler: ConnHandler, rest?: Uint8Array): Promise<"peer closed" | "closed"> {
+    if (this.#run !== undefined) return Promise.reject(new Error("RtmpConn.run called twice"));
+    return new Promise((resolve, reject) => {
+      this.#run = { handler, resolve, reject };
+      try {
+        if (rest && rest.length > 0) this.#dispatch(this.#reader.push(rest), handler);
+      } catch (e) {
+        return this.#endRun(e);
       }
-      const n = await this.#conn.read(this.#reader.readable());
-      if (n === null) return this.#closed ? "closed" : "peer closed";
-      this.bytesIn += n;
-      this.#dispatch(this.#reader.commit(n), handler);
-      this.#acknowledge();
-    }
-    return "closed";
+      this.#readNext();
+    });
   }
+
+  /** The read loop's next step: end once closed, wait while the owner pauses reading, else read. */
+  #readNext = (): void => {
+    const run = this.#run!;
+    if (this.#closed) return this.#endRun("closed");
+    if (run.handler.readPaused?.()) {
+      this.#readWaiting = true;
+      return;
+    }
+    this.#conn.read(this.#reader.readable()).then(this.#onRead, this.#endRun);
+  };
+
+  #onRead = (n: number | null): void => {
+    if (n === null) return this.#endRun(this.#closed ? "closed" : "peer closed");
+    try {
+      this.bytesIn += n;
+      this.#dispatch(this.#reader.commit(n), this.#run!.handler);
+      this.#acknowledge();
+    } catch (e) {
+      return this.#endRun(e);
+    }
+    this.#readNext();
+  };
+
+  /** Settles run()'s promise: with how it ended, or (anything else) with the error that broke it. */
+  #endRun = (end: unknown): void => {
+    const run = this.#run!;
+    if (end === "closed" || end === "peer closed") run.resolve(end);
+    else run.reject(end);
+  };
 
   /**
    * The session is set up (it plays): the peer sends acknowledgements and pings from now on, so later
@@ -219,9 +258,9 @@ export class RtmpConn {
 
   /** Makes a read loop paused by `readPaused()` look again. */
   resumeReading(): void {
-    const wake = this.#wakeRead;
-    this.#wakeRead = undefined;
-    wake?.();
+    if (!this.#readWaiting) return;
+    this.#readWaiting = false;
+    queueMicrotask(this.#readNext);
   }
 
   // ---- writing

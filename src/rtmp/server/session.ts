@@ -215,27 +215,34 @@ export class RtmpSession {
     return this.#conn.bytesOut;
   }
 
-  /** Runs the connection to its end; never throws. */
+  /**
+   * Runs the connection to its end; never throws. Its own frame ends with the handshake: what follows is a
+   * promise chain on the read loop, so a connection that lives for hours keeps no suspended async frame.
+   */
   async run(): Promise<void> {
     const cfg = this.#ctx.config.rtmp;
+    let rest: Uint8Array | null;
     try {
       const handshakeDeadline = after(
         cfg.handshakeTimeoutMs,
         () => this.close(`handshake timeout after ${cfg.handshakeTimeoutMs} ms`),
       );
       this.#deadlines.push(handshakeDeadline);
-      const rest = await this.#handshake();
+      rest = await this.#handshake();
       handshakeDeadline.cancel();
-      if (rest === null) return this.close("peer closed during handshake");
-      if (this.#closed) return;
-      this.#deadlines = [after(cfg.startTimeoutMs, () => {
-        if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
-      })];
-      const end = await this.#conn.run({ onMessage: (m) => this.#handle(m) }, rest);
-      this.close(end === "peer closed" ? "peer closed the connection" : this.#closeReason || "ended");
     } catch (e) {
-      this.close(closeReasonOf(e));
+      return this.close(closeReasonOf(e));
     }
+    if (rest === null) return this.close("peer closed during handshake");
+    if (this.#closed) return;
+    this.#deadlines = [after(cfg.startTimeoutMs, () => {
+      if (this.role === "new") this.close(`no publish or play within ${cfg.startTimeoutMs} ms`);
+    })];
+    return this.#conn.run({ onMessage: (m) => this.#handle(m) }, rest).then(
+      (end) =>
+        this.close(end === "peer closed" ? "peer closed the connection" : this.#closeReason || "ended"),
+      (e) => this.close(closeReasonOf(e)),
+    );
   }
 
   /**
