@@ -59,6 +59,23 @@ export interface Sluice {
   stop: () => Promise<void>;
 }
 
+/**
+ * The runtime flags of `deno task start` (deno.json), between `deno run` and `server.ts`: the bench runs the
+ * server as a user starts it (its permission and its V8 young-generation cap, --max-semi-space-size).
+ */
+export function startTaskFlags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
+  const words = config.tasks.start.split(/\s+/);
+  const from = words.indexOf("run");
+  const to = words.indexOf("server.ts");
+  if (words[0] !== "deno" || from !== 1 || to < from) {
+    throw new Error(
+      `Cannot read deno.json's start task: "${config.tasks.start}" is not deno run ... server.ts`,
+    );
+  }
+  return words.slice(from + 1, to);
+}
+
 /** Starts Sluice; resolves once RTMP listens, and RTSP too with `rtsp` (RTSP players will come). */
 export async function startSluice(
   port: number,
@@ -72,7 +89,9 @@ export async function startSluice(
   // BENCH_DENO_FLAGS: runtime flags for the server, such as "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const denoFlags = Deno.env.get("BENCH_DENO_FLAGS") ?? "";
   const child = spawn(
-    `deno run --allow-net ${denoFlags} ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
+    `deno run ${
+      startTaskFlags().join(" ")
+    } ${denoFlags} ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
       `--rtsp-host 127.0.0.1 --rtsp-port ${rtspPort} --rtsp-udp-port-first 0 --rtsp-udp-port-last 0 ` +
       `--log-level warn ${extra}`,
     pin,
@@ -207,6 +226,9 @@ export async function measure(
       `the ${play.proto} players' results`,
     );
     const line = text.split("\n").find((l) => l.startsWith("{"))!;
+    // BENCH_DUMP_DIR: the players' raw results, one JSON file per row, to study (time to first frame by join order).
+    const dumpDir = Deno.env.get("BENCH_DUMP_DIR");
+    if (dumpDir) await Deno.writeTextFile(`${dumpDir}/${label.replaceAll(" ", "_")}-${n}.json`, line);
     const { probe, players: results, windowBytes } = JSON.parse(line) as {
       probe: PlayerResult;
       players: PlayerResult[];
@@ -346,6 +368,7 @@ export async function runLive(args: string[]): Promise<void> {
   console.log(
     `stream: ${describeStream(await probeBitRate(flv))}, published by ffmpeg -re -c copy over RTMP`,
   );
+  console.log(`sluice runs as deno task start does: deno run ${startTaskFlags().join(" ")} server.ts`);
   const rows: Row[] = [];
   for (const n of ns) {
     for (const proto of protos) {

@@ -30,7 +30,7 @@
  * @module
  */
 import { Label } from "./compare.ts";
-import { measure, type PlayProto, startSluice } from "./live.ts";
+import { measure, type PlayProto, startSluice, startTaskFlags } from "./live.ts";
 import { benchFlv, describeStream } from "./media.ts";
 import { hasNginxRtmp, startNginx } from "./nginx.ts";
 import { ensureNms, startNms } from "./nms.ts";
@@ -290,7 +290,8 @@ export async function runMemory(args: string[]): Promise<void> {
       `idle: RTMP = handshake + connect answered, no play; HTTP-FLV = a GET of a stream with no publisher, ` +
       `held waiting (Sluice: --start-timeout-ms ${HOLD_MS} --play-wait-ms ${HOLD_MS})\n` +
       `playing: the live bench's players (${SWEEP_MS} ms sweeps) of ${describeStream()}, sampled at the end ` +
-      `of a ${seconds} s window once every player has its first frame; the base has the publisher and the probe`,
+      `of a ${seconds} s window once every player has its first frame; the base has the publisher and the probe\n` +
+      `sluice runs as deno task start does: deno run ${startTaskFlags().join(" ")} server.ts`,
   );
   const results: MemoryResult[] = [];
   for (const s of subjects) {

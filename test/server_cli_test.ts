@@ -262,6 +262,40 @@ Deno.test({
   },
 });
 
+/** `deno task start`'s words between `deno run` and `server.ts` (deno.json), as the bench reads them. */
+function startTaskFlags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
+  const words = config.tasks.start.split(/\s+/);
+  assertEquals(words.slice(0, 2), ["deno", "run"], `the start task: ${config.tasks.start}`);
+  assertEquals(words.at(-1), "server.ts", `the start task: ${config.tasks.start}`);
+  return words.slice(2, -1);
+}
+
+Deno.test({
+  name:
+    "deno task start's runtime flags (V8's young generation capped) start the server, which answers /health",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    const flags = startTaskFlags();
+    assert(flags.includes("--allow-net"), `the start task has no --allow-net: ${flags.join(" ")}`);
+    const semi = flags.find((f) => f.startsWith("--v8-flags="));
+    assertMatch(semi ?? "", /^--v8-flags=--max-semi-space-size=\d+$/);
+    // The compiled binary gets the same cap (deno compile bakes --v8-flags in).
+    const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
+    assert(config.tasks.compile.includes(semi!), `the compile task lacks ${semi}: ${config.tasks.compile}`);
+    const server = await startCli(LOCAL, ["run", "--no-prompt", ...flags, "server.ts"]);
+    try {
+      const health = await fetch(`${server.httpUrl}/health`);
+      assertEquals((await health.json()).status, "ok");
+      const status = await server.stop("SIGTERM");
+      assertEquals(status.code, 0, server.log.join("\n"));
+    } finally {
+      await server.kill();
+    }
+  },
+});
+
 Deno.test({
   name: "server.ts exits 0 on SIGINT while a publisher is connected",
   ignore: !haveTools("ffmpeg"),
