@@ -131,6 +131,11 @@ export class Subscriber {
   onClose: (reason: string) => void = () => {};
   /** Called for stream-level events; the output answers in its protocol. */
   onEvent: (ev: StreamEvent) => void = () => {};
+  /**
+   * Called when a write completes with nothing more queued (the sink has taken everything), while set: an
+   * output that waits for its last bytes after the stream's end sets it then, so writes before cost nothing.
+   */
+  onIdle: (() => void) | undefined;
 
   #packer: Packer;
   #sink: FrameSink;
@@ -535,6 +540,7 @@ export class Subscriber {
     }
     this.#writing = false;
     this.#writeStartedAt = 0;
+    this.onIdle?.();
   };
 
   readonly #onWriteFailed = (e: unknown): void => {

@@ -106,8 +106,6 @@ export class FlvPlayer {
   #ctx: HttpContext;
   #log: Logger;
   #transport: FlvTransport;
-  /** Writes handed to the transport and not yet settled. */
-  #inFlight = 0;
   /** The stream ended: end the transport once the subscriber's last bytes are taken. */
   #ending = false;
   #closed = false;
@@ -133,7 +131,8 @@ export class FlvPlayer {
     this.subscriber = new Subscriber(
       id,
       options.packer ?? new FlvPacker(options),
-      { write: (bytes) => this.#write(bytes) },
+      // The transport is the sink: the subscriber's own write callbacks are the only ones per write.
+      transport,
       ctx.config.player,
       this.#log,
       { protocol },
@@ -201,33 +200,18 @@ export class FlvPlayer {
     this.#close(reason);
   }
 
-  /** A write: the transport's promise and two bound callbacks (no async frame per write). */
-  #write(bytes: Uint8Array): Promise<void> {
-    this.#inFlight++;
-    return this.#transport.write(bytes).then(this.#written, this.#writeFailed);
-  }
-
-  readonly #written = (): void => {
-    this.#inFlight--;
-    this.#endIfDrained();
-  };
-
-  readonly #writeFailed = (e: unknown): never => {
-    this.#written();
-    throw e;
-  };
-
   #onEvent(ev: StreamEvent): void {
     // "unpublish" and "publish": nothing to say in FLV; a returning publisher's sequence headers come as
     // frames, and the player goes on.
     if (ev !== "end") return;
     this.#ending = true;
+    this.subscriber.onIdle = () => this.#endIfDrained();
     this.#endIfDrained();
   }
 
   /** After the stream's end: once nothing is queued or being written, the player is done. */
   #endIfDrained(): void {
-    if (this.#ending && this.#inFlight === 0 && this.subscriber.queuedBytes === 0) {
+    if (this.#ending && !this.subscriber.writing && this.subscriber.queuedBytes === 0) {
       this.#close(`stream ${this.key} ended`);
     }
   }

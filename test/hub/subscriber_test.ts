@@ -418,3 +418,19 @@ Deno.test("Subscriber.lagMs still counts from the last frame written after a ski
   sub.close("player left");
   assertEquals(sub.lagMs, 0);
 });
+
+Deno.test("Subscriber.onIdle, once set, runs when a write completes with nothing queued, not while more waits", async () => {
+  const sink = new FakeSink({ stalled: true });
+  const { sub } = setup({ sink });
+  let idle = 0;
+  sub.send(frames.key(0));
+  sub.flush(); // write 1 pending
+  sub.send(frames.inter(40)); // queued behind it
+  sub.onIdle = () => idle++;
+  sink.release(); // write 1 done: write 2 starts at once, so not idle yet
+  await settle();
+  assertEquals(sink.writes.length, 2);
+  assertEquals(idle, 1, "idle once, after write 2 (write 1 had more queued behind it)");
+  assertEquals(sub.writing, false);
+  assertEquals(sub.queuedBytes, 0);
+});
