@@ -49,6 +49,7 @@ import { cpuMs, freePort, has, pct, readUntil, rssMb, sleep, spawn, waitPort } f
 import { notMeasured, printRows, ratioLine, type Row } from "./row.ts";
 import { STANDARD_SWEEP_MS, SWEEP_MS } from "./tally.ts";
 import { playersCommand, playersNote } from "./players_c.ts";
+import { startTaskFlags } from "./start_task.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -57,23 +58,6 @@ export interface Sluice {
   pid: number;
   rtspPort: number;
   stop: () => Promise<void>;
-}
-
-/**
- * The runtime flags of `deno task start` (deno.json), between `deno run` and `server.ts`: the bench runs the
- * server as a user starts it (its permission and its V8 young-generation cap, --max-semi-space-size).
- */
-export function startTaskFlags(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
-  const words = config.tasks.start.split(/\s+/);
-  const from = words.indexOf("run");
-  const to = words.indexOf("server.ts");
-  if (words[0] !== "deno" || from !== 1 || to < from) {
-    throw new Error(
-      `Cannot read deno.json's start task: "${config.tasks.start}" is not deno run ... server.ts`,
-    );
-  }
-  return words.slice(from + 1, to);
 }
 
 /** Starts Sluice; resolves once RTMP listens, and RTSP too with `rtsp` (RTSP players will come). */
@@ -88,10 +72,9 @@ export async function startSluice(
   const rtspPort = freePort();
   // BENCH_DENO_FLAGS: runtime flags for the server, such as "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const denoFlags = Deno.env.get("BENCH_DENO_FLAGS") ?? "";
+  const startFlags = startTaskFlags().join(" ");
   const child = spawn(
-    `deno run ${
-      startTaskFlags().join(" ")
-    } ${denoFlags} ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
+    `deno run ${startFlags} ${denoFlags} ${ROOT}server.ts --host 127.0.0.1 --rtmp-port ${port} --http-port ${httpPort} ` +
       `--rtsp-host 127.0.0.1 --rtsp-port ${rtspPort} --rtsp-udp-port-first 0 --rtsp-udp-port-last 0 ` +
       `--log-level warn ${extra}`,
     pin,

@@ -30,7 +30,8 @@
  * @module
  */
 import { Label } from "./compare.ts";
-import { measure, type PlayProto, startSluice, startTaskFlags } from "./live.ts";
+import { measure, type PlayProto, startSluice } from "./live.ts";
+import { startTaskFlags } from "./start_task.ts";
 import { benchFlv, describeStream } from "./media.ts";
 import { hasNginxRtmp, startNginx } from "./nginx.ts";
 import { ensureNms, startNms } from "./nms.ts";

@@ -15,6 +15,7 @@ import { allFlags, PASSWORD_HASH } from "../src/config/schema.ts";
 import { verifyPassword } from "../src/admin/password.ts";
 import { SignedUrlVerifier } from "../src/auth/signed_url.ts";
 import { AdmissionAction, parseQuery } from "../src/hub/admission.ts";
+import { denoTasks, startTaskFlags } from "../bench/start_task.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DENO = Deno.execPath();
@@ -262,15 +263,6 @@ Deno.test({
   },
 });
 
-/** `deno task start`'s words between `deno run` and `server.ts` (deno.json), as the bench reads them. */
-function startTaskFlags(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
-  const words = config.tasks.start.split(/\s+/);
-  assertEquals(words.slice(0, 2), ["deno", "run"], `the start task: ${config.tasks.start}`);
-  assertEquals(words.at(-1), "server.ts", `the start task: ${config.tasks.start}`);
-  return words.slice(2, -1);
-}
-
 Deno.test({
   name:
     "deno task start's runtime flags (V8's young generation capped) start the server, which answers /health",
@@ -282,8 +274,8 @@ Deno.test({
     const semi = flags.find((f) => f.startsWith("--v8-flags="));
     assertMatch(semi ?? "", /^--v8-flags=--max-semi-space-size=\d+$/);
     // The compiled binary gets the same cap (deno compile bakes --v8-flags in).
-    const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)) as { tasks: Record<string, string> };
-    assert(config.tasks.compile.includes(semi!), `the compile task lacks ${semi}: ${config.tasks.compile}`);
+    const compile = denoTasks().compile;
+    assert(compile.includes(semi!), `the compile task lacks ${semi}: ${compile}`);
     const server = await startCli(LOCAL, ["run", "--no-prompt", ...flags, "server.ts"]);
     try {
       const health = await fetch(`${server.httpUrl}/health`);

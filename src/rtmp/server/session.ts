@@ -125,14 +125,17 @@ const ACKNOWLEDGED_ONLY: ReadonlySet<string> = new Set([
  * The answers every joiner of a stream gets byte for byte, encoded once: at 800 joiners a second the AMF
  * encoding of connect's `_result` and of play's two statuses was a tenth of the server's join work (CPU
  * profile, issue 13). The encoders copy payloads into the chunks, so sharing them is safe. Bounded: a cache
- * past its size starts over.
+ * past its size starts over, and a long key is not kept.
  */
 const ANSWERS_MAX = 256;
+/** Longer keys (a stream name with a long query) are encoded per play and not kept. */
+const ANSWER_KEY_MAX = 256;
 const connectResults = new Map<string, Uint8Array>();
 const playStarts = new Map<string, readonly [reset: Uint8Array, start: Uint8Array]>();
 const SAMPLE_ACCESS = encodeData(DataName.RtmpSampleAccess, true, true);
 
 function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  if (key.length > ANSWER_KEY_MAX) return make();
   let value = cache.get(key);
   if (value === undefined) {
     if (cache.size >= ANSWERS_MAX) cache.clear();
