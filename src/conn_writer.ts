@@ -4,7 +4,8 @@
  * a write goes to the socket at once, as the caller's own bytes (a player's
  * shared batch is not copied), and costs the socket's promise and one
  * callback; what is written while one is under way joins a batch that goes out
- * as one socket write after it. The first failure fails the batch behind it and
+ * after it, small parts as one socket write and a large part (16 KiB or more: a
+ * joiner's GOP burst, a shared batch) as a write of its own rather than copied. The first failure fails the batch behind it and
  * every later write, and is reported once (`onFailed`); `refuse()` does the same
  * for a connection its owner closed. Used by the HTTP/1.1 server and by RTMP
  * connections (`src/rtmp/conn.ts`).
@@ -20,6 +21,9 @@ export interface WritableConn {
 }
 
 const NOOP = (): void => {};
+
+/** A part at least this long is written on its own, not copied into one write with its neighbours. */
+const COPY_LIMIT = 16 * 1024;
 
 export class ConnWriter {
   /** Bytes handed to the socket so far. */
@@ -100,15 +104,29 @@ export class ConnWriter {
       this.#busy = false;
       return;
     }
-    const parts = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#batchDone = undefined;
     if (this.#failed) {
+      this.#batch = [];
+      this.#batchBytes = 0;
+      this.#batchDone = undefined;
       this.#busy = false;
       done.reject(this.#failed);
       return;
     }
-    this.#send(parts.length === 1 ? parts[0] : concatBytes(parts)).then(done.resolve, done.reject);
+    // Small neighbours go out as one write; a large part (a shared batch, a joiner's GOP burst) on its own,
+    // not copied into a buffer of this connection's. What is left stays the batch, under the same promise.
+    const parts = this.#batch;
+    let end = 1;
+    if (parts[0].length < COPY_LIMIT) { while (end < parts.length && parts[end].length < COPY_LIMIT) end++; }
+    const run = end === 1 ? parts[0] : concatBytes(parts.slice(0, end));
+    if (end < parts.length) {
+      this.#batch = parts.slice(end);
+      this.#batchBytes -= run.length;
+      this.#send(run).catch(NOOP); // its end calls #next, which settles the batch's promise
+      return;
+    }
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchDone = undefined;
+    this.#send(run).then(done.resolve, done.reject);
   }
 }

@@ -4,6 +4,8 @@ import { ConnWriter, type WritableConn } from "../src/conn_writer.ts";
 /** A socket that takes at most `take` bytes per write and holds each write until released. */
 class FakeConn implements WritableConn {
   writes: Uint8Array[] = [];
+  /** The arrays as handed over (writes holds copies). */
+  given: Uint8Array[] = [];
   closed = false;
   fail = false;
   #release: (() => void)[] = [];
@@ -11,6 +13,7 @@ class FakeConn implements WritableConn {
   write(bytes: Uint8Array): Promise<number> {
     if (this.fail) return Promise.reject(new Error("broken pipe"));
     const n = Math.min(this.take, bytes.length);
+    this.given.push(bytes);
     this.writes.push(bytes.slice(0, n));
     return new Promise((resolve) => this.#release.push(() => resolve(n)));
   }
@@ -108,4 +111,54 @@ Deno.test("ConnWriter.refuse(): the batch behind the write under way and every l
   await assertRejects(() => w.write(Uint8Array.of(3)), Error, "closed by its owner");
   assertEquals(conn.writes.length, 1, "nothing more reached the socket");
   assertEquals(failures.length, 0, "a refusal is not a socket failure");
+});
+
+Deno.test("ConnWriter batches small writes into one but writes a large one (a GOP burst) on its own, uncopied, in order", async () => {
+  const conn = new FakeConn();
+  const w = new ConnWriter(conn);
+  const first = w.write(Uint8Array.of(1));
+  const big = new Uint8Array(16 * 1024).fill(9);
+  const batch = [
+    w.write(Uint8Array.of(2)),
+    w.write(Uint8Array.of(3)),
+    w.write(big),
+    w.write(Uint8Array.of(4)),
+  ];
+  let settled = 0;
+  for (const p of batch) p.then(() => settled++);
+  conn.release();
+  await first;
+  await tick();
+  assertEquals(conn.writes.map((x) => [...x]), [[1], [2, 3]], "the small ones before the large one, joined");
+  const late = w.write(Uint8Array.of(5)); // joins the part of the batch still waiting
+  conn.release();
+  await tick();
+  assertEquals(conn.given.length, 3);
+  assertEquals(conn.given[2] === big, true, "the large write is the caller's array, not a copy");
+  assertEquals(settled, 0, "the batch's writers wait for all of it");
+  conn.release();
+  await tick();
+  assertEquals(conn.writes.map((x) => [...x]).slice(3), [[4, 5]]);
+  conn.release();
+  await Promise.all([...batch, late]);
+  assertEquals(w.bytesOut, 5 + big.length);
+  assertEquals(w.idle, true);
+});
+
+Deno.test("ConnWriter: a write that fails in the middle of a split batch rejects the whole batch and what follows", async () => {
+  const conn = new FakeConn();
+  const w = new ConnWriter(conn);
+  const first = w.write(Uint8Array.of(1));
+  const a = w.write(Uint8Array.of(2));
+  const big = w.write(new Uint8Array(16 * 1024));
+  const b = w.write(Uint8Array.of(3));
+  conn.release();
+  await first;
+  await tick();
+  conn.fail = true;
+  conn.release(); // [2] done; the large write fails
+  await assertRejects(() => a, Error, "broken pipe");
+  await assertRejects(() => big, Error, "broken pipe");
+  await assertRejects(() => b, Error, "broken pipe");
+  await assertRejects(() => w.write(Uint8Array.of(4)), Error, "broken pipe");
 });

@@ -183,14 +183,20 @@ export class RtmpConn {
    * when the peer closed the connection first.
    */
   async handshake(hs: Handshaker, first?: Uint8Array): Promise<Uint8Array | null> {
-    if (first) await this.write(first);
+    // The writes are not waited on: the writer keeps them in order before anything written later, and the
+    // next read is under way at once (a fresh socket's first write takes an event-loop turn, which at a
+    // few hundred simultaneous joiners is tens of ms). A failed write fails the writes after it.
+    let failed: unknown;
+    const onFailed = (e: unknown) => void (failed ??= e);
+    if (first) this.write(first).catch(onFailed);
     const buf = new Uint8Array(HANDSHAKE_READ);
     while (!this.#closed) {
       const n = await this.#conn.read(buf);
+      if (failed !== undefined) throw failed;
       if (n === null) return null;
       this.bytesIn += n;
       const step = hs.feed(buf.subarray(0, n));
-      for (const out of step.output) await this.write(out);
+      for (const out of step.output) this.write(out).catch(onFailed);
       if (step.done) return step.rest ?? new Uint8Array(0);
     }
     return null;

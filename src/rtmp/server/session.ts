@@ -713,8 +713,7 @@ export class RtmpSession {
     this.#sendPlayStart(streamId, key, name);
     this.#log.info(`playing ${key}`);
     try {
-      await this.#conn.drained; // status messages go out before any media
-      if (this.#closed) return;
+      // The status messages go out before any media: the connection's writer keeps its writes in order.
       await this.#ctx.hub.play(key, sub);
     } catch (e) {
       if (e instanceof StreamNotFoundError && !this.#closed) {
