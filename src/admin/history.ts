@@ -23,7 +23,6 @@
 import process from "node:process";
 import { Emitter } from "../hub/events.ts";
 import type { SessionSnapshot } from "../hub/registry.ts";
-import { Role } from "../hub/session_kind.ts";
 import type { StreamSnapshot } from "../hub/stream.ts";
 import type { HubTotals } from "../hub/stream_hub.ts";
 import { log as rootLog, type Logger } from "../log.ts";
@@ -43,7 +42,7 @@ const LAG_PERCENTILE = 0.99;
 export interface HistoryHub {
   totals(): HubTotals;
   streams(): readonly { snapshot(): StreamSnapshot }[];
-  readonly sessions: { list(): SessionSnapshot[] };
+  readonly sessions: { list(): SessionSnapshot[]; playerLags(): Map<string, number[]> };
 }
 
 /** The process's CPU time: totals since it started, and the share of one core since the previous tick. */
@@ -81,7 +80,8 @@ export interface HistoryTick {
   cpu: CpuSample;
   totals: HubTotals;
   streams: StreamSnapshot[];
-  clients: SessionSnapshot[];
+  /** The live sessions' snapshots, read on the first call (only a listener that shows them asks). */
+  clients(): SessionSnapshot[];
 }
 
 /** One stream's rings in `toJSON()`, oldest first. */
@@ -235,19 +235,12 @@ export class History {
     const t = this.#clock();
     const totals = this.#hub.totals();
     const streams = this.#hub.streams().map((s) => s.snapshot());
-    const clients = this.#hub.sessions.list();
     const usage = this.#cpuUsage();
     const cpuUs = usage.user + usage.system;
     const prev = this.#prev;
     const dt = prev ? t - prev.t : 0;
 
-    const lags = new Map<string, number[]>();
-    for (const c of clients) {
-      if (c.role !== Role.Player || c.key === undefined) continue;
-      const list = lags.get(c.key);
-      if (list) list.push(c.lagMs);
-      else lags.set(c.key, [c.lagMs]);
-    }
+    const lags = this.#hub.sessions.playerLags();
 
     const sample: HistorySample = {
       t,
@@ -297,7 +290,9 @@ export class History {
       percent: prev && dt > 0 ? Math.max(0, Math.round((cpuUs - prev.cpuUs) / 10 / dt * 10) / 10) : 0,
     };
     this.#prev = { t, bytesIn: totals.bytesIn, bytesOut: totals.bytesOut, cpuUs };
-    const tick: HistoryTick = { sample, cpu, totals, streams, clients };
+    const sessions = this.#hub.sessions;
+    let clients: SessionSnapshot[] | undefined;
+    const tick: HistoryTick = { sample, cpu, totals, streams, clients: () => clients ??= sessions.list() };
     this.#latest = tick;
     this.#ticks.emit(tick);
     return tick;

@@ -211,7 +211,7 @@ class SseFeed {
     return {
       server: serverView(this.#ctx, tick.totals, tick),
       streams: tick.streams.map((s) => streamView(s, host, ports)),
-      clients: tick.clients,
+      clients: tick.clients(),
       sample: tick.sample,
     };
   }

@@ -425,6 +425,23 @@ export class SessionRegistry {
     return out;
   }
 
+  /**
+   * The lag (ms) of every live player by stream key: what the dashboard's sampler charts each second, read
+   * without a whole snapshot per session.
+   */
+  playerLags(): Map<string, number[]> {
+    const lags = new Map<string, number[]>();
+    for (const e of this.#sessions.values()) {
+      const key = e.key;
+      if (e.role !== Role.Player || key === undefined) continue;
+      const lag = e.counters().lagMs;
+      const list = lags.get(key);
+      if (list) list.push(lag);
+      else lags.set(key, [lag]);
+    }
+    return lags;
+  }
+
   /** Totals over ended and live sessions. */
   totals(): ServerTotals {
     let bytesIn = this.#closedBytesIn;

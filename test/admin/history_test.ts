@@ -76,7 +76,17 @@ class FakeHub implements HistoryHub {
   bytesOut = 0;
   snapshots: StreamSnapshot[] = [];
   clients: SessionSnapshot[] = [];
-  readonly sessions = { list: (): SessionSnapshot[] => this.clients };
+  readonly sessions = {
+    list: (): SessionSnapshot[] => this.clients,
+    playerLags: (): Map<string, number[]> => {
+      const lags = new Map<string, number[]>();
+      for (const c of this.clients) {
+        if (c.role !== Role.Player || c.key === undefined) continue;
+        lags.set(c.key, [...lags.get(c.key) ?? [], c.lagMs]);
+      }
+      return lags;
+    },
+  };
 
   totals(): HubTotals {
     return {
@@ -292,7 +302,7 @@ test("History.onTick() hands each tick, with what it read, to every listener unt
   assertEquals(got.length, 1);
   assertEquals(got[0], tick);
   assertEquals(got[0].streams.map((s) => s.key), ["live/a"]);
-  assertEquals(got[0].clients.map((c) => c.id), ["1"]);
+  assertEquals(got[0].clients().map((c) => c.id), ["1"]);
   assertEquals(got[0].totals.streams, 1);
 });
 

@@ -330,3 +330,21 @@ Deno.test("SessionRegistry masks credentials in a session's request URL and refe
   e.setRequest({ method: "PUBLISH", url: "rtmp://h/live/cam?key=SECRET" });
   assertEquals(e.request?.url, "rtmp://h/live/cam?key=***");
 });
+
+Deno.test("SessionRegistry.playerLags() gives each stream's live players' lags, and nothing for publishers or pending sessions", () => {
+  const { registry } = newRegistry();
+  const pub = edge({ role: Role.Publisher, key: "live/a" });
+  pub.counters.lagMs = 999;
+  registry.open(pub.session);
+  const a1 = edge({ role: Role.Player, key: "live/a" });
+  a1.counters.lagMs = 12;
+  const a2 = edge({ role: Role.Player, key: "live/a" });
+  a2.counters.lagMs = 30;
+  const b = edge({ role: Role.Player, key: "live/b" });
+  b.counters.lagMs = 7;
+  const gone = edge({ role: Role.Player, key: "live/b" });
+  for (const e of [a1, a2, b]) registry.open(e.session);
+  registry.open(gone.session).end("left");
+  registry.open(edge().session); // pending: no role, no key
+  assertEquals([...registry.playerLags()], [["live/a", [12, 30]], ["live/b", [7]]]);
+});
