@@ -4,9 +4,9 @@
  * a write goes to the socket at once, as the caller's own bytes (a player's
  * shared batch is not copied), and costs the socket's promise and one
  * callback; what is written while one is under way joins a batch that goes out
- * after it, small parts as one socket write and a large part (16 KiB or more: a
- * joiner's GOP burst, a shared batch) as a write of its own rather than copied. The first failure fails the batch behind it and
- * every later write, and is reported once (`onFailed`); `refuse()` does the same
+ * after it, small parts as one socket write and a part larger than `COPY_BYTES`
+ * (a joiner's GOP burst, a shared batch) as a write of its own, not copied. The
+ * first failure fails the batch behind it and every later write, and is reported once (`onFailed`); `refuse()` does the same
  * for a connection its owner closed. Used by the HTTP/1.1 server and by RTMP
  * connections (`src/rtmp/conn.ts`).
  *
@@ -22,8 +22,11 @@ export interface WritableConn {
 
 const NOOP = (): void => {};
 
-/** A part at least this long is written on its own, not copied into one write with its neighbours. */
-const COPY_LIMIT = 16 * 1024;
+/**
+ * Bytes up to this are copied to join their neighbours in one write; a larger part goes out in a write of
+ * its own (the HTTP/1.1 server's bodies, a batch behind a write under way).
+ */
+export const COPY_BYTES = 16 * 1024;
 
 export class ConnWriter {
   /** Bytes handed to the socket so far. */
@@ -104,19 +107,17 @@ export class ConnWriter {
       this.#busy = false;
       return;
     }
+    const parts = this.#batch;
     if (this.#failed) {
-      this.#batch = [];
-      this.#batchBytes = 0;
-      this.#batchDone = undefined;
+      this.#endBatch();
       this.#busy = false;
       done.reject(this.#failed);
       return;
     }
-    // Small neighbours go out as one write; a large part (a shared batch, a joiner's GOP burst) on its own,
-    // not copied into a buffer of this connection's. What is left stays the batch, under the same promise.
-    const parts = this.#batch;
+    // Small neighbours go out as one write; a large part on its own. What is left stays the batch, under the
+    // same promise, and goes out when this write is done.
     let end = 1;
-    if (parts[0].length < COPY_LIMIT) { while (end < parts.length && parts[end].length < COPY_LIMIT) end++; }
+    while (parts[0].length <= COPY_BYTES && end < parts.length && parts[end].length <= COPY_BYTES) end++;
     const run = end === 1 ? parts[0] : concatBytes(parts.slice(0, end));
     if (end < parts.length) {
       this.#batch = parts.slice(end);
@@ -124,9 +125,14 @@ export class ConnWriter {
       this.#send(run).catch(NOOP); // its end calls #next, which settles the batch's promise
       return;
     }
+    this.#endBatch();
+    this.#send(run).then(done.resolve, done.reject);
+  }
+
+  /** The batch has been taken: what is written from now on starts the next one. */
+  #endBatch(): void {
     this.#batch = [];
     this.#batchBytes = 0;
     this.#batchDone = undefined;
-    this.#send(run).then(done.resolve, done.reject);
   }
 }

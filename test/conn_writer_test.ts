@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "./_util/assert.ts";
-import { ConnWriter, type WritableConn } from "../src/conn_writer.ts";
+import { ConnWriter, COPY_BYTES, type WritableConn } from "../src/conn_writer.ts";
 
 /** A socket that takes at most `take` bytes per write and holds each write until released. */
 class FakeConn implements WritableConn {
@@ -117,7 +117,7 @@ Deno.test("ConnWriter batches small writes into one but writes a large one (a GO
   const conn = new FakeConn();
   const w = new ConnWriter(conn);
   const first = w.write(Uint8Array.of(1));
-  const big = new Uint8Array(16 * 1024).fill(9);
+  const big = new Uint8Array(COPY_BYTES + 1).fill(9);
   const batch = [
     w.write(Uint8Array.of(2)),
     w.write(Uint8Array.of(3)),
@@ -150,7 +150,7 @@ Deno.test("ConnWriter: a write that fails in the middle of a split batch rejects
   const w = new ConnWriter(conn);
   const first = w.write(Uint8Array.of(1));
   const a = w.write(Uint8Array.of(2));
-  const big = w.write(new Uint8Array(16 * 1024));
+  const big = w.write(new Uint8Array(COPY_BYTES + 1));
   const b = w.write(Uint8Array.of(3));
   conn.release();
   await first;

@@ -34,7 +34,7 @@
  */
 import type { Handler } from "./router.ts";
 import type { Logger } from "../log.ts";
-import { ConnWriter } from "../conn_writer.ts";
+import { ConnWriter, COPY_BYTES } from "../conn_writer.ts";
 import { concatBytes } from "../bytes.ts";
 import { after } from "../deadlines.ts";
 import {
@@ -71,8 +71,6 @@ const WATCH_READ_BYTES = 256;
 const DRAIN_BYTES = 64 * 1024;
 /** A body the route sends is gathered into one write with the head while its chunks come at once, up to this. */
 const GATHER_BYTES = 256 * 1024;
-/** A body up to this goes out in one write with its head (copied behind it); a larger one in its own writes. */
-export const COPY_BYTES = 16 * 1024;
 /** A chunked body's size line is at most this long (hex size and extensions), bytes. */
 const CHUNK_LINE_BYTES = 1024;
 /** How long shutdown() waits for answers under way before closing their connections, ms. */

@@ -38,7 +38,8 @@ import { Protocol } from "../hub/session_kind.ts";
 import { StreamNotFoundError } from "../errors.ts";
 import { flvFileHeader } from "../wasm/flv_pack.ts";
 import { flvHeaderFlags } from "./flv_packer.ts";
-import { COPY_BYTES, type RawConnection, takeConnection } from "../http/http1_server.ts";
+import { COPY_BYTES } from "../conn_writer.ts";
+import { type RawConnection, takeConnection } from "../http/http1_server.ts";
 import { httpDate, responseHead } from "../http/http1_head.ts";
 import { concatBytes } from "../bytes.ts";
 import {
