@@ -58,6 +58,11 @@ interface CliServer {
   stop(signal: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Kills it if still running (test cleanup). */
   kill(): Promise<void>;
+  /**
+   * Waits (within BOUND_MS) for a line matching `re`: what the server logs about a peer's close travels
+   * through its stderr pipe after the peer itself has exited, so a test may see the exit first.
+   */
+  logged(re: RegExp): Promise<boolean>;
 }
 
 /** Starts server.ts with `args` (by default the local ports) and only --allow-net, or `serve`'s permissions. */
@@ -102,6 +107,14 @@ async function startCli(args: string[] = LOCAL, serve: string[] = SERVE): Promis
         // already exited
       }
       await exited;
+    },
+    async logged(re: RegExp) {
+      const until = Date.now() + BOUND_MS;
+      while (!log.some((l) => re.test(l))) {
+        if (Date.now() > until) return false;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return true;
     },
   };
   try {
@@ -247,8 +260,8 @@ Deno.test({
         assertEquals(pub.code, 0, `ffmpeg could not publish to ${server.rtmpUrl}:\n${pub.stderr}`);
         assert(server.log.some((l) => /publishing live\/cam/.test(l)), "the server did not log the publish");
         assert(
-          server.log.some((l) => /closed: publisher live\/cam, in \d+ B/.test(l)),
-          "the server did not log the publisher's close",
+          await server.logged(/closed: publisher live\/cam, in \d+ B/),
+          `the server did not log the publisher's close:\n${server.log.join("\n")}`,
         );
       }
 
@@ -300,11 +313,8 @@ Deno.test({
     try {
       const src = await makeSource(`${dir}/src.flv`, { seconds: 20 });
       publisher = publish(src, server.rtmpUrl, [], BOUND_MS);
-      // Bounded wait for the publish to show in the log; the publisher runs 20 s, far longer.
-      for (let i = 0; i < 200 && !server.log.some((l) => /publishing live\/cam/.test(l)); i++) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      assert(server.log.some((l) => /publishing live\/cam/.test(l)), server.log.join("\n"));
+      // The publisher runs 20 s, far longer than the publish takes to show in the log.
+      assert(await server.logged(/publishing live\/cam/), server.log.join("\n"));
 
       const status = await server.stop("SIGINT");
       assertEquals(status.code, 0, server.log.join("\n"));
