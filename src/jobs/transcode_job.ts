@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { maskQuery } from "../hub/admission.ts";
 import type { HubEventType } from "../hub/events.ts";
 import type { StreamState } from "../hub/stream.ts";
 import type { Logger } from "../log.ts";
@@ -517,7 +518,8 @@ export class TranscodeJob {
     const run: Run = { process, startedAt: this.#clock(), done: Promise.resolve() };
     run.done = this.#watch(run);
     this.#run = run;
-    this.#log.info(`started ${cmd} (pid ${process.pid}): ${urls.inputUrl} -> ${this.spec.key}`);
+    // The URLs carry the job's internal key (`urlQuery`): the log shows it masked, as every logged URL.
+    this.#log.info(`started ${cmd} (pid ${process.pid}): ${maskQuery(urls.inputUrl)} -> ${this.spec.key}`);
   }
 
   #failed(message: string): void {
@@ -623,9 +625,13 @@ export class TranscodeJob {
     if (buf !== "" && !skipping) this.#stderrLine(buf);
   }
 
-  /** Logs one stderr line within the per-minute budget, or counts it. */
+  /**
+   * Logs one stderr line within the per-minute budget, or counts it. ffmpeg names its input and output URLs
+   * in its messages, and they carry the job's internal key: the line is logged with the key masked.
+   */
   #stderrLine(raw: string): void {
-    const line = raw.length > MAX_STDERR_LINE ? `${raw.slice(0, MAX_STDERR_LINE)}…` : raw.trimEnd();
+    const cut = raw.length > MAX_STDERR_LINE ? `${raw.slice(0, MAX_STDERR_LINE)}…` : raw.trimEnd();
+    const line = maskQuery(cut);
     if (line === "") return;
     const now = this.#clock();
     if (now - this.#windowStart >= STDERR_WINDOW_MS) {

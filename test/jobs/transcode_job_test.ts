@@ -448,6 +448,26 @@ Deno.test("TranscodeJob logs stderr lines as warnings, at most stderrLinesPerMin
   }, { settings: { stderrLinesPerMinute: 3 } });
 });
 
+Deno.test("TranscodeJob hands ffmpeg its internal key but logs it masked, in its start line and in ffmpeg's stderr", async () => {
+  await withJob(async ({ job, spawner, log, publishSource }) => {
+    publishSource();
+    job.start();
+    const args = spawner.calls[0].args;
+    assert(args.includes("rtmp://127.0.0.1:1935/live/cam?job_key=s3cr3t"), args.join(" "));
+    assert(args.includes("rtmp://127.0.0.1:1935/live/small?job_key=s3cr3t"), args.join(" "));
+    spawner.last.write("rtmp://127.0.0.1:1935/live/cam?job_key=s3cr3t: Input/output error\n");
+    await until(() => lines(log, "warn").length >= 1, "the stderr line");
+    assertEquals(lines(log, "warn"), [
+      "ffmpeg: rtmp://127.0.0.1:1935/live/cam?job_key=*** Input/output error",
+    ]);
+    assertEquals(
+      lines(log, "info").filter((l) => l.startsWith("started ")),
+      ["started ffmpeg (pid 1000): rtmp://127.0.0.1:1935/live/cam?job_key=*** -> live/small"],
+    );
+    assertEquals(log.lines.filter((l) => l.msg.includes("s3cr3t")), [], "the key reached the log");
+  }, { ctx: { urlQuery: () => "job_key=s3cr3t" } });
+});
+
 Deno.test("TranscodeJob cuts a long stderr line at MAX_STDERR_LINE and splits lines on \\r too", async () => {
   await withJob(async ({ job, spawner, log, publishSource }) => {
     publishSource();
