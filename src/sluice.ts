@@ -342,6 +342,7 @@ export class Sluice {
       sseMaxClients: this.config.admin.maxSseClients,
       sseMaxBacklogBytes: DEFAULT_SSE_MAX_BACKLOG_BYTES,
       feeds: () => this.feeds.status(),
+      transcodes: () => this.transcoder.jobs(),
     };
     this.#rtmp = new RtmpListener({
       hub: this.hub,

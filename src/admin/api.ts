@@ -13,6 +13,8 @@
  * | POST      | `/api/v1/clients/{id}/kick`            | `kickClient`    |
  * | GET, HEAD | `/api/v1/history`                      | `serveHistory`  |
  * | GET, HEAD | `/api/v1/logs`                         | `serveLogs`     |
+ * | GET, HEAD | `/api/v1/feeds`                        | `serveFeeds`    |
+ * | GET, HEAD | `/api/v1/transcodes`                   | `serveTranscodes` |
  *
  * Every answer is JSON with `cache-control: no-store`; errors are
  * `{ "error": "Cannot ..." }`: 400 for bad input, 404 for an unknown stream or
@@ -27,7 +29,7 @@ import type { HubTotals } from "../hub/stream_hub.ts";
 import { json, jsonError } from "../http/responses.ts";
 import { type LogEntry, recentLogs } from "../log.ts";
 import { VERSION } from "../version.ts";
-import type { AdminContext, AdminListener } from "./context.ts";
+import type { AdminContext, AdminFeed, AdminListener, AdminTranscode } from "./context.ts";
 import type { CpuSample, HistoryJson, HistoryTick } from "./history.ts";
 
 /** The methods each kind of handler takes. */
@@ -274,6 +276,25 @@ export function serveLogs(_ctx: AdminContext, req: Request): Response {
   if (refused) return refused;
   const logs: LogEntry[] = recentLogs();
   return ok({ logs });
+}
+
+/** `GET /api/v1/feeds`: `{ feeds: AdminFeed[] }`, in the config's order (empty when none is configured). */
+export function serveFeeds(ctx: AdminContext, req: Request): Response {
+  const refused = refuseMethod(req, ApiMethods.Read);
+  if (refused) return refused;
+  const feeds: readonly AdminFeed[] = ctx.feeds?.() ?? [];
+  return ok({ feeds });
+}
+
+/**
+ * `GET /api/v1/transcodes`: `{ transcodes: AdminTranscode[] }`, in the config's order (empty when none is
+ * configured).
+ */
+export function serveTranscodes(ctx: AdminContext, req: Request): Response {
+  const refused = refuseMethod(req, ApiMethods.Read);
+  if (refused) return refused;
+  const transcodes: readonly AdminTranscode[] = ctx.transcodes?.() ?? [];
+  return ok({ transcodes });
 }
 
 /** `app/name`, or undefined when either is empty. */

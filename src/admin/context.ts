@@ -61,6 +61,49 @@ export interface AdminListener {
   udpPorts?: { first: number; last: number };
 }
 
+/**
+ * A feed (ffserver's `<Feed>`: what is pushed in, and the ring buffer file it is kept in), as
+ * `GET /api/v1/feeds` and the status page list it. Fields a feed does not have are left out.
+ */
+export interface AdminFeed {
+  /** The feed's name, e.g. "feed1.ffm". */
+  name: string;
+  /** The path it is pushed to on the HTTP port, e.g. "/feed1.ffm". */
+  path?: string;
+  /** The stream it feeds, `app/name`. */
+  key?: string;
+  /** Whether something is pushing to it now. */
+  receiving?: boolean;
+  /** The ring buffer file. */
+  file?: string;
+  /** Bytes in the file now. */
+  sizeBytes?: number;
+  /** The file's bound (`FileMaxSize`). */
+  maxSizeBytes?: number;
+  /** Media time the file holds: how far back a player may start, ms. */
+  spanMs?: number;
+}
+
+/** A transcode (an ffmpeg job from one stream to another), as `GET /api/v1/transcodes` lists it. */
+export interface AdminTranscode {
+  /** The stream it publishes, `app/name`. */
+  key: string;
+  /** The stream it reads, `app/name`. */
+  from: string;
+  /** "idle" (its source is not live), "running", "backoff" (a restart is due) or "failed". */
+  state: string;
+  /** ffmpeg's process id while it runs. */
+  pid?: number;
+  /** Starts after an unexpected exit. */
+  restarts: number;
+  /** How ffmpeg last exited: its code, the signal that ended it, when (ms since the epoch), how long it ran. */
+  lastExit?: { code: number; signal?: string; at: number; ranMs: number };
+  /** In backoff: the delay before the restart, ms. */
+  restartInMs?: number;
+  /** When failed: why. */
+  error?: string;
+}
+
 /** The admin API's context. */
 export interface AdminContext {
   hub: AdminHub;
@@ -74,6 +117,10 @@ export interface AdminContext {
    * the first of each protocol; a URL whose listener is missing is null.
    */
   listeners(): readonly AdminListener[];
+  /** The configured feeds; missing (or empty) while there are none. */
+  feeds?(): readonly AdminFeed[];
+  /** The configured transcodes; missing (or empty) while there are none. */
+  transcodes?(): readonly AdminTranscode[];
   /** Bound on event stream (SSE) clients at once; past it a request gets 503. Default DEFAULT_SSE_MAX_CLIENTS. */
   sseMaxClients: number;
   /** Bound on one SSE client's unsent bytes; past it the client is dropped. Default DEFAULT_SSE_MAX_BACKLOG_BYTES. */

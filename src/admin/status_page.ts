@@ -34,7 +34,7 @@ import {
   type StreamView,
   streamView,
 } from "./api.ts";
-import type { AdminContext } from "./context.ts";
+import type { AdminContext, AdminFeed } from "./context.ts";
 import { cspHash, escapeHtml } from "./page.ts";
 import {
   formatAge,
@@ -62,34 +62,11 @@ export const STATUS_MAX_CLIENTS = 1_000;
 /** The longest `?refresh=` the page takes, seconds. */
 export const STATUS_MAX_REFRESH_S = 3_600;
 
-/**
- * A feed as the status page shows it (ffserver's `<Feed>`: what is pushed in, and the ring buffer file it is
- * kept in). Fields a feed does not have are left out and read as "—".
- */
-export interface StatusFeed {
-  /** The feed's name, e.g. "feed1.ffm". */
-  name: string;
-  /** The path it is pushed to on the HTTP port, e.g. "/feed1.ffm". */
-  path?: string;
-  /** The stream it feeds, `app/name`. */
-  key?: string;
-  /** Whether something is pushing to it now. */
-  receiving?: boolean;
-  /** The ring buffer file. */
-  file?: string;
-  /** Bytes in the file now. */
-  sizeBytes?: number;
-  /** The file's bound (`FileMaxSize`). */
-  maxSizeBytes?: number;
-  /** Media time the file holds: how far back a player may start, ms. */
-  spanMs?: number;
-}
+/** A feed as the status page shows it (the API's shape: see AdminFeed). */
+export type StatusFeed = AdminFeed;
 
-/** The status page's context: the admin API's, and the feeds once they exist. */
-export interface StatusContext extends AdminContext {
-  /** The configured feeds; missing (or empty) while there are none. */
-  feeds?(): readonly StatusFeed[];
-}
+/** The status page's context: the admin API's (feeds included). */
+export type StatusContext = AdminContext;
 
 /**
  * The page's style (its CSP allows exactly this text). Light and dark; at phone width the `cards` tables show

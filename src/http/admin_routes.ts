@@ -11,7 +11,7 @@
  * | GET       | `/`                                    | landing page (lists streams when allowed) |
  * | GET       | `/admin`, `/admin/`                    | the dashboard                             |
  * | GET, POST | `/admin/login`, POST `/admin/logout`   | the login page and its form               |
- * | GET       | `/api/v1/server`, `/streams`, `/clients`, `/history`, `/logs`, `/health` | JSON |
+ * | GET       | `/api/v1/server`, `/streams`, `/clients`, `/history`, `/logs`, `/feeds`, `/transcodes`, `/health` | JSON |
  * | GET       | `/api/v1/streams/{app}/{name}`         | one stream                                |
  * | POST      | `/api/v1/streams/{app}/{name}/stop`    | disconnects the publisher                 |
  * | POST      | `/api/v1/clients/{id}/kick`            | disconnects a client                      |
@@ -24,11 +24,13 @@
 import {
   kickClient,
   serveClients,
+  serveFeeds,
   serveHistory,
   serveLogs,
   serveServer,
   serveStream,
   serveStreams,
+  serveTranscodes,
   stopStream,
 } from "../admin/api.ts";
 import type { AdminContext } from "../admin/context.ts";
@@ -105,6 +107,12 @@ export function adminRoutes(http: HttpContext, a: AdminRoutesContext): Route[] {
     },
     { methods: ALL, path: /^\/api\/v1\/history$/, handle: guarded("api", (req) => serveHistory(ctx, req)) },
     { methods: ALL, path: /^\/api\/v1\/logs$/, handle: guarded("api", (req) => serveLogs(ctx, req)) },
+    { methods: ALL, path: /^\/api\/v1\/feeds$/, handle: guarded("api", (req) => serveFeeds(ctx, req)) },
+    {
+      methods: ALL,
+      path: /^\/api\/v1\/transcodes$/,
+      handle: guarded("api", (req) => serveTranscodes(ctx, req)),
+    },
     { methods: ["GET"], path: /^\/api\/v1\/events$/, handle: guarded("api", (req) => serveEvents(ctx, req)) },
     { methods: ALL, path: /^\/status$/, handle: guarded("page", (req) => serveStatus(ctx, req)) },
     {

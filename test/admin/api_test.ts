@@ -12,11 +12,13 @@ import {
   kickClient,
   portsOf,
   serveClients,
+  serveFeeds,
   serveHistory,
   serveLogs,
   serveServer,
   serveStream,
   serveStreams,
+  serveTranscodes,
   stopStream,
   streamView,
 } from "../../src/admin/api.ts";
@@ -457,5 +459,33 @@ test("serveHistory() and serveLogs() answer 405 to a POST", async () => {
   await withCtx(async (ctx) => {
     await assertError(serveHistory(ctx, post("/api/v1/history")), 405, "allowed GET, HEAD");
     await assertError(serveLogs(ctx, post("/api/v1/logs")), 405, "allowed GET, HEAD");
+  });
+});
+
+test("serveFeeds() and serveTranscodes() list what the context gives, in its order, and [] when it gives nothing", async () => {
+  await withCtx(async (ctx) => {
+    assertEquals(await serveFeeds(ctx, get("/api/v1/feeds")).json(), { feeds: [] });
+    assertEquals(await serveTranscodes(ctx, get("/api/v1/transcodes")).json(), { transcodes: [] });
+    const feeds = [
+      { name: "feed1.ffm", path: "/feed1.ffm", key: "feed/feed1", receiving: true, sizeBytes: 4096 },
+      { name: "live/cam", key: "live/cam", receiving: false },
+    ];
+    const transcodes = [
+      { key: "live/small", from: "live/cam", state: "running", pid: 4242, restarts: 1 },
+      { key: "live/audio", from: "live/cam", state: "failed", restarts: 0, error: "Cannot run transcode" },
+    ];
+    const full = { ...ctx, feeds: () => feeds, transcodes: () => transcodes };
+    const res = serveFeeds(full, get("/api/v1/feeds"));
+    assertEquals(res.headers.get("cache-control"), "no-store");
+    assertEquals(await res.json(), { feeds });
+    assertEquals(await serveTranscodes(full, get("/api/v1/transcodes")).json(), { transcodes });
+    assertEquals(serveFeeds(full, get("/api/v1/feeds", "HEAD")).status, 200);
+  });
+});
+
+test("serveFeeds() and serveTranscodes() answer 405 to a POST", async () => {
+  await withCtx(async (ctx) => {
+    await assertError(serveFeeds(ctx, post("/api/v1/feeds")), 405, "allowed GET, HEAD");
+    await assertError(serveTranscodes(ctx, post("/api/v1/transcodes")), 405, "allowed GET, HEAD");
   });
 });

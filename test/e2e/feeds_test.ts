@@ -92,6 +92,18 @@ Deno.test({
         largest = Math.max(largest, size);
         assert(size <= RING_BYTES, `the ring file is ${size} bytes, above ${RING_BYTES}`);
       }
+      // What an operator's script reads while the push runs.
+      const api = await fetch(`${base}/api/v1/feeds`);
+      assertEquals(api.status, 200, "GET /api/v1/feeds");
+      const { feeds } = await api.json();
+      assertEquals(feeds.length, 1, JSON.stringify(feeds));
+      const shown = feeds[0];
+      assertEquals(
+        [shown.name, shown.path, shown.key, shown.receiving, shown.file, shown.maxSizeBytes],
+        ["feed1.ffm", "/feed1.ffm", KEY, true, ring, RING_BYTES],
+      );
+      assert(shown.sizeBytes > 0 && shown.sizeBytes <= RING_BYTES, `the API shows ${shown.sizeBytes} bytes`);
+      assertGreaterOrEqual(shown.spanMs, 5_000, "the API shows the media time the ring holds");
       const feedRing = server.sluice.feeds.ring(KEY);
       assert(feedRing, "the feed has a ring");
       assertGreaterOrEqual(feedRing.stats().wraps, 1, "the feed ran past the ring's size");

@@ -22,6 +22,7 @@ import {
 import { RecordingLogger } from "../_util/hub_fakes.ts";
 import type { TranscodeSpec, TranscodeStatus } from "../../src/jobs/transcode_job.ts";
 import { Transcoder } from "../../src/jobs/transcoder.ts";
+import type { TranscodeConfig } from "../../src/config/config.ts";
 
 const TOOLS = haveTools("ffmpeg", "ffprobe");
 /** Long enough to outlast every test; each stops its publisher itself. */
@@ -193,3 +194,55 @@ e2e(
     }, { ...SMALL, input: "http-flv" });
   },
 );
+
+/** SMALL as the config file would give it (its defaults filled in). */
+const CONFIGURED: TranscodeConfig = {
+  ...SMALL,
+  input: "rtmp",
+  videoCodec: "libx264",
+  audioCodec: "aac",
+  args: [],
+};
+
+Deno.test({
+  name:
+    "a transcode from the config runs when its source publishes: GET /api/v1/transcodes shows it running with ffmpeg's pid, " +
+    "its output plays, it goes idle when the source ends, and its internal key never reaches the log",
+  ignore: !TOOLS,
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: () =>
+    withServer(async (server, dir) => {
+      const api = async () => {
+        const res = await fetch(`http://127.0.0.1:${server.sluice.httpPort}/api/v1/transcodes`);
+        assertEquals(res.status, 200, "GET /api/v1/transcodes");
+        return (await res.json()).transcodes as TranscodeStatus[];
+      };
+      assertEquals(await api(), [{ key: "live/small", from: "live/cam", state: "idle", restarts: 0 }]);
+      const src = await makeSource(`${dir}/cam.flv`, { seconds: SOURCE_S, size: "640x360" });
+      const source = publish(src, server.url("cam"));
+      try {
+        await waitForPublisher(server, "small", 15_000);
+        const [running] = await api();
+        assertEquals(running.state, "running", JSON.stringify(running));
+        assert(Number.isInteger(running.pid) && running.pid! > 0, `pid ${running.pid}`);
+        await checkSmall(server, `${dir}/small.flv`, 3);
+        await source.stop();
+        let shown = await api();
+        for (let waited = 0; shown[0].state !== "idle" && waited < 10_000; waited += 100) {
+          await new Promise((r) => setTimeout(r, 100));
+          shown = await api();
+        }
+        assertEquals(shown[0].state, "idle", JSON.stringify(shown[0]));
+        assertEquals(shown[0].pid, undefined, "no pid once ffmpeg is gone");
+        assert(shown[0].lastExit !== undefined, "the API shows how ffmpeg last exited");
+      } finally {
+        await source.stop();
+      }
+      const started = server.logs.filter((l) => /started ffmpeg \(pid \d+\)/.test(l));
+      assertEquals(started.length, 1, server.logs.join("\n"));
+      assert(started[0].includes("job_key=***"), started[0]);
+      const leaks = server.logs.filter((l) => /job_key=(?!\*\*\*)/.test(l));
+      assertEquals(leaks, [], "a log line shows the internal key");
+    }, { hub: { reconnectGraceMs: 300 }, transcodes: [CONFIGURED] }),
+});
