@@ -84,6 +84,10 @@ const BY_NAME: ReadonlyMap<string, FlagEntry> = new Map(allFlags().map((e) => [e
 
 /** A flag's value read into its setting's type; an unreadable number stays the string it was. */
 function readValue(setting: Setting, raw: string): unknown {
+  // A list of strings on the command line: comma-separated (`--trusted-proxies 127.0.0.1,10.0.0.0/8`).
+  if (setting.type === SettingType.StringList) {
+    return raw.split(",").map((v) => v.trim()).filter((v) => v !== "");
+  }
   if (setting.type !== SettingType.Integer && setting.type !== SettingType.Number) return raw;
   return raw.trim() === "" || Number.isNaN(Number(raw)) ? raw : Number(raw);
 }

@@ -56,6 +56,11 @@ export interface HttpConfig {
   host: string;
   /** HTTP port. Default 8000; 0 picks a free port. */
   port: number;
+  /**
+   * Reverse proxies (addresses or CIDR blocks) trusted to name the client in X-Forwarded-For; a request from
+   * one is taken as from the client the header names (`src/http/forwarded.ts`). Default none.
+   */
+  trustedProxies: string[];
 }
 
 /** HTTP and WebSocket push ingest settings. */

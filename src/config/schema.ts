@@ -176,6 +176,9 @@ const MAX_LIST_ITEMS = MAX_ACL_RULES;
 
 /** The problem of an address rule (`allow 10.0.0.0/8`), or undefined. */
 const aclItem = (text: string): string | undefined => aclRuleProblem(text);
+/** The problem of a trusted proxy (an address or a CIDR block, as an address rule takes it), or undefined. */
+const proxyItem = (text: string): string | undefined =>
+  /\s/.test(text.trim()) ? "is one address or CIDR block" : aclRuleProblem(`allow ${text}`);
 /** An `acl` field: address rules in order (`src/config/acl.ts`). */
 function aclField(who: string): Setting {
   return {
@@ -393,6 +396,17 @@ export const SETTINGS = [
     max: MAX_PORT,
     help: "HTTP port; 0 picks a free port",
     flags: [{ name: "--http-port", value: "N" }],
+  },
+  {
+    path: "http.trustedProxies",
+    type: SettingType.StringList,
+    default: [],
+    max: MAX_LIST_ITEMS,
+    item: proxyItem,
+    help: "reverse proxies (addresses, CIDR blocks) trusted to name the client in X-Forwarded-For; empty: " +
+      "the header is ignored",
+    example: ["127.0.0.1", "10.0.0.0/8"],
+    flags: [{ name: "--trusted-proxies", value: "LIST" }],
   },
   // ---- hub
   {

@@ -9,9 +9,12 @@
  * - `OPTIONS` on any path is the CORS preflight.
  * - The first route whose method and pattern match handles the request; no
  *   match is a 404 with a one-line JSON reason.
+ * - The handler sees the client's address: behind a trusted reverse proxy,
+ *   the one its X-Forwarded-For names (`forwarded.ts`).
  *
  * @module
  */
+import type { TrustedProxies } from "./forwarded.ts";
 import { jsonError, preflight } from "./responses.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
 
@@ -23,7 +26,10 @@ export interface RouteMatch {
   url: URL;
   /** The pattern's capture groups. */
   groups: readonly (string | undefined)[];
-  /** The peer's address (Deno.serve's `info.remoteAddr`), when known. */
+  /**
+   * The client's address: the peer's (Deno.serve's `info.remoteAddr`), or behind a trusted proxy the one its
+   * X-Forwarded-For names (`forwarded.ts`); undefined when not known.
+   */
   remote?: Deno.Addr;
 }
 
@@ -39,8 +45,8 @@ export interface Route {
 /** Deno.serve's handler: the routes in order, the preflight, the 404. */
 export type Handler = (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 
-/** A handler over `routes`, tried in order. */
-export function makeHandler(routes: readonly Route[]): Handler {
+/** A handler over `routes`, tried in order; `proxies` name the client of a request they forward. */
+export function makeHandler(routes: readonly Route[], proxies?: TrustedProxies): Handler {
   return (req, info) => {
     if (req.method === "OPTIONS") return preflight();
     const url = new URL(req.url);
@@ -48,7 +54,9 @@ export function makeHandler(routes: readonly Route[]): Handler {
     for (const route of routes) {
       if (!route.methods.includes(method)) continue;
       const m = route.path.exec(url.pathname);
-      if (m) return route.handle(req, { url, groups: m.slice(1), remote: info?.remoteAddr });
+      if (!m) continue;
+      const remote = proxies ? proxies.clientOf(info?.remoteAddr, req.headers) : info?.remoteAddr;
+      return route.handle(req, { url, groups: m.slice(1), remote });
     }
     return jsonError(404, `Cannot ${req.method} ${url.pathname}: no such route`);
   };

@@ -25,6 +25,7 @@ const SAMPLES: Readonly<Record<string, string>> = {
   "auth.onPlay": "https://auth.example/on_play",
   "auth.onPublishDone": "http://127.0.0.1:9000/on_publish_done",
   "auth.onPlayDone": "http://127.0.0.1:9000/on_play_done",
+  "http.trustedProxies": "127.0.0.1, 10.0.0.0/8",
 };
 
 /** A valid value for a setting, other than its default, as typed on the command line. */
@@ -53,6 +54,8 @@ Deno.test("parseCliArgs() reads every flag of the schema into its setting", () =
       ? flag.sets ?? true
       : setting.type === SettingType.Integer
       ? Number(raw)
+      : setting.type === SettingType.StringList
+      ? raw.split(",").map((v) => v.trim())
       : raw;
     for (const path of [setting.path, ...flag.alsoSets ?? []]) {
       assertEquals(valueAt(o, path), want, flag.name);

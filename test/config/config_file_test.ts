@@ -167,7 +167,10 @@ const UNKNOWN: [Record<string, unknown>, string][] = [
     "Cannot use foo: there is no such setting (the sections are rtmp, rtsp, http, hub, player, ingest, vod, hls, " +
     "admission, admin, auth, tls, limits, log, sources, feeds, streams, transcodes, rules, jobs)",
   ],
-  [{ http: { tls: true } }, "Cannot use http.tls: there is no such setting (http has host, port)"],
+  [
+    { http: { tls: true } },
+    "Cannot use http.tls: there is no such setting (http has host, port, trustedProxies)",
+  ],
   [
     { sources: [{ key: "live/a", path: "a.flv", speed: 2 }] },
     "Cannot use sources[0].speed: there is no such setting (an entry has key, path, loop, fps)",

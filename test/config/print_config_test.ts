@@ -107,7 +107,7 @@ function changedConfig(): Config {
         case SettingType.List:
           return CHANGED_LISTS[s.path];
         case SettingType.StringList:
-          return ["-tune", "film"];
+          return s.path === "http.trustedProxies" ? ["127.0.0.1", "10.0.0.0/8"] : ["-tune", "film"];
       }
     })();
     setValueAt(config, s.path, value);

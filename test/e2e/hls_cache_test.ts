@@ -388,3 +388,70 @@ edgeTest(
   },
   { hls: { container: "fmp4" } },
 );
+
+/** One GET with curl from the loopback address `from` (curl --interface): its status, and the body. */
+async function curlFrom(
+  from: string,
+  url: string,
+  headers: string[] = [],
+): Promise<{ status: number; body: string }> {
+  const r = await runOk("curl", [
+    "-s",
+    "--max-time",
+    "20",
+    "--interface",
+    from,
+    ...headers.flatMap((h) => ["-H", h]),
+    "-w",
+    "\n%{http_code}",
+    url,
+  ], 30_000);
+  const cut = r.stdout.lastIndexOf("\n");
+  return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
+}
+
+edgeTest(
+  "behind nginx (docs/hls_edge.nginx.conf) with http.trustedProxies, Sluice sees each player's own address in " +
+    "X-Forwarded-For: its session shows it, an address rule refuses it through the proxy, and a header the " +
+    "player forged itself does not change it",
+  async (server, dir) => {
+    const src = await makeSource(`${dir}/src.flv`, { seconds: 20, bframes: 0 });
+    await withEdge(server, dir, async (edge) => {
+      const publisher = publish(src, server.url("cam"));
+      try {
+        await waitForPublisher(server, "cam");
+        const playlist = edge.url("/live/cam/index.m3u8?sid=fromfive00000001");
+        const allowed = await curlFrom("127.0.0.5", playlist);
+        assertEquals(allowed.status, 200, allowed.body);
+        assert(allowed.body.startsWith("#EXTM3U"), allowed.body);
+        const res = await fetch(`http://127.0.0.1:${server.sluice.httpPort}/api/v1/clients?stream=live/cam`);
+        const { clients } = await res.json() as { clients: { protocol: string; remote?: string }[] };
+        const hls = clients.filter((c) => c.protocol === "hls").map((c) => c.remote);
+        assertEquals(hls, ["127.0.0.5:0"], "the HLS session's address");
+
+        const refused = await curlFrom("127.0.0.6", edge.url("/live/cam/index.m3u8?sid=fromsix000000001"));
+        assertEquals(refused.status, 403, refused.body);
+        assert(refused.body.includes("127.0.0.6"), `the refusal names the player's address: ${refused.body}`);
+        // nginx appends the player's address to what the player sent: Sluice reads the hop nginx added.
+        const forged = await curlFrom("127.0.0.6", edge.url("/live/cam/index.m3u8?sid=fromsix000000002"), [
+          "X-Forwarded-For: 127.0.0.5",
+        ]);
+        assertEquals(forged.status, 403, forged.body);
+      } finally {
+        await publisher.stop();
+      }
+    });
+  },
+  {
+    http: { trustedProxies: ["127.0.0.1"] },
+    rules: [{
+      match: "live/cam",
+      action: "play",
+      keys: [],
+      sign: false,
+      signAddress: false,
+      jwt: false,
+      acl: ["deny 127.0.0.6"],
+    }],
+  },
+);
