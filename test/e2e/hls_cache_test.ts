@@ -55,10 +55,12 @@ function edgeTest(
   name: string,
   fn: (server: TestServer, dir: string) => Promise<void>,
   overrides: ConfigOverrides,
+  tools: string[] = [],
 ): void {
+  const ignored = IGNORED || (haveTools(...tools) ? "" : ` (ignored: one of ${tools.join(", ")} is missing)`);
   Deno.test({
-    name: name + IGNORED,
-    ignore: IGNORED !== "",
+    name: name + ignored,
+    ignore: ignored !== "",
     sanitizeOps: false,
     sanitizeResources: false,
     fn: () => withServer(fn, overrides),
@@ -454,4 +456,5 @@ edgeTest(
       acl: ["deny 127.0.0.6"],
     }],
   },
+  ["curl"],
 );
