@@ -26,7 +26,10 @@
  *   RtpPacker (sender reports before its first packets, nothing before the
  *   keyframe). PLAY without a Range resumes where the last run stopped (after
  *   PAUSE: RFC 2326 10.5), or starts from the beginning (first PLAY, or after
- *   the end). Either way the answer says `Range: npt=<start>-<duration>` and
+ *   the end). A Range with an end (`npt=X-Y`, RFC 2326 12.29) ends the run
+ *   before the first frame past Y as the file's end does (BYE), and the
+ *   answer says Y in place of the duration; an end before the start is 457.
+ *   Either way the answer says `Range: npt=<start>-<duration>` and
  *   `RTP-Info` with each track's next sequence number and the RTP time of
  *   `<start>` (RFC 2326 12.33: "the RTP timestamp corresponding to the time
  *   value in the Range"), so a player's npt is the file's time. A PLAY while
@@ -356,28 +359,49 @@ export class RtspVod {
         `Cannot play ${this.name} from ${seekMs / 1000} s: current duration is ${this.durationMs / 1000} s`,
       );
     }
+    // An end in the Range: the run stops before the first frame past it (past the file's end: at the end).
+    const askedEndMs = range?.end !== undefined ? range.end * 1000 : undefined;
+    if (askedEndMs !== undefined && askedEndMs < (seekMs ?? 0)) {
+      throw new RtspError(
+        RtspStatus.InvalidRange,
+        "rtsp_range",
+        `Cannot play ${this.name} from ${(seekMs ?? 0) / 1000} s to ${
+          askedEndMs / 1000
+        } s: the end is before the start`,
+      );
+    }
     const set = [...tracks];
     this.#halt();
     await this.#pumping;
     const run = this.#run;
     const asked = seekMs ?? 0;
+    let next: Run;
     let startMs: number;
     if (run === undefined || run.done || seekMs !== undefined) {
-      startMs = (await this.#newRun(this.#index.seekPoint(asked), set)).startMs;
-      this.#log.info(`playing ${this.name} from ${startMs} ms (asked ${asked} ms)`);
+      next = await this.#newRun(this.#index.seekPoint(asked), set);
+      startMs = next.startMs;
+      this.#log.info(
+        `playing ${this.name} from ${startMs} ms (asked ${asked} ms)` +
+          (askedEndMs === undefined ? "" : ` to ${askedEndMs} ms`),
+      );
     } else if (tracksKey(run.tracks) !== tracksKey(tracksOf(set))) {
       // A track was SETUP while paused: a packer for the new set, from the keyframe before the resume point.
-      startMs = (await this.#newRun(this.#index.seekPoint(await this.#nextTime(run)), set)).startMs;
+      next = await this.#newRun(this.#index.seekPoint(await this.#nextTime(run)), set);
+      next.endMs = run.endMs;
+      startMs = next.startMs;
       this.#log.debug(`resuming ${this.name} with other tracks from ${startMs} ms`);
     } else {
+      next = run;
       startMs = await this.#nextTime(run);
       this.#log.debug(`resuming ${this.name} at ${startMs} ms`);
     }
+    // A Range end applies to the run this PLAY starts or resumes; without one a new run plays to the end.
+    if (askedEndMs !== undefined) next.endMs = askedEndMs < this.durationMs ? askedEndMs : undefined;
     const rtpInfo = set.map((t) => {
       const sender = this.sender(t.kind);
       return { url: t.url, seq: sender.sequence, ...(sender.clock && { rtptime: sender.clock.at(startMs) }) };
     });
-    const end = Math.max(this.durationMs, startMs) / 1000;
+    const end = Math.max(next.endMs ?? this.durationMs, startMs) / 1000;
     return { range: formatNptRange({ start: startMs / 1000, end }), rtpInfo };
   }
 

@@ -23,8 +23,9 @@
  *   the cursor back to the first tag it read and did not send, so the next
  *   loop reads it again.
  * - **End**: the last tag, or a malformed one (the index said so when it saw
- *   it): once the last batch is sent, `pace()` resolves `PaceResult.End`; the
- *   play says so its own way.
+ *   it), or the first audio/video frame past the run's `endMs`: once the last
+ *   batch is sent, `pace()` resolves `PaceResult.End`; the play says so its
+ *   own way.
  * - **Pause**: the play moves the schedule on by the time spent paused
  *   ({@linkcode postpone}).
  *
@@ -57,6 +58,8 @@ export interface PacedRun {
   /** performance.now() at which the run's first audio/video frame was due, and its timestamp; set by it. */
   clockBase?: number;
   tsBase?: number;
+  /** The run ends before its first audio/video frame past this timestamp (an RTSP PLAY's Range end), ms. */
+  endMs?: number;
 }
 
 /** What a pacing loop needs from its play (STYLE 10: the consumer declares it). */
@@ -118,6 +121,13 @@ export class VodPacer {
       }
       if (!hooks.keep(tag)) continue;
       const onClock = tag.type !== TagType.ScriptData && !classify(tag.type, tag.data).sequenceHeader;
+      if (onClock && run.endMs !== undefined && tag.timestamp > run.endMs) {
+        // The end the play asked for: the run ends as at the file's end, the cursor at this tag.
+        run.cursor.moveTo(tag.offset);
+        await flush();
+        if (!hooks.current()) break;
+        return PaceResult.End;
+      }
       if (onClock) {
         const now = performance.now();
         run.clockBase ??= now;

@@ -326,3 +326,62 @@ e2e(
     }
   },
 );
+
+/** Whether an RTCP compound packet holds a BYE (RFC 3550 6.6: packet type 203). */
+function hasBye(rtcp: Uint8Array): boolean {
+  for (let at = 0; at + 4 <= rtcp.length; at += 4 * (((rtcp[at + 2] << 8) | rtcp[at + 3]) + 1)) {
+    if (rtcp[at + 1] === 203) return true;
+  }
+  return false;
+}
+
+e2e(
+  "RTSP PLAY with a Range end (npt=3-5) plays from the keyframe at 3 s to 5 s, then says BYE on each track",
+  async (vod) => {
+    const c = await RtspTestClient.connect(vod.server.sluice.rtspPort);
+    try {
+      assertEquals((await c.request({ method: "DESCRIBE", uri: vod.url })).status, 200);
+      const v = await c.request({
+        method: "SETUP",
+        uri: `${vod.url}/trackID=0`,
+        transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
+      });
+      const id = parseSession(v.headers.get("Session")!).id;
+      const a = await c.request({
+        method: "SETUP",
+        uri: `${vod.url}/trackID=1`,
+        transport: "RTP/AVP/TCP;unicast;interleaved=2-3",
+        session: { id },
+      });
+      assertEquals([v.status, a.status], [200, 200]);
+      const play = await c.request({
+        method: "PLAY",
+        uri: vod.url,
+        session: { id },
+        headers: [["Range", "npt=3-5"]],
+      });
+      assertEquals(play.status, 200);
+      assertEquals(play.headers.get("Range"), "npt=3-5", "from the keyframe at 3 s to the end asked");
+      const [start] = parseRtpInfo(play.headers.get("RTP-Info")!);
+      const video: Uint8Array[] = [];
+      const byes = new Set<number>();
+      while (byes.size < 2) {
+        const item = await c.next();
+        assert(item?.type === "interleaved", `only media here, got ${item?.type}`);
+        if (item.channel === 0) video.push(item.payload);
+        else if ((item.channel === 1 || item.channel === 3) && hasBye(item.payload)) byes.add(item.channel);
+      }
+      assertEquals(seqOf(video[0]), start.seq, "the first packet is the one RTP-Info names");
+      // Presentation times (B-frames) run up to a few frames past the last decode time at or before 5 s.
+      // RTP-Info's rtptime is the Range's start (3 s): file time is 3 s plus the RTP time since.
+      const npt = video.map((p) => 3 + ((tsOf(p) - start.rtptime!) | 0) / 90_000);
+      const last = Math.max(...npt);
+      assert(last <= 5.2, `the play ran on to ${last} s, past the end asked`);
+      assertGreaterOrEqual(last, 4.8, `the play stopped at ${last} s, before the end asked`);
+      const keep = await c.request({ method: "GET_PARAMETER", uri: vod.url, session: { id } });
+      assertEquals(keep.status, 200, "the session stays after the end");
+    } finally {
+      c.close();
+    }
+  },
+);

@@ -302,6 +302,49 @@ test("RtspVod.play() with a Range starts at the keyframe at or before it, on the
   });
 });
 
+test("RtspVod.play() with a Range end (npt=2.5-3.2) sends the frames up to it, then a BYE per track; a later PLAY without an end plays to the file's end", async () => {
+  await withRoot(async (root) => {
+    const sink = new Sink();
+    const vod = await RtspVod.open("clip.flv", options(root), sink);
+    try {
+      const answer = await vod.play({ start: 2.5, end: 3.2 }, TRACKS);
+      assertEquals(answer.range, "npt=2-3.2", "from the keyframe at 2 s to the end asked");
+      const [v, a] = answer.rtpInfo;
+      vod.resume();
+      await sink.until(() => sink.rtcp(1).some((p) => p.type === "bye"), "the video BYE");
+      await sink.until(() => sink.rtcp(3).some((p) => p.type === "bye"), "the audio BYE");
+      const video = sink.rtp(0);
+      const marked = video.filter((p) => p[1] & 0x80).length;
+      const wanted = (t: { type: number; timestamp: number }) => t.timestamp >= 2000 && t.timestamp <= 3200;
+      assertEquals(marked, CLIP.filter((t) => t.type === TagType.Video && wanted(t)).length, "video frames");
+      assert(video.every((p) => ticks(v.rtptime!, tsOf(p)) <= 1200 * 90), "no video past 3.2 s");
+      const audio = sink.rtp(2);
+      assert(audio.every((p) => ticks(a.rtptime!, tsOf(p)) <= 1200 * 48), "no audio past 3.2 s");
+      const bye = sink.frames.findLastIndex((f) => isRtcp(f));
+      assert(sink.frames.slice(bye).every((f) => isRtcp(f)), "nothing after the BYE");
+      // After the end a PLAY with a start only plays to the file's end.
+      const again = await vod.play({ start: 3 }, TRACKS);
+      assertEquals(again.range, `npt=3-${CLIP_MS / 1000}`);
+    } finally {
+      vod.stop();
+    }
+  });
+});
+
+test("RtspVod.play() answers 457 to a Range whose end is before its start", async () => {
+  await withRoot(async (root) => {
+    const vod = await RtspVod.open("clip.flv", options(root), new Sink());
+    try {
+      const e = await assertRejects(() => vod.play({ start: 3, end: 1 }, TRACKS), RtspError);
+      assertEquals(e.status, 457);
+      // An end past the file's end is the file's end.
+      assertEquals((await vod.play({ start: 0, end: 60 }, TRACKS)).range, `npt=0-${CLIP_MS / 1000}`);
+    } finally {
+      vod.stop();
+    }
+  });
+});
+
 test("RtspVod.play() answers 457 to a Range past the end", async () => {
   await withRoot(async (root) => {
     const vod = await RtspVod.open("clip.flv", options(root), new Sink());
