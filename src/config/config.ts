@@ -260,14 +260,17 @@ export interface FeedConfig {
 
 /** A stream served at a path of its own (ffserver's `<Stream>`). */
 export interface StreamConfig {
-  /** The HTTP path, one segment: "/live.flv". */
+  /** The HTTP path, one segment: "/live.flv"; for format "rtp", the RTSP path (`rtsp://HOST:PORT/live`). */
   path: string;
   /** The live stream (or feed) served; one of `key` and `file`, unless the format is "status". */
   key?: string;
   /** A file served on demand. */
   file?: string;
-  /** "flv": HTTP-FLV (WebSocket-FLV on upgrade); "status": the status page. Default "flv". */
-  format: "flv" | "status";
+  /**
+   * "flv": HTTP-FLV (WebSocket-FLV on upgrade); "status": the status page; "rtp": the live `key` over RTSP at
+   * the path (ffserver's `Format rtp` URL), with `acl` (no file, preroll, track or time options). Default "flv".
+   */
+  format: "flv" | "status" | "rtp";
   /** A player starts this far in the past, in ms (needs the key's feed to have a file). Default 0. */
   prerollMs: number;
   /** The audio track is left out. Default false. */

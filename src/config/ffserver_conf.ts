@@ -34,9 +34,9 @@
  * | `<Stream NAME>` with `Feed X.ffm`            | a `streams` entry: path `/NAME`, key `feed/X`, format flv  |
  * | `<Stream NAME>` with `File PATH`             | path `/NAME`, file PATH (an FLV file on demand)            |
  * | `Format flv`, `Format status`                | format "flv", "status" (the status page; no key)           |
- * | `Format rtp` with `Feed X.ffm`               | no `streams` entry: it plays at `rtsp://HOST:PORT/feed/X`  |
- * |                                              | (ffserver's `rtsp://HOST:PORT/NAME` has no alias; warned   |
- * |                                              | with the new URL)                                          |
+ * | `Format rtp` with `Feed X.ffm`               | a `streams` entry of format rtp: path `/NAME`, key         |
+ * |                                              | `feed/X`, the ACL: it plays at ffserver's                  |
+ * |                                              | `rtsp://HOST:PORT/NAME` and at `rtsp://HOST:PORT/feed/X`   |
  * | `Format mpegts` with `Feed X.ffm`            | no `streams` entry: it plays at `/feed/X.ts` (MPEG-TS over |
  * |                                              | HTTP; warned with the new URL)                             |
  * | `Preroll`, `MaxTime` S                       | `prerollMs`, `maxTimeMs`                                   |
@@ -547,10 +547,7 @@ class Reader {
       );
       return undefined;
     }
-    if (format !== "flv") {
-      this.servedByKey(s, format, feedsByName, taken, transcodes);
-      return undefined;
-    }
+    if (format !== "flv") return this.servedByKey(s, format, feedsByName, taken, transcodes);
     const entry: Record<string, unknown> = { path, format: "flv", acl: s.acl };
     if (s.noAudio) entry.noAudio = true;
     if (s.noVideo) entry.noVideo = true;
@@ -640,10 +637,12 @@ class Reader {
   }
 
   /**
-   * A `Format rtp` or `Format mpegts` stream: played at a URL of its key (the feed's, or its transcode's)
-   * rather than at the `<Stream>`'s name, which ffserver served it at: no `streams` entry, and a warning on
-   * the Format line with the new URL. The lines that have no meaning for such a play (NoAudio, NoVideo,
-   * MaxTime, Preroll, ACL) are warned. A File-only stream is skipped: files are served as FLV.
+   * A `Format rtp` or `Format mpegts` stream, played by its key (the feed's, or its transcode's). An rtp
+   * one keeps ffserver's URL too: a `streams` entry of format rtp at `/NAME` (`rtsp://HOST:PORT/NAME`), its
+   * ACL with it, and a note on the Format line with both URLs. An mpegts one plays at the key's URL only
+   * (no `streams` entry; warned with the new URL). The lines that have no meaning for such a play (NoAudio,
+   * NoVideo, MaxTime, Preroll, and an mpegts stream's ACL) are warned. A File-only stream is skipped: files
+   * are served as FLV.
    */
   servedByKey(
     s: StreamBlock,
@@ -651,7 +650,7 @@ class Reader {
     feedsByName: ReadonlyMap<string, FeedBlock>,
     taken: Set<string>,
     transcodes: Record<string, unknown>[],
-  ): void {
+  ): Record<string, unknown> | undefined {
     const title = `<${s.tag} ${s.name}>`;
     const { how, player, setting, scheme, suffix } = KEY_FORMATS[format];
     const d = s.format!.d;
@@ -663,7 +662,7 @@ class Reader {
         `${written}: ${title} serves a File, and Sluice serves files as FLV only: skipped (Format flv ` +
           `serves it at /${s.name})`,
       );
-      return;
+      return undefined;
     }
     const feed = this.feedOf(s, feedsByName);
     const { key, transcoded } = this.liveKey(s, feed, taken, transcodes);
@@ -671,10 +670,13 @@ class Reader {
     const base = `${scheme}://${urlHost(section?.host)}:${section?.port ?? makeConfig()[setting].port}`;
     const url = `${base}/${key}${suffix}`;
     const what = transcoded ? "the transcode's stream" : `the stream of <${feed.tag} ${feed.name}>`;
+    const aliased = format === "rtp";
     this.warn(
       d.line,
       d.name,
-      `${written}: ${title} plays ${how} at ${url} (${what}), not at ffserver's ${base}/${s.name}`,
+      aliased
+        ? `${written}: ${title} plays ${how} at ffserver's ${base}/${s.name} and at ${url} (${what})`
+        : `${written}: ${title} plays ${how} at ${url} (${what}), not at ffserver's ${base}/${s.name}`,
     );
     const unused: [Directive | undefined, string][] = [
       [s.noAudio, `${player} plays every track of ${key}`],
@@ -689,10 +691,14 @@ class Reader {
       this.warn(
         s.aclLine,
         "ACL",
-        `ignored: ACL (a stream's ACL guards its own HTTP path, and ${player} plays ${key} by its key: ` +
-          `restrict it with a rules[] entry, match "${key}", action "play", acl ${JSON.stringify(s.acl)})`,
+        aliased
+          ? `ACL guards ${base}/${s.name}; ${player} plays ${url} by its key with no ACL: restrict that with ` +
+            `a rules[] entry, match "${key}", action "play", acl ${JSON.stringify(s.acl)}`
+          : `ignored: ACL (a stream's ACL guards its own HTTP path, and ${player} plays ${key} by its key: ` +
+            `restrict it with a rules[] entry, match "${key}", action "play", acl ${JSON.stringify(s.acl)})`,
       );
     }
+    return aliased ? { path: `/${s.name}`, key, format: "rtp", acl: s.acl } : undefined;
   }
 }
 

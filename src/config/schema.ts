@@ -1228,7 +1228,7 @@ export const SETTINGS = [
         type: SettingType.String,
         default: undefined,
         pattern: { regex: TOP_PATH, what: "a path of one segment (/name)" },
-        help: "the HTTP path it is served at",
+        help: "the HTTP path it is served at (format rtp: the RTSP path, rtsp://HOST:PORT/name)",
         example: "/live.flv",
       },
       {
@@ -1251,8 +1251,10 @@ export const SETTINGS = [
         path: "format",
         type: SettingType.Enum,
         default: "flv",
-        values: ["flv", "status"],
-        help: "flv: HTTP-FLV (WebSocket-FLV on upgrade); status: the status page",
+        values: ["flv", "status", "rtp"],
+        help:
+          "flv: HTTP-FLV (WebSocket-FLV on upgrade); status: the status page; rtp: the live key over RTSP " +
+          "at rtsp://HOST:PORT/name (ffserver's RTSP URL; key and acl only)",
       },
       {
         path: "prerollMs",

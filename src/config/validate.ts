@@ -295,6 +295,18 @@ function crossCheck(config: Config): void {
     if (stream.format !== "status" && sources !== 1) {
       throw broken(at, stream.path, `it needs one of key (a live stream) and file (a file on demand)`);
     }
+    if (stream.format === "rtp") {
+      if (stream.key === undefined) throw broken(at, stream.path, "an rtp stream plays a live key: set key");
+      const unused: [string, unknown, boolean][] = [
+        ["prerollMs", stream.prerollMs, stream.prerollMs > 0],
+        ["noAudio", stream.noAudio, stream.noAudio],
+        ["noVideo", stream.noVideo, stream.noVideo],
+        ["maxTimeMs", stream.maxTimeMs, stream.maxTimeMs > 0],
+      ];
+      for (const [field, value, set] of unused) {
+        if (set) throw broken(`${at}.${field}`, value, "an rtp stream plays every track of its key live");
+      }
+    }
     if (stream.prerollMs > 0 && stream.key === undefined) {
       throw broken(`${at}.prerollMs`, stream.prerollMs, "a preroll needs a live key (a feed with a file)");
     }

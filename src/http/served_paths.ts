@@ -10,6 +10,7 @@
  *   play; a status stream with no `acl` is guarded as `/status` is;
  * - a stream's `prerollMs` (or the request's `?preroll=`/`?date=`) plays from its feed's ring when the feed
  *   has one, else 404 saying so; `noAudio`/`noVideo` leave tracks out; `maxTimeMs` ends the play;
+ * - a stream of format rtp is served by the RTSP listener at its path, and here is a 404 saying so;
  * - any other path of one segment is a 404 naming what is configured.
  *
  * @module
@@ -58,6 +59,14 @@ export function serveConfiguredPath(
   if (!entry) {
     if (feed) return jsonError(405, `Cannot ${method} ${path}: it is the push path of feed ${feed.key}`);
     return jsonError(404, `Cannot ${method === WS ? "GET" : method} ${path}: no such route`);
+  }
+  if (entry.format === "rtp") {
+    return jsonError(
+      404,
+      `Cannot ${
+        method === WS ? "GET" : method
+      } ${path}: it is served over RTSP (rtsp://HOST:${ctx.config.rtsp.port}${path})`,
+    );
   }
   if (method !== "GET" && method !== "HEAD" && method !== WS) {
     return jsonError(405, `Cannot ${method} ${path}: a stream is played with GET`);

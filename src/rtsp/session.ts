@@ -56,7 +56,8 @@
  * @module
  */
 import { TOKEN_PARAM } from "../auth/jwt.ts";
-import type { Config } from "../config/config.ts";
+import { aclAllows, type AclRule, parseAcl } from "../config/acl.ts";
+import type { Config, StreamConfig } from "../config/config.ts";
 import { closeReasonOf, ProtocolError, StreamBusyError } from "../errors.ts";
 import {
   AdmissionAction,
@@ -183,6 +184,9 @@ export function newSessionId(): string {
   const b = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES));
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
+
+/** Parsed address rules per `streams` entry (entries are replaced whole on a reload). */
+const servedAcl = new WeakMap<StreamConfig, AclRule[]>();
 
 /** The key `app/stream` of a URL, or undefined when it names no stream. */
 function keyOf(url: RtspUrl): string | undefined {
@@ -518,12 +522,41 @@ export class RtspSession {
     }
   }
 
-  /** Reads the request URL and the stream key it names (404 for none). */
-  #target(req: RtspRequest): { url: RtspUrl; key: string } {
+  /**
+   * Reads the request URL and the stream key it names (404 for none). A URL of one segment that a `streams`
+   * entry of format rtp names (ffserver's `rtsp://HOST:PORT/NAME`) is that entry's key, behind its address
+   * rules (403); `aliases` false (ANNOUNCE) reads the URL as it is.
+   */
+  #target(req: RtspRequest, aliases = true): { url: RtspUrl; key: string } {
     const url = parseRtspUrl(req.uri);
+    const served = aliases && url.app === "" && url.stream !== ""
+      ? this.#ctx.config.streams.find((e) => e.format === "rtp" && e.path === `/${url.stream}`)
+      : undefined;
+    if (served?.key !== undefined) {
+      this.#checkServedAcl(served, req);
+      const slash = served.key.indexOf("/");
+      const app = served.key.slice(0, slash);
+      return { url: { ...url, app, stream: served.key.slice(slash + 1) }, key: served.key };
+    }
     const key = keyOf(url);
     if (key === undefined) throw fail(RtspStatus.NotFound, `${quote(req.uri)} names no app/stream`);
     return { url, key };
+  }
+
+  /** A served path's address rules (src/config/acl.ts): 403 naming the address and the rule that refused it. */
+  #checkServedAcl(entry: StreamConfig, req: RtspRequest): void {
+    if (entry.acl.length === 0) return;
+    let rules = servedAcl.get(entry);
+    if (!rules) servedAcl.set(entry, rules = parseAcl(entry.acl));
+    const host = (this.#conn.remoteAddr as Deno.NetAddr).hostname;
+    const { allowed, rule } = aclAllows(rules, host);
+    if (allowed) return;
+    const why = rule ? `rule "${rule.text}"` : "no rule allows it";
+    this.#log.info(`refused ${req.method} ${entry.path} from ${host}: ${why}`);
+    throw fail(
+      RtspStatus.Forbidden,
+      `${req.method} of ${entry.path}: address ${host} is not allowed (${why})`,
+    );
   }
 
   /** Asks the gate once per key and connection; a refusal is answered here and gives false. */
@@ -963,7 +996,7 @@ export class RtspSession {
    * first SETUP makes it).
    */
   async #announce(req: RtspRequest): Promise<void> {
-    const { url, key } = this.#target(req);
+    const { url, key } = this.#target(req, false);
     if (this.#state !== "init" || this.#record || this.#tracks.size > 0) {
       throw fail(RtspStatus.MethodNotValidInThisState, "ANNOUNCE after a SETUP or another ANNOUNCE");
     }

@@ -640,7 +640,7 @@ Deno.test("parseFfserverConf() skips a stream in a format Sluice does not serve,
   ]);
 });
 
-Deno.test("parseFfserverConf() plays a Format rtp stream at rtsp://HOST:RTSPPort/feed/NAME, its feed's key, and says so", () => {
+Deno.test("parseFfserverConf() plays a Format rtp stream at ffserver's rtsp://HOST:RTSPPort/NAME and at its feed's key, and says so", () => {
   const { overrides, warnings } = parse(
     "RTSPPort 5454",
     "<Feed feed1.ffm>",
@@ -653,12 +653,13 @@ Deno.test("parseFfserverConf() plays a Format rtp stream at rtsp://HOST:RTSPPort
   assertEquals(overrides, {
     rtsp: { port: 5454, enabled: true },
     feeds: [feed({ key: "feed/feed1", push: "/feed1.ffm" })],
-  }, "no streams entry: RTSP plays the feed's key");
+    streams: [stream({ path: "/test1.sdp", key: "feed/feed1", format: "rtp" })],
+  }, "a streams entry of format rtp: ffserver's URL plays the feed's key");
   assertEquals(warnings, [{
     line: 6,
     directive: "Format",
-    text: "Format rtp: <Stream test1.sdp> plays over RTSP at rtsp://HOST:5454/feed/feed1 (the stream of " +
-      "<Feed feed1.ffm>), not at ffserver's rtsp://HOST:5454/test1.sdp",
+    text: "Format rtp: <Stream test1.sdp> plays over RTSP at ffserver's rtsp://HOST:5454/test1.sdp and at " +
+      "rtsp://HOST:5454/feed/feed1 (the stream of <Feed feed1.ffm>)",
   }]);
   validateConfig(makeConfig(overrides));
 });
@@ -688,18 +689,18 @@ Deno.test("parseFfserverConf() makes the transcode of a Format rtp stream with e
     "VideoCodec mpeg4",
     "</Stream>",
   );
-  assertEquals(overrides.streams, undefined);
+  assertEquals(overrides.streams, [stream({ path: "/small.sdp", key: "feed/small", format: "rtp" })]);
   assertEquals(overrides.transcodes, [
     transcode({ key: "feed/small", from: "feed/feed1", videoSize: "320x240" }),
   ]);
   assertEquals(shown(warnings), [
-    "6: Format rtp: <Stream small.sdp> plays over RTSP at rtsp://HOST:5454/feed/small (the transcode's " +
-    "stream), not at ffserver's rtsp://HOST:5454/small.sdp",
+    "6: Format rtp: <Stream small.sdp> plays over RTSP at ffserver's rtsp://HOST:5454/small.sdp and at " +
+    "rtsp://HOST:5454/feed/small (the transcode's stream)",
     "8: VideoCodec mpeg4: FLV here carries H.264, so the transcode uses libx264",
   ]);
 });
 
-Deno.test("parseFfserverConf() warns the lines an RTSP play does not apply: NoAudio, NoVideo, MaxTime, Preroll, ACL", () => {
+Deno.test("parseFfserverConf() warns the lines an RTSP play does not apply (NoAudio, NoVideo, MaxTime, Preroll); the ACL guards ffserver's URL", () => {
   const { overrides, warnings } = parse(
     "<Feed f.ffm>",
     "File /tmp/f.ffm",
@@ -721,20 +722,24 @@ Deno.test("parseFfserverConf() warns the lines an RTSP play does not apply: NoAu
     "Preroll 0",
     "</Stream>",
   );
-  assertEquals(overrides.streams, undefined);
+  const acl = ["allow 127.0.0.1", "allow 192.168.0.0 192.168.255.255"];
+  assertEquals(overrides.streams, [
+    stream({ path: "/cam.sdp", key: "feed/f", format: "rtp", acl }),
+    stream({ path: "/zero.sdp", key: "feed/f", format: "rtp" }),
+  ]);
   assertEquals(overrides.rules, undefined, "no rule is made for the ACL: it would apply on every protocol");
   assertEquals(shown(warnings), [
-    "6: Format rtp: <Stream cam.sdp> plays over RTSP at rtsp://HOST:8554/feed/f (the stream of <Feed f.ffm>), " +
-    "not at ffserver's rtsp://HOST:8554/cam.sdp",
+    "6: Format rtp: <Stream cam.sdp> plays over RTSP at ffserver's rtsp://HOST:8554/cam.sdp and at " +
+    "rtsp://HOST:8554/feed/f (the stream of <Feed f.ffm>)",
     "7: ignored: NoAudio (RTSP plays every track of feed/f)",
     "8: ignored: NoVideo (RTSP plays every track of feed/f)",
     "9: ignored: MaxTime (RTSP plays have no time limit)",
     "10: ignored: Preroll (RTSP plays start live)",
-    "11: ignored: ACL (a stream's ACL guards its own HTTP path, and RTSP plays feed/f by its key: restrict " +
-    'it with a rules[] entry, match "feed/f", action "play", acl ["allow 127.0.0.1","allow 192.168.0.0 ' +
-    '192.168.255.255"])',
-    "16: Format rtp: <Stream zero.sdp> plays over RTSP at rtsp://HOST:8554/feed/f (the stream of <Feed " +
-    "f.ffm>), not at ffserver's rtsp://HOST:8554/zero.sdp",
+    "11: ACL guards rtsp://HOST:8554/cam.sdp; RTSP plays rtsp://HOST:8554/feed/f by its key with no ACL: " +
+    'restrict that with a rules[] entry, match "feed/f", action "play", acl ["allow 127.0.0.1","allow ' +
+    '192.168.0.0 192.168.255.255"]',
+    "16: Format rtp: <Stream zero.sdp> plays over RTSP at ffserver's rtsp://HOST:8554/zero.sdp and at " +
+    "rtsp://HOST:8554/feed/f (the stream of <Feed f.ffm>)",
   ]);
 });
 

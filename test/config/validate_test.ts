@@ -455,6 +455,7 @@ Deno.test("validateConfig() checks address rules item by item and the rules betw
     acl: [],
   };
   validateConfig(makeConfig({ feeds: [feed], streams: [stream] }));
+  validateConfig(makeConfig({ streams: [{ ...stream, path: "/live.sdp", format: "rtp" }] }));
   const cases: [ReturnType<typeof makeConfig>, string][] = [
     [makeConfig({ feeds: [{ ...feed, acl: ["allow 300.1.1.1"] }] }), "feeds[0].acl"],
     [makeConfig({ feeds: [feed, { ...feed, key: "feed/b" }] }), "feeds[1].push"],
@@ -467,6 +468,13 @@ Deno.test("validateConfig() checks address rules item by item and the rules betw
       "streams[0].prerollMs",
     ],
     [makeConfig({ streams: [stream, { ...stream }] }), "streams[1].path"],
+    [makeConfig({ streams: [{ ...stream, format: "rtp", key: undefined, file: "/x.flv" }] }), "streams[0]"],
+    [makeConfig({ streams: [{ ...stream, format: "rtp", noAudio: true }] }), "streams[0].noAudio"],
+    [makeConfig({ streams: [{ ...stream, format: "rtp", maxTimeMs: 1000 }] }), "streams[0].maxTimeMs"],
+    [
+      makeConfig({ feeds: [feed], streams: [{ ...stream, format: "rtp", prerollMs: 5000 }] }),
+      "streams[0].prerollMs",
+    ],
   ];
   for (const [config, path] of cases) {
     const e = assertThrows(() => validateConfig(config), ConfigError);

@@ -2,8 +2,8 @@
  * Sluice run from an ffserver.conf, with real clients: the second fixture (`live.conf`: a feed, `live.flv`
  * and a 320x240 `small.flv` made by a transcode), with doc.conf's `<Stream test.flv>` added pointing at a
  * test file and a `<Stream live.sdp>` of `Format rtp`. ffmpeg pushes to `/feed1.ffm` as it pushed to
- * ffserver; ffmpeg records `/live.flv`, `/small.flv` and, over RTSP, the URL the import's warning names for
- * `live.sdp` (keyframe first, decodes clean, 320x240 for the rendition); `/test.flv` serves the file;
+ * ffserver; ffmpeg records `/live.flv`, `/small.flv` and, over RTSP, ffserver's own URL of `live.sdp`
+ * (`rtsp://HOST:PORT/live.sdp`; keyframe first, decodes clean, 320x240 for the rendition); `/test.flv` serves the file;
  * `/stat.html` is the status page with the feed; the same file with `ACL deny` on the feed refuses the push
  * with 403.
  */
@@ -31,9 +31,9 @@ const BOUND_MS = 30_000;
 const RECORD_S = 4;
 const PUBLISH_KEY = "the-feed-publish-key";
 
-/** The `Format rtp` stream added to live.conf, and the path its import warning says it plays at. */
+/** The `Format rtp` stream added to live.conf, and ffserver's RTSP path of it, which Sluice keeps. */
 const RTP_STREAM = "<Stream live.sdp>\nFeed feed1.ffm\nFormat rtp\n</Stream>\n";
-const RTP_PATH = "/feed/feed1";
+const RTP_PATH = "/live.sdp";
 
 /**
  * live.conf with a `<Stream test.flv>` serving `file` and RTP_STREAM, `edit` applied to its text, as
@@ -105,8 +105,8 @@ e2e(
     // With a publish key: ffmpeg's push carries it; the transcode's own ffmpeg gets in with the server's key.
     const { warnings, ...overrides } = await liveConf(src);
     assertEquals(warnings, [
-      "Format rtp: <Stream live.sdp> plays over RTSP at rtsp://HOST:5454/feed/feed1 (the stream of <Feed " +
-      "feed1.ffm>), not at ffserver's rtsp://HOST:5454/live.sdp",
+      "Format rtp: <Stream live.sdp> plays over RTSP at ffserver's rtsp://HOST:5454/live.sdp and at " +
+      "rtsp://HOST:5454/feed/feed1 (the stream of <Feed feed1.ffm>)",
     ]);
     const server = await startServer({ ...overrides, auth: { publishKey: PUBLISH_KEY } });
     try {

@@ -72,6 +72,17 @@ Deno.test("a configured stream path plays its key over HTTP-FLV; an unknown one-
   });
 });
 
+Deno.test("a stream path of format rtp is a 404 over HTTP that names its RTSP URL", async () => {
+  await withRouter([stream({ path: "/live.sdp", format: "rtp" })], async (handle, ctx) => {
+    const res = await handle(new Request(`${BASE}/live.sdp`));
+    assertEquals(res.status, 404);
+    assertEquals(
+      await errorOf(res),
+      `Cannot GET /live.sdp: it is served over RTSP (rtsp://HOST:${ctx.config.rtsp.port}/live.sdp)`,
+    );
+  });
+});
+
 Deno.test("a stream path's address rules refuse others with 403 naming the address, before the gate", async () => {
   await withRouter([stream({ acl: ["allow 127.0.0.1"] })], async (handle) => {
     const res = await handle(new Request(`${BASE}/live.flv`), OTHER);

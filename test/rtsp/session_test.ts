@@ -124,6 +124,57 @@ Deno.test("RtspSession.run() answers OPTIONS with Public and the request's CSeq,
   });
 });
 
+Deno.test("RtspSession plays a streams entry of format rtp at its one-segment path (ffserver's RTSP URL), behind its address rules", async () => {
+  const served = (acl: string[]) => ({
+    streams: [{
+      path: "/cam.sdp",
+      key: "live/x",
+      format: "rtp" as const,
+      prerollMs: 0,
+      noAudio: false,
+      noVideo: false,
+      maxTimeMs: 0,
+      acl,
+    }],
+  });
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      const res = await c.request({ method: "DESCRIBE", uri: f.url("cam.sdp") });
+      assertEquals(res.status, 200);
+      assertEquals(parseSdp(res.body).media.map((m) => m.media), ["video", "audio"]);
+      const setup = await c.request({
+        method: "SETUP",
+        uri: `${f.url("cam.sdp")}/trackID=0`,
+        transport: TCP,
+      });
+      assertEquals(setup.status, 200);
+      assertEquals((await c.request({ method: "DESCRIBE", uri: f.url("other.sdp") })).status, 404);
+    } finally {
+      c.close();
+    }
+  }, served([]));
+  await withSessions(async (f) => {
+    f.publish();
+    const c = await RtspTestClient.connect(f.port);
+    try {
+      assertEquals((await c.request({ method: "DESCRIBE", uri: f.url("cam.sdp") })).status, 403);
+      assert(
+        f.log.lines.some((l) => l.msg === 'refused DESCRIBE /cam.sdp from 127.0.0.1: rule "deny 127.0.0.1"'),
+        f.log.lines.map((l) => l.msg).join("\n"),
+      );
+      assertEquals(
+        (await c.request({ method: "DESCRIBE", uri: f.url() })).status,
+        200,
+        "its key is not guarded",
+      );
+    } finally {
+      c.close();
+    }
+  }, served(["deny 127.0.0.1"]));
+});
+
 Deno.test("RtspSession.run() answers DESCRIBE with 404 at once when nobody publishes, and the SDP when one does", async () => {
   await withSessions(async (f) => {
     const c = await RtspTestClient.connect(f.port);
