@@ -143,7 +143,7 @@ export class Sluice {
 
   /**
    * Applies the settings of `next` that can change without a restart (`diffConfig`'s live ones): new
-   * limits and address rules for the next requests, player bounds for the next players, hub waits,
+   * limits, address rules and trusted proxies for the next requests, player bounds for the next players, hub waits,
    * metrics access; the sources, feeds, streams and transcodes lists (unchanged entries keep running;
    * removed ones stop; new ones start). Running clients are not touched. The log level is the caller's
    * (it is process-wide). A bad `next` throws before anything changes.
@@ -166,6 +166,7 @@ export class Sluice {
     this.config.admission.timeoutMs = next.admission.timeoutMs;
     this.hub.admissionTimeoutMs = admissionBoundMs(next, this.log);
     this.config.log.level = next.log.level;
+    this.config.http.trustedProxies = [...next.http.trustedProxies];
     this.config.streams = structuredClone(next.streams);
     this.config.feeds = structuredClone(next.feeds);
     this.config.sources = structuredClone(next.sources);

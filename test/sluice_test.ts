@@ -199,7 +199,7 @@ Deno.test("new Sluice() refuses a transcode the schema lets through but ffmpeg c
   );
 });
 
-Deno.test("Sluice.applyLive() takes the new lists (streams, feeds, transcodes), the admission timeout and feed rules", async () => {
+Deno.test("Sluice.applyLive() takes the new lists (streams, feeds, transcodes, trusted proxies), the admission timeout and feed rules", async () => {
   const sluice = new Sluice(makeConfig());
   const stream = {
     path: "/live.flv",
@@ -218,8 +218,16 @@ Deno.test("Sluice.applyLive() takes the new lists (streams, feeds, transcodes), 
     catchUp: false,
     acl: ["deny all"],
   };
-  await sluice.applyLive(makeConfig({ streams: [stream], feeds: [feed], admission: { timeoutMs: 1234 } }));
+  await sluice.applyLive(
+    makeConfig({
+      streams: [stream],
+      feeds: [feed],
+      admission: { timeoutMs: 1234 },
+      http: { trustedProxies: ["10.0.0.0/8"] },
+    }),
+  );
   assertEquals(sluice.config.streams, [stream]);
+  assertEquals(sluice.config.http.trustedProxies, ["10.0.0.0/8"], "the next request reads the new proxies");
   assertEquals(sluice.feeds.byPush("/feed1.ffm")?.key, "feed/feed1");
   assertEquals(sluice.hub.admissionTimeoutMs, 1234);
   const decision = sluice.addressRules.admit({

@@ -400,6 +400,7 @@ export const SETTINGS = [
   {
     path: "http.trustedProxies",
     type: SettingType.StringList,
+    live: true,
     default: [],
     max: MAX_LIST_ITEMS,
     item: proxyItem,

@@ -10,6 +10,7 @@
  *   forwarded it, the nearest one whose word we can check.
  * - A peer that is not trusted, or a request without the header, keeps the peer's address: nobody else can
  *   name a client. With no trusted proxy configured (the default) the header is ignored.
+ * - The list is read from the running config at each request (`trustedProxiesOf`), so SIGHUP changes it.
  * - Bounded: only the last `MAX_HOPS` entries of a header of at most `MAX_HEADER_CHARS` are read; a longer
  *   header is ignored.
  *
@@ -21,6 +22,16 @@ import { aclAllows, type AclRule, parseAclRule, parseAddress } from "../config/a
 export const MAX_HEADER_CHARS = 4096;
 /** The most hops read from the right of the header. */
 export const MAX_HOPS = 32;
+
+/** The proxies of one `http.trustedProxies` list, parsed once per list (a reload replaces the list whole). */
+const parsed = new WeakMap<readonly string[], TrustedProxies>();
+
+/** The TrustedProxies of `list`, parsed the first time that list is asked for. */
+export function trustedProxiesOf(list: readonly string[]): TrustedProxies {
+  let proxies = parsed.get(list);
+  if (!proxies) parsed.set(list, proxies = new TrustedProxies(list));
+  return proxies;
+}
 
 export class TrustedProxies {
   readonly #rules: readonly AclRule[];

@@ -45,8 +45,11 @@ export interface Route {
 /** Deno.serve's handler: the routes in order, the preflight, the 404. */
 export type Handler = (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response>;
 
-/** A handler over `routes`, tried in order; `proxies` name the client of a request they forward. */
-export function makeHandler(routes: readonly Route[], proxies?: TrustedProxies): Handler {
+/**
+ * A handler over `routes`, tried in order; `proxies()` (asked at each request: the running config's) name
+ * the client of a request they forward.
+ */
+export function makeHandler(routes: readonly Route[], proxies?: () => TrustedProxies): Handler {
   return (req, info) => {
     if (req.method === "OPTIONS") return preflight();
     const url = new URL(req.url);
@@ -55,7 +58,7 @@ export function makeHandler(routes: readonly Route[], proxies?: TrustedProxies):
       if (!route.methods.includes(method)) continue;
       const m = route.path.exec(url.pathname);
       if (!m) continue;
-      const remote = proxies ? proxies.clientOf(info?.remoteAddr, req.headers) : info?.remoteAddr;
+      const remote = proxies ? proxies().clientOf(info?.remoteAddr, req.headers) : info?.remoteAddr;
       return route.handle(req, { url, groups: m.slice(1), remote });
     }
     return jsonError(404, `Cannot ${req.method} ${url.pathname}: no such route`);

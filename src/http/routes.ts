@@ -33,7 +33,7 @@ import { adminRoutes, type AdminRoutesContext } from "./admin_routes.ts";
 import { serveHealth } from "./health.ts";
 import { playMaybeShifted, serveConfiguredPath, type StatusServer } from "./served_paths.ts";
 import { isWebSocketUpgrade } from "./websocket.ts";
-import { TrustedProxies } from "./forwarded.ts";
+import { trustedProxiesOf } from "./forwarded.ts";
 import { type Handler, makeHandler, type Route, type RouteMatch, WS } from "./router.ts";
 
 /** The characters of an app or stream name in a URL path (RFC 3986 unreserved). */
@@ -103,5 +103,5 @@ export function makeRoutes(ctx: HttpContext, admin?: AdminRoutesContext): Route[
 
 /** The HTTP port's handler: the routes of {@linkcode makeRoutes} (Deno.serve passes `info`). */
 export function makeRouter(ctx: HttpContext, admin?: AdminRoutesContext): Handler {
-  return makeHandler(makeRoutes(ctx, admin), new TrustedProxies(ctx.config.http.trustedProxies));
+  return makeHandler(makeRoutes(ctx, admin), () => trustedProxiesOf(ctx.config.http.trustedProxies));
 }

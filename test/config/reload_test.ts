@@ -19,6 +19,7 @@ async function withFile<T>(text: string, fn: (path: string) => Promise<T>): Prom
 
 Deno.test("LIVE_SETTINGS holds the settings that change without a restart, and no listener or wire setting", () => {
   assertEquals(LIVE_SETTINGS, [
+    "http.trustedProxies",
     "hub.playWaitMs",
     "hub.reconnectGraceMs",
     "player.queueMaxBytes",

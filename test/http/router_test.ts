@@ -4,7 +4,7 @@
  * the preflight, the 404, and what a handler gets.
  */
 import { assert, assertEquals, assertStrictEquals } from "../_util/assert.ts";
-import { TrustedProxies } from "../../src/http/forwarded.ts";
+import { trustedProxiesOf } from "../../src/http/forwarded.ts";
 import { makeHandler, type Route, type RouteMatch, WS } from "../../src/http/router.ts";
 
 const BASE = "http://sluice.test";
@@ -150,7 +150,8 @@ Deno.test("makeHandler() passes Deno.serve's remote address to the handler, when
 
 Deno.test("makeHandler() with trusted proxies passes the client X-Forwarded-For names from one of them", async () => {
   const seen: RouteMatch[] = [];
-  const handle = makeHandler([named("a", ["GET"], /^\/a$/, seen)], new TrustedProxies(["10.0.0.0/8"]));
+  let list = ["10.0.0.0/8"];
+  const handle = makeHandler([named("a", ["GET"], /^\/a$/, seen)], () => trustedProxiesOf(list));
   const proxy: Deno.NetAddr = { transport: "tcp", hostname: "10.1.1.1", port: 40_000 };
   const stranger: Deno.NetAddr = { transport: "tcp", hostname: "192.0.2.7", port: 40_001 };
   const completed = Promise.resolve();
@@ -159,6 +160,12 @@ Deno.test("makeHandler() with trusted proxies passes the client X-Forwarded-For 
   await handle(forwarded(), { remoteAddr: stranger, completed });
   assertEquals(seen[0].remote, { transport: "tcp", hostname: "203.0.113.9", port: 0 });
   assertEquals(seen[1].remote, stranger, "only a trusted proxy names the client");
+  // A reload gives a new list: the next request reads it.
+  list = ["192.0.2.0/24"];
+  await handle(forwarded(), { remoteAddr: proxy, completed });
+  await handle(forwarded(), { remoteAddr: stranger, completed });
+  assertEquals(seen[2].remote, proxy, "no longer trusted");
+  assertEquals(seen[3].remote, { transport: "tcp", hostname: "203.0.113.9", port: 0 });
 });
 
 Deno.test("makeHandler() returns what an async handler resolves to", async () => {
