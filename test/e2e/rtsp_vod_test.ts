@@ -260,6 +260,24 @@ async function videoPackets(c: RtspTestClient, n: number): Promise<Uint8Array[]>
   return video;
 }
 
+/** DESCRIBE, then SETUP of both tracks over TCP (video on channels 0-1, audio on 2-3); the session id. */
+async function setupBoth(c: RtspTestClient, url: string): Promise<string> {
+  assertEquals((await c.request({ method: "DESCRIBE", uri: url })).status, 200);
+  const v = await c.request({ method: "SETUP", uri: `${url}/trackID=0`, transport: TCP_VIDEO });
+  const id = parseSession(v.headers.get("Session")!).id;
+  const a = await c.request({
+    method: "SETUP",
+    uri: `${url}/trackID=1`,
+    transport: TCP_AUDIO,
+    session: { id },
+  });
+  assertEquals([v.status, a.status], [200, 200]);
+  return id;
+}
+
+const TCP_VIDEO = "RTP/AVP/TCP;unicast;interleaved=0-1";
+const TCP_AUDIO = "RTP/AVP/TCP;unicast;interleaved=2-3";
+
 const seqOf = (p: Uint8Array) => (p[2] << 8) | p[3];
 const tsOf = (p: Uint8Array) => ((p[4] << 24) | (p[5] << 16) | (p[6] << 8) | p[7]) >>> 0;
 
@@ -268,20 +286,7 @@ e2e(
   async (vod) => {
     const c = await RtspTestClient.connect(vod.server.sluice.rtspPort);
     try {
-      assertEquals((await c.request({ method: "DESCRIBE", uri: vod.url })).status, 200);
-      const v = await c.request({
-        method: "SETUP",
-        uri: `${vod.url}/trackID=0`,
-        transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
-      });
-      const id = parseSession(v.headers.get("Session")!).id;
-      const a = await c.request({
-        method: "SETUP",
-        uri: `${vod.url}/trackID=1`,
-        transport: "RTP/AVP/TCP;unicast;interleaved=2-3",
-        session: { id },
-      });
-      assertEquals([v.status, a.status], [200, 200]);
+      const id = await setupBoth(c, vod.url);
       const play = await c.request({
         method: "PLAY",
         uri: vod.url,
@@ -340,20 +345,7 @@ e2e(
   async (vod) => {
     const c = await RtspTestClient.connect(vod.server.sluice.rtspPort);
     try {
-      assertEquals((await c.request({ method: "DESCRIBE", uri: vod.url })).status, 200);
-      const v = await c.request({
-        method: "SETUP",
-        uri: `${vod.url}/trackID=0`,
-        transport: "RTP/AVP/TCP;unicast;interleaved=0-1",
-      });
-      const id = parseSession(v.headers.get("Session")!).id;
-      const a = await c.request({
-        method: "SETUP",
-        uri: `${vod.url}/trackID=1`,
-        transport: "RTP/AVP/TCP;unicast;interleaved=2-3",
-        session: { id },
-      });
-      assertEquals([v.status, a.status], [200, 200]);
+      const id = await setupBoth(c, vod.url);
       const play = await c.request({
         method: "PLAY",
         uri: vod.url,
