@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { aclAllows, type AclRule, parseAcl } from "../config/acl.ts";
+import { aclRefusal, type AclRule, parseAcl } from "../config/acl.ts";
 import {
   type Admission,
   AdmissionAction,
@@ -52,10 +52,9 @@ export class AddressPolicy implements Admission {
     const rules = this.#rules.get(`${req.action} ${req.key}`);
     if (!rules) return allow();
     const address = req.remote?.hostname ?? "";
-    const { allowed, rule } = aclAllows(rules, address);
-    if (allowed) return allow();
+    const why = aclRefusal(rules, address);
+    if (why === undefined) return allow();
     const who = address === "" ? "a client with no address" : `address ${address}`;
-    const why = rule ? `rule "${rule.text}"` : "no rule allows it";
     const verb = req.action === AdmissionAction.Publish ? "publish" : "play";
     return deny(`${who} may not ${verb} ${req.key} (${why})`, DenyKind.Forbidden);
   }

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { aclAllows, type AclRule, isLoopback, parseAcl } from "../config/acl.ts";
+import { aclRefusal, type AclRule, isLoopback, parseAcl } from "../config/acl.ts";
 import type { AuthConfig, RuleConfig } from "../config/config.ts";
 import { ConfigError, ConfigRule } from "../config/validate.ts";
 import {
@@ -185,10 +185,9 @@ export class RulesPolicy implements Admission {
   #byRule(rule: Rule, req: AdmissionRequest, s: State): AdmissionDecision | Promise<AdmissionDecision> {
     if (rule.acl) {
       const address = req.remote?.hostname ?? "";
-      const { allowed, rule: decided } = aclAllows(rule.acl, address);
-      if (!allowed) {
+      const why = aclRefusal(rule.acl, address);
+      if (why !== undefined) {
         const who = address === "" ? "a client with no address" : `address ${address}`;
-        const why = decided ? `rule "${decided.text}"` : "no rule allows it";
         return deny(`${who} may not ${req.action} ${req.key} (${why})`, DenyKind.Forbidden);
       }
     }

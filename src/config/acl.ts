@@ -188,3 +188,23 @@ export function aclAllows(rules: readonly AclRule[], address: string): { allowed
   }
   return { allowed: rules[rules.length - 1].action === AclAction.Deny };
 }
+
+/**
+ * Why `rules` refuse the client at `address`, as a refusal message says it (`rule "deny 10.0.0.0/8"`, or
+ * "no rule allows it"); undefined when they admit it.
+ */
+export function aclRefusal(rules: readonly AclRule[], address: string): string | undefined {
+  const { allowed, rule } = aclAllows(rules, address);
+  if (allowed) return undefined;
+  return rule ? `rule "${rule.text}"` : "no rule allows it";
+}
+
+/** Parsed rules per config entry: a reload replaces entries whole, so an entry's rules never change. */
+const entryRules = new WeakMap<object, AclRule[]>();
+
+/** The address rules of a config entry's `acl` (a `streams` entry's), parsed the first time they are asked for. */
+export function entryAcl(entry: { readonly acl: readonly string[] }): AclRule[] {
+  let rules = entryRules.get(entry);
+  if (!rules) entryRules.set(entry, rules = parseAcl(entry.acl));
+  return rules;
+}

@@ -15,8 +15,7 @@
  *
  * @module
  */
-import { aclAllows, parseAcl } from "../config/acl.ts";
-import type { StreamConfig } from "../config/config.ts";
+import { aclRefusal, entryAcl } from "../config/acl.ts";
 import { serveFlvPush, serveWsFlvPush } from "../ingest/http_flv_ingest.ts";
 import { serveFlvPlay } from "../outputs/http_flv.ts";
 import { timeShiftPoint } from "../feed/time_shift.ts";
@@ -33,15 +32,6 @@ export type StatusServer = (
   remote: Deno.Addr | undefined,
   guarded: boolean,
 ) => Promise<Response>;
-
-/** Parsed address rules per stream entry (entries are replaced whole on a reload). */
-const parsedAcl = new WeakMap<StreamConfig, ReturnType<typeof parseAcl>>();
-
-function aclOf(entry: StreamConfig): ReturnType<typeof parseAcl> {
-  let rules = parsedAcl.get(entry);
-  if (!rules) parsedAcl.set(entry, rules = parseAcl(entry.acl));
-  return rules;
-}
 
 /** The answer for `method` on the configured path `path` (one segment, with its "/"). */
 export function serveConfiguredPath(
@@ -72,13 +62,10 @@ export function serveConfiguredPath(
     return jsonError(405, `Cannot ${method} ${path}: a stream is played with GET`);
   }
   const host = remote?.transport === "tcp" ? remote.hostname : "";
-  if (entry.acl.length > 0) {
-    const { allowed, rule } = aclAllows(aclOf(entry), host);
-    if (!allowed) {
-      const why = rule ? `rule "${rule.text}"` : "no rule allows it";
-      ctx.log.info(`refused ${method} ${path} from ${host || "a client with no address"}: ${why}`);
-      return jsonError(403, `Cannot play ${path}: address ${host} is not allowed (${why})`);
-    }
+  const why = entry.acl.length > 0 ? aclRefusal(entryAcl(entry), host) : undefined;
+  if (why !== undefined) {
+    ctx.log.info(`refused ${method} ${path} from ${host || "a client with no address"}: ${why}`);
+    return jsonError(403, `Cannot play ${path}: address ${host} is not allowed (${why})`);
   }
   if (entry.format === "status") {
     if (!status) return jsonError(404, `Cannot GET ${path}: the status page is off`);

@@ -56,7 +56,7 @@
  * @module
  */
 import { TOKEN_PARAM } from "../auth/jwt.ts";
-import { aclAllows, type AclRule, parseAcl } from "../config/acl.ts";
+import { aclRefusal, entryAcl } from "../config/acl.ts";
 import type { Config, StreamConfig } from "../config/config.ts";
 import { closeReasonOf, ProtocolError, StreamBusyError } from "../errors.ts";
 import {
@@ -184,9 +184,6 @@ export function newSessionId(): string {
   const b = crypto.getRandomValues(new Uint8Array(SESSION_ID_BYTES));
   return [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 }
-
-/** Parsed address rules per `streams` entry (entries are replaced whole on a reload). */
-const servedAcl = new WeakMap<StreamConfig, AclRule[]>();
 
 /** The key `app/stream` of a URL, or undefined when it names no stream. */
 function keyOf(url: RtspUrl): string | undefined {
@@ -546,12 +543,9 @@ export class RtspSession {
   /** A served path's address rules (src/config/acl.ts): 403 naming the address and the rule that refused it. */
   #checkServedAcl(entry: StreamConfig, req: RtspRequest): void {
     if (entry.acl.length === 0) return;
-    let rules = servedAcl.get(entry);
-    if (!rules) servedAcl.set(entry, rules = parseAcl(entry.acl));
     const host = (this.#conn.remoteAddr as Deno.NetAddr).hostname;
-    const { allowed, rule } = aclAllows(rules, host);
-    if (allowed) return;
-    const why = rule ? `rule "${rule.text}"` : "no rule allows it";
+    const why = aclRefusal(entryAcl(entry), host);
+    if (why === undefined) return;
     this.#log.info(`refused ${req.method} ${entry.path} from ${host}: ${why}`);
     throw fail(
       RtspStatus.Forbidden,

@@ -1,7 +1,9 @@
 import { assertEquals, assertThrows } from "../_util/assert.ts";
 import {
   aclAllows,
+  aclRefusal,
   aclRuleProblem,
+  entryAcl,
   formatIpv4,
   isLoopback,
   MAX_ACL_RULES,
@@ -81,4 +83,14 @@ Deno.test("isLoopback() holds for 127.0.0.0/8, ::1 and mapped 127.x only; format
     assertEquals(isLoopback(a), false, a);
   }
   assertEquals(formatIpv4(parseAddress("::ffff:10.1.2.3")!.value), "10.1.2.3");
+});
+
+Deno.test("aclRefusal() names the rule that refused, or that none allowed; entryAcl() parses an entry's rules once", () => {
+  const entry = { acl: ["deny 10.0.0.0/8", "allow 192.168.0.0/16"] };
+  const rules = entryAcl(entry);
+  assertEquals(entryAcl(entry) === rules, true, "the same parsed rules for the same entry");
+  assertEquals(aclRefusal(rules, "10.1.2.3"), 'rule "deny 10.0.0.0/8"');
+  assertEquals(aclRefusal(rules, "203.0.113.7"), "no rule allows it");
+  assertEquals(aclRefusal(rules, "192.168.1.1"), undefined);
+  assertEquals(aclRefusal([], "203.0.113.7"), undefined, "no rules: anyone");
 });
